@@ -1,0 +1,229 @@
+# SPDX-License-Identifier: ISC
+# Copyright 2026 The rtlane authors
+#
+# The one, non-recursive Makefile.  It works straight from a clone with
+# pkg-config; ./configure (from configure.ac) only writes config.mk, which
+# overrides the defaults below.
+
+-include config.mk
+
+VERSION     ?= 0.1.0
+SOVERSION   ?= 0
+PREFIX      ?= /usr/local
+prefix      ?= $(PREFIX)
+exec_prefix ?= $(prefix)
+BINDIR      ?= $(exec_prefix)/bin
+LIBDIR      ?= $(exec_prefix)/lib
+INCLUDEDIR  ?= $(prefix)/include
+DATADIR     ?= $(prefix)/share
+MANDIR      ?= $(DATADIR)/man
+DESTDIR     ?=
+
+PKG_CONFIG  ?= pkg-config
+BUILD       ?= build
+OPT         ?= -O2 -g
+SAN         ?=
+
+# Strict by default, fatal on request (WERROR=1): a new compiler's new
+# warning should not break a packager's build.
+WARNINGS = -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
+  -Wdouble-promotion -Wstrict-prototypes -Wmissing-prototypes \
+  -Wpointer-arith -Wcast-qual -Wformat=2 -Wundef -Wvla -Wwrite-strings
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+ifeq ($(SAN),asan)
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SAN),tsan)
+SANFLAGS = -fsanitize=thread -fno-omit-frame-pointer
+else
+SANFLAGS =
+endif
+
+pc = $(shell $(PKG_CONFIG) $(1) $(2) 2>/dev/null)
+
+LIB_PKGS    = liburcu-memb
+DAEMON_PKGS = jack liblo liburcu-memb sndfile
+TEST_PKGS   = check jack
+BENCH_PKGS  = ck jack
+
+BASE_CFLAGS = -std=c11 $(OPT) $(WARNINGS) $(SANFLAGS) -pthread -fPIC \
+  -fvisibility=hidden $(CFLAGS)
+BASE_CPPFLAGS = -Iinclude -Isrc $(CPPFLAGS)
+BASE_LDFLAGS  = $(SANFLAGS) -pthread $(LDFLAGS)
+
+LIB_SRCS    = $(sort $(wildcard src/*.c))
+DAEMON_SRCS = $(sort $(wildcard src/daemon/*.c))
+UNIT_SRCS   = $(sort $(wildcard tests/test_*.c))
+TEST_SUPPORT_SRCS = $(sort $(wildcard tests/support/*.c))
+HEADERS     = $(sort $(wildcard include/rtlane/*.h))
+EXAMPLE_SRCS = $(sort $(wildcard examples/*.c))
+BENCH_SRCS  = $(sort $(wildcard bench/*.c))
+
+LIB_OBJS    = $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_OBJS   = $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(TEST_SUPPORT_SRCS:%.c=$(BUILD)/obj/%.o)
+
+SONAME      = librtlane.so.$(SOVERSION)
+SHARED_LIB  = $(BUILD)/librtlane.so.$(VERSION)
+STATIC_LIB  = $(BUILD)/librtlane.a
+DAEMON      = $(BUILD)/rtlane
+UNIT_RUNNER = $(BUILD)/tests/unit
+EXAMPLES    = $(EXAMPLE_SRCS:%.c=$(BUILD)/%)
+BENCHES     = $(BENCH_SRCS:%.c=$(BUILD)/%)
+
+ifneq ($(DAEMON_SRCS),)
+ALL_DAEMON = $(DAEMON)
+endif
+
+.PHONY: all lib daemon examples deps check check-unit check-headers check-symbols \
+  check-integration check-asan check-tsan install uninstall clean bench demo deb
+
+all: lib $(ALL_DAEMON) examples
+
+lib: $(SHARED_LIB) $(STATIC_LIB) $(BUILD)/librtlane.so
+
+examples: $(EXAMPLES)
+
+# --- objects -------------------------------------------------------------
+
+$(BUILD)/obj/src/daemon/%.o: src/daemon/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(call pc,--cflags,$(DAEMON_PKGS)) $(BASE_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/src/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(call pc,--cflags,$(LIB_PKGS)) $(BASE_CFLAGS) -MMD -MP -c $< -o $@
+
+# Tests use Check's macros, which trip the stricter conversion warnings.
+TEST_CFLAGS = $(filter-out -Wconversion -Wsign-conversion -Wmissing-prototypes -Wdouble-promotion,$(BASE_CFLAGS))
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) -Itests $(call pc,--cflags,$(TEST_PKGS) $(LIB_PKGS)) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
+
+# --- library -------------------------------------------------------------
+
+$(SHARED_LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -Wl,--as-needed \
+	  $(BASE_LDFLAGS) -o $@ $(LIB_OBJS) $(call pc,--libs,$(LIB_PKGS)) -lm
+
+$(BUILD)/librtlane.so: $(SHARED_LIB)
+	ln -sf librtlane.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(STATIC_LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
+
+# --- daemon, examples, benchmarks ----------------------------------------
+
+$(DAEMON): $(DAEMON_OBJS) $(STATIC_LIB)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(DAEMON_OBJS) $(STATIC_LIB) \
+	  $(call pc,--libs,$(DAEMON_PKGS)) -lm -ldl
+
+$(BUILD)/examples/%: examples/%.c $(STATIC_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(call pc,--cflags,jack $(LIB_PKGS)) $(BASE_CFLAGS) -o $@ $< \
+	  $(STATIC_LIB) $(BASE_LDFLAGS) $(call pc,--libs,jack $(LIB_PKGS)) -lm -ldl
+
+$(BUILD)/bench/%: bench/%.c $(STATIC_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(call pc,--cflags,$(BENCH_PKGS) $(LIB_PKGS)) \
+	  $(filter-out -Wcast-qual -Wconversion -Wsign-conversion,$(BASE_CFLAGS)) -o $@ $< \
+	  $(STATIC_LIB) $(BASE_LDFLAGS) $(call pc,--libs,$(BENCH_PKGS) $(LIB_PKGS) liburcu-cds liburcu) -lm
+
+# --- tests ---------------------------------------------------------------
+
+# The unit runner holds one Check suite per tests/test_<module>.c; each file
+# defines rtl_suite_<module>(), listed here so adding a file adds a suite.
+$(BUILD)/tests/suites.h: $(UNIT_SRCS) Makefile
+	@mkdir -p $(@D)
+	@for f in $(UNIT_SRCS); do n=$${f#tests/test_}; echo "RTL_SUITE($${n%.c})"; done > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(BUILD)/obj/tests/support/unit_main.o: $(BUILD)/tests/suites.h
+$(BUILD)/obj/tests/support/unit_main.o: BASE_CPPFLAGS += -I$(BUILD)/tests
+
+$(UNIT_RUNNER): $(UNIT_OBJS) $(STATIC_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(UNIT_OBJS) $(STATIC_LIB) \
+	  $(call pc,--libs,$(TEST_PKGS) $(LIB_PKGS)) -lm -ldl
+
+deps:
+	@scripts/install-deps
+
+check: deps
+	@$(MAKE) --no-print-directory check-headers check-symbols check-unit check-integration
+
+# Only the public API leaves the shared library: everything else is hidden.
+check-symbols: $(SHARED_LIB)
+	@bad=$$(nm -D --defined-only $(SHARED_LIB) | awk '$$2 ~ /^[TDBRVW]$$/ && $$3 !~ /^rtl_/ {print $$3}'); \
+	if [ -n "$$bad" ]; then echo "exported non-API symbols:" $$bad; exit 1; fi; \
+	echo "check-symbols: $$(nm -D --defined-only $(SHARED_LIB) | grep -c ' T rtl_') rtl_ functions exported, nothing else"
+
+check-headers: $(HEADERS:include/rtlane/%.h=$(BUILD)/hdrtest/%.ok)
+
+# Each public header must compile alone, in strict ISO C11.
+$(BUILD)/hdrtest/%.ok: include/rtlane/%.h
+	@mkdir -p $(@D)
+	@printf '#include <rtlane/%s.h>\ntypedef int rtl_header_test;\n' $* > $(BUILD)/hdrtest/$*.c
+	$(CC) -std=c11 -pedantic -Werror -Wall -Wextra -Wconversion -Wshadow -Wstrict-prototypes -Iinclude -fsyntax-only $(BUILD)/hdrtest/$*.c
+	@touch $@
+
+check-unit: $(UNIT_RUNNER)
+	$(UNIT_RUNNER)
+
+INTEGRATION_TESTS = $(sort $(wildcard tests/integration/test_*.sh))
+check-integration: all
+	@if [ -n "$(INTEGRATION_TESTS)" ]; then \
+	  RTLANE_BUILD=$(BUILD) tests/integration/run $(INTEGRATION_TESTS); fi
+
+# Sanitizer passes run the unit and stress suites in their own build trees.
+# TSan builds leave jack_ringbuffer out: its indices are not atomic.
+check-asan: deps
+	@CK_TIMEOUT_MULTIPLIER=4 $(MAKE) --no-print-directory BUILD=build/asan SAN=asan check-unit
+
+check-tsan: deps
+	@RTL_STRESS_DIVISOR=10 CK_TIMEOUT_MULTIPLIER=10 $(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan OPT="-O1 -g" check-unit
+
+bench: deps
+	@$(MAKE) --no-print-directory OPT="-O2 -g -DNDEBUG" $(BENCHES)
+	@for b in $(BENCHES); do $$b || exit 1; done
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo
+
+# --- install -------------------------------------------------------------
+
+$(BUILD)/rtlane.pc: rtlane.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(prefix)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	  -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: all $(BUILD)/rtlane.pc
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/rtlane $(DESTDIR)$(BINDIR)
+	install -m 644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/rtlane/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf librtlane.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/librtlane.so
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(BUILD)/rtlane.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	if [ -f $(DAEMON) ]; then install -m 755 $(DAEMON) $(DESTDIR)$(BINDIR)/; fi
+	if [ -f docs/rtlane.1 ]; then install -d $(DESTDIR)$(MANDIR)/man1 && \
+	  install -m 644 docs/rtlane.1 $(DESTDIR)$(MANDIR)/man1/; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/librtlane.so* $(DESTDIR)$(LIBDIR)/librtlane.a \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig/rtlane.pc $(DESTDIR)$(BINDIR)/rtlane \
+	  $(DESTDIR)$(MANDIR)/man1/rtlane.1
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/rtlane
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: ISC
+// Copyright 2026 The rtlane authors
+
+#ifndef RTL_SRC_COMMON_H
+#define RTL_SRC_COMMON_H
+
+/*
+  Internal helpers shared by the library's modules.  Not installed.
+*/
+
+#include <rtlane/status.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+  Separate the indices that different threads write by this much, so that
+  a write by one side never invalidates the line the other side spins on.
+  128 rather than 64 because x86's adjacent-line prefetcher pulls lines in
+  pairs.
+*/
+#define RTL_CACHE_LINE 128
+
+static inline bool
+rtl_is_pow2(const size_t n)
+{
+  return n && !(n & (n - 1U));
+}
+
+/// Touch every page of `size` bytes at `ptr` and try to mlock it.
+RtlStatus
+rtl_lock_memory(void* ptr, size_t size);
+
+#endif // RTL_SRC_COMMON_H
