@@ -59,6 +59,8 @@ UNIT_SRCS   = $(sort $(wildcard tests/test_*.c))
 TEST_SUPPORT_SRCS = $(sort $(wildcard tests/support/*.c))
 HEADERS     = $(sort $(wildcard include/rtlane/*.h))
 EXAMPLE_SRCS = $(sort $(wildcard examples/*.c))
+TOOL_SRCS   = $(sort $(wildcard tests/tools/*.c))
+PRELOAD_SRCS = $(sort $(wildcard tests/preload/*.c))
 BENCH_SRCS  = $(sort $(wildcard bench/*.c))
 
 LIB_OBJS    = $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -72,6 +74,8 @@ DAEMON      = $(BUILD)/rtlane
 UNIT_RUNNER = $(BUILD)/tests/unit
 EXAMPLES    = $(EXAMPLE_SRCS:%.c=$(BUILD)/%)
 BENCHES     = $(BENCH_SRCS:%.c=$(BUILD)/%)
+TOOLS       = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/%)
+PRELOADS    = $(PRELOAD_SRCS:tests/preload/%.c=$(BUILD)/tests/%.so)
 
 ifneq ($(DAEMON_SRCS),)
 ALL_DAEMON = $(DAEMON)
@@ -153,6 +157,17 @@ $(UNIT_RUNNER): $(UNIT_OBJS) $(STATIC_LIB)
 	$(CC) $(BASE_LDFLAGS) -o $@ $(UNIT_OBJS) $(STATIC_LIB) \
 	  $(call pc,--libs,$(TEST_PKGS) $(LIB_PKGS)) -lm -ldl
 
+# Test programs: JACK clients that feed and capture signals, and LD_PRELOAD
+# guards (for example one that fails when the process thread allocates).
+$(BUILD)/tests/%: tests/tools/%.c $(STATIC_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) -Itests $(call pc,--cflags,jack liblo sndfile $(LIB_PKGS)) $(TEST_CFLAGS) -o $@ $< \
+	  $(STATIC_LIB) $(BASE_LDFLAGS) $(call pc,--libs,jack liblo sndfile $(LIB_PKGS)) -lm -ldl
+
+$(BUILD)/tests/%.so: tests/preload/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(TEST_CFLAGS) -shared -o $@ $< $(BASE_LDFLAGS) -ldl
+
 deps:
 	@scripts/install-deps
 
@@ -178,7 +193,7 @@ check-unit: $(UNIT_RUNNER)
 	$(UNIT_RUNNER)
 
 INTEGRATION_TESTS = $(sort $(wildcard tests/integration/test_*.sh))
-check-integration: all
+check-integration: all $(TOOLS) $(PRELOADS)
 	@if [ -n "$(INTEGRATION_TESTS)" ]; then \
 	  RTLANE_BUILD=$(BUILD) tests/integration/run $(INTEGRATION_TESTS); fi
 
