@@ -22,6 +22,15 @@ RTL_BEGIN_DECLS
    lock.  A full queue is reported to the producer as RTL_FULL (it is never
    a silent drop and never a wait); an empty one to the consumer as
    RTL_EMPTY.
+
+   Elements are handed out in the order their pushes claimed a cell, so
+   what one producer pushes is claimed by the consumers in the order it
+   was pushed, and each consumer sees it in that order.  Push and pop
+   never wait for another thread.  The price is that a thread preempted
+   between claiming a cell and finishing its copy holds that one cell:
+   until it resumes, consumers see RTL_EMPTY at it (and producers one lap
+   later RTL_FULL), even if elements behind it are ready.  Retrying later
+   is always correct; nothing is lost either way.
 */
 
 typedef struct RtlQueueImpl RtlQueue;
@@ -31,6 +40,9 @@ typedef struct RtlQueueImpl RtlQueue;
 
    Non-RT thread (allocates).  `capacity` must be a power of two of at
    least 2 (RTL_NOT_POW2); `elem_size` must be non-zero (RTL_BAD_ARG).
+   Sizes whose cells cannot be addressed give RTL_NO_MEM.  Each cell holds
+   a sequence number plus `elem_size` bytes, rounded up to a multiple of
+   the sequence number's alignment.  On failure `*queue` is set to NULL.
 */
 RTL_API RTL_NODISCARD RtlStatus
 rtl_queue_new(RtlAllocator* allocator,
@@ -59,11 +71,21 @@ rtl_queue_elem_size(const RtlQueue* queue);
 RTL_RT_API size_t
 rtl_queue_size(const RtlQueue* queue);
 
-/// Copy `elem` into the queue.  Any thread, RT-safe, lock-free; RTL_FULL.
+/**
+   Copy `elem_size` bytes from `elem` into the queue.
+
+   Any thread, RT-safe, lock-free.  RTL_FULL if there is no free cell, in
+   which case nothing was written and the caller still owns the element.
+*/
 RTL_RT_API RtlStatus
 rtl_queue_push(RtlQueue* queue, const void* elem);
 
-/// Copy the oldest element out.  Any thread, RT-safe, lock-free; RTL_EMPTY.
+/**
+   Copy the oldest element out into the `elem_size` bytes at `elem`.
+
+   Any thread, RT-safe, lock-free.  RTL_EMPTY if there is nothing ready, in
+   which case `elem` is not touched.
+*/
 RTL_RT_API RtlStatus
 rtl_queue_pop(RtlQueue* queue, void* elem);
 
