@@ -34,7 +34,10 @@ typedef struct RtlBroadcastReaderImpl RtlBroadcastReader;
    Create a ring of `capacity` frames of `channels` interleaved floats.
 
    Non-RT thread (allocates).  `capacity` must be a power of two
-   (RTL_NOT_POW2); `channels` must be non-zero (RTL_BAD_ARG).
+   (RTL_NOT_POW2); `channels` must be non-zero (RTL_BAD_ARG); RTL_TOO_BIG
+   if the storage would not fit in memory.  The capacity is how far a
+   reader may fall behind before it loses frames.  On failure `*ring` is
+   NULL.
 */
 RTL_API RTL_NODISCARD RtlStatus
 rtl_broadcast_new(RtlAllocator*  allocator,
@@ -47,7 +50,9 @@ rtl_broadcast_new(RtlAllocator*  allocator,
 RTL_API void
 rtl_broadcast_free(RtlBroadcast* ring);
 
-/// Lock and prefault the storage.  Non-RT thread, before the writer starts.
+/// Lock and prefault the storage.  Non-RT thread, before the writer starts
+/// (readers may already exist).  RTL_SYSTEM_ERROR if mlock was refused; the
+/// storage is prefaulted either way.
 RTL_API RtlStatus
 rtl_broadcast_lock_memory(RtlBroadcast* ring);
 
@@ -66,7 +71,9 @@ rtl_broadcast_position(const RtlBroadcast* ring);
 /**
    Append `n_frames` interleaved frames, overwriting the oldest if needed.
 
-   Writer thread (one only), RT-safe, wait-free.
+   Writer thread (one only), RT-safe, wait-free: it never looks at the
+   readers.  A write longer than the capacity stores only its last
+   `capacity` frames; readers count the others as lost.
 */
 RTL_RT_API void
 rtl_broadcast_write(RtlBroadcast* ring, const float* frames, size_t n_frames);
@@ -74,8 +81,8 @@ rtl_broadcast_write(RtlBroadcast* ring, const float* frames, size_t n_frames);
 /**
    Append `n_frames` frames from separate channel buffers.
 
-   Writer thread, RT-safe.  `planes` holds rtl_broadcast_channels() pointers,
-   as a JACK process callback has them.
+   Writer thread, RT-safe, wait-free.  `planes` holds
+   rtl_broadcast_channels() pointers, as a JACK process callback has them.
 */
 RTL_RT_API void
 rtl_broadcast_write_planar(RtlBroadcast*       ring,
@@ -86,37 +93,45 @@ rtl_broadcast_write_planar(RtlBroadcast*       ring,
    Create a reader that starts at the current write position.
 
    Non-RT thread (allocates).  Readers may be created and freed while the
-   writer runs.
+   writer runs: the writer does not know about readers, so there is nothing
+   to register.  On failure `*reader` is NULL.
 */
 RTL_API RTL_NODISCARD RtlStatus
 rtl_broadcast_reader_new(RtlBroadcast*        ring,
                          RtlAllocator*        allocator,
                          RtlBroadcastReader** reader);
 
-/// Free `reader`.  Its own thread; NULL is ignored.
+/// Free `reader`.  Its own thread, before the ring is freed; NULL is ignored.
 RTL_API void
 rtl_broadcast_reader_free(RtlBroadcastReader* reader);
 
-/// Frames available to this reader now (may include frames about to be lost).
+/// Frames written since this reader's position (may exceed the capacity:
+/// the excess is what the next read will report lost).  Any thread, RT-safe.
 RTL_RT_API size_t
 rtl_broadcast_reader_available(const RtlBroadcastReader* reader);
 
-/// Absolute position (in frames since creation) of this reader's next frame.
+/// Absolute position (in frames since the ring's creation) of this reader's
+/// next frame.  Any thread, RT-safe.
 RTL_RT_API uint64_t
 rtl_broadcast_reader_position(const RtlBroadcastReader* reader);
 
-/// Total frames this reader has lost so far.
+/// Total frames this reader has lost so far.  Any thread, RT-safe, so that a
+/// control thread can report a recorder's dropouts.
 RTL_RT_API uint64_t
 rtl_broadcast_reader_lost(const RtlBroadcastReader* reader);
 
 /**
    Read up to `max_frames` valid interleaved frames into `frames`.
 
-   Reader's own thread, RT-safe (it never blocks the writer or other
-   readers).  Returns the number of valid frames copied.  If frames this
-   reader had not yet read were overwritten, `*lost` (if not NULL) is set to
+   Reader's own thread (one thread per reader), RT-safe (it never blocks
+   the writer or other readers).  `frames` has room for `max_frames` frames
+   of rtl_broadcast_channels() floats.  Returns the number of valid frames
+   copied.  If frames this reader had not yet read were overwritten (or
+   were being overwritten while it copied), `*lost` (if not NULL) is set to
    how many, the reader skips them, and the frames copied are the ones that
-   follow the gap; otherwise `*lost` is set to 0.
+   follow the gap; otherwise `*lost` is set to 0.  So the first frame copied
+   is always at the reader's previous position plus `*lost`.  A call may
+   return 0 with a non-zero `*lost`.
 */
 RTL_RT_API size_t
 rtl_broadcast_read(RtlBroadcastReader* reader,
