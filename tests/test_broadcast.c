@@ -451,6 +451,7 @@ enum {
 typedef struct {
   RtlBroadcast*     ring;
   uint64_t          n_frames;
+  _Atomic unsigned  n_ready; // readers created, so none misses frame 0
   _Atomic bool      done;
 } Shared;
 
@@ -486,6 +487,9 @@ writer_main(void* const arg)
   uint32_t       rng        = 12345U;
   uint64_t       pos        = 0U;
   uint64_t       burst      = 0U;
+  while (atomic_load_explicit(&s->n_ready, memory_order_acquire) < N_READERS) {
+    pause_ns(100000L);
+  }
   for (uint64_t chunk = 0U; pos < s->n_frames; ++chunk) {
     rng = rng * 1664525U + 1013904223U;
     size_t n = chunk % 997U == 996U ? (size_t)BIG_CHUNK
@@ -586,9 +590,11 @@ reader_main(void* const arg)
   static _Thread_local float buf[MAX_READ * CH];
   if (rtl_broadcast_reader_new(args->shared->ring, NULL, &reader)) {
     snprintf(args->error, sizeof(args->error), "reader_new failed");
+    atomic_fetch_add_explicit(&args->shared->n_ready, 1U, memory_order_release);
     return NULL;
   }
   args->start = rtl_broadcast_reader_position(reader);
+  atomic_fetch_add_explicit(&args->shared->n_ready, 1U, memory_order_release);
   (void)follow(args, reader, buf, UINT64_MAX);
   rtl_broadcast_reader_free(reader);
   return NULL;
@@ -629,7 +635,7 @@ churn_main(void* const arg)
 
 START_TEST(test_one_writer_three_readers)
 {
-  Shared s = {NULL, rtl_stress_count(20000000U), false};
+  Shared s = {NULL, rtl_stress_count(20000000U), 0U, false};
   ck_assert_int_eq(rtl_broadcast_new(NULL, STRESS_CAP, CH, &s.ring), RTL_SUCCESS);
 
   // One that keeps up, one that sleeps and falls behind now and then, and
@@ -647,8 +653,6 @@ START_TEST(test_one_writer_three_readers)
   for (size_t i = 0U; i < N_READERS; ++i) {
     ck_assert_int_eq(pthread_create(&readers[i], NULL, reader_main, &args[i]), 0);
   }
-  // Let the readers exist before the first frame, so they account for all.
-  pause_ns(10000000L);
   ck_assert_int_eq(pthread_create(&churn, NULL, churn_main, &args[N_READERS]), 0);
   ck_assert_int_eq(pthread_create(&writer, NULL, writer_main, &s), 0);
 
