@@ -139,8 +139,8 @@ rtl_broadcast_new(RtlAllocator* const  allocator,
   }
 
   const size_t n_samples = capacity * channels;
-  void* const storage = rtl_aligned_alloc(
-    allocator, RTL_CACHE_LINE, n_samples * sizeof(_Atomic uint32_t));
+  const size_t n_bytes   = n_samples * sizeof(_Atomic uint32_t);
+  void* const  storage   = rtl_aligned_alloc(allocator, RTL_CACHE_LINE, n_bytes);
   if (!storage) {
     rtl_aligned_free(allocator, self);
     return RTL_NO_MEM;
@@ -191,7 +191,8 @@ rtl_broadcast_lock_memory(RtlBroadcast* const ring)
   // constructor, so it is only pinned, never rewritten.
   const RtlStatus ss =
     rtl_lock_memory(ring->storage, ring->n_samples * sizeof(_Atomic uint32_t));
-  const RtlStatus st = mlock(ring, sizeof(*ring)) ? RTL_SYSTEM_ERROR : RTL_SUCCESS;
+  const RtlStatus st =
+    mlock(ring, sizeof(*ring)) ? RTL_SYSTEM_ERROR : RTL_SUCCESS;
   return ss ? ss : st;
 }
 
@@ -219,7 +220,9 @@ rtl_broadcast_position(const RtlBroadcast* const ring)
   keeps only its last `capacity` frames).
 */
 static inline uint64_t
-begin_write(RtlBroadcast* const ring, const size_t n_frames, uint64_t* const end)
+begin_write(RtlBroadcast* const ring,
+            const size_t        n_frames,
+            uint64_t* const     end)
 {
   // Only this thread stores head, so a relaxed load reads its own value.
   const uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
@@ -256,12 +259,11 @@ rtl_broadcast_write(RtlBroadcast* const ring,
   const unsigned ch    = ring->channels;
 
   // Frames [first, end) map onto at most two contiguous runs of slots.
-  const float* src    = frames + (size_t)(first - (end - n_frames)) * ch;
-  const size_t start  = (size_t)(first & ring->mask);
-  const size_t count  = (size_t)(end - first);
-  const size_t first_run = count < ring->capacity - start
-                             ? count
-                             : ring->capacity - start;
+  const float* src   = frames + (size_t)(first - (end - n_frames)) * ch;
+  const size_t start = (size_t)(first & ring->mask);
+  const size_t count = (size_t)(end - first);
+  const size_t first_run =
+    count < ring->capacity - start ? count : ring->capacity - start;
 
   _Atomic uint32_t* dst = ring->samples + start * ch;
   for (size_t i = 0U; i < first_run * ch; ++i) {
@@ -293,7 +295,8 @@ rtl_broadcast_write_planar(RtlBroadcast* const       ring,
   // Frame by frame so that the ring is filled in address order.
   size_t i = skip;
   for (uint64_t pos = first; pos < end; ++pos, ++i) {
-    _Atomic uint32_t* const slot = ring->samples + (size_t)(pos & ring->mask) * ch;
+    _Atomic uint32_t* const slot =
+      ring->samples + (size_t)(pos & ring->mask) * ch;
     for (unsigned c = 0U; c < ch; ++c) {
       atomic_store_explicit(&slot[c], float_bits(planes[c][i]), SAMPLE_STORE);
     }
@@ -372,9 +375,10 @@ copy_out(const RtlBroadcast* const ring,
          const size_t              n,
          float* const              frames)
 {
-  const unsigned ch        = ring->channels;
-  const size_t   start     = (size_t)(pos & ring->mask);
-  const size_t   first_run = n < ring->capacity - start ? n : ring->capacity - start;
+  const unsigned ch    = ring->channels;
+  const size_t   start = (size_t)(pos & ring->mask);
+  const size_t   first_run =
+    n < ring->capacity - start ? n : ring->capacity - start;
 
   const _Atomic uint32_t* src = ring->samples + start * ch;
   float*                  dst = frames;
@@ -424,7 +428,8 @@ rtl_broadcast_read(RtlBroadcastReader* const reader,
   // later write, the fence synchronises with that write's release fence in
   // begin_write(), so the claim loaded below is at least that write's.
   fence_after_samples();
-  const uint64_t claim  = atomic_load_explicit(&ring->claim, memory_order_relaxed);
+  const uint64_t claim =
+    atomic_load_explicit(&ring->claim, memory_order_relaxed);
   const uint64_t oldest = claim > cap ? claim - cap : 0U;
 
   if (oldest > pos) {

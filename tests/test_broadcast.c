@@ -366,7 +366,7 @@ START_TEST(test_many_times_capacity)
 
   // One write longer than the ring: only its last CAP frames exist.
   {
-    static float big[5 * CAP * CH];
+    static float   big[5 * CAP * CH];
     const uint64_t base = rtl_broadcast_position(ring);
     fill(big, base, 5U * CAP);
     rtl_broadcast_write(ring, big, 5U * CAP);
@@ -419,7 +419,8 @@ START_TEST(test_failing_allocator)
   ck_assert_int_eq(rtl_broadcast_new(NULL, 256U, CH, &ring), RTL_SUCCESS);
   a.n_allocations            = 0U;
   RtlBroadcastReader* reader = NULL;
-  ck_assert_int_eq(rtl_broadcast_reader_new(ring, &a.base, &reader), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_broadcast_reader_new(ring, &a.base, &reader),
+                   RTL_SUCCESS);
   const size_t n_reader = a.n_allocations;
   ck_assert_uint_ge(n_reader, 1U);
   rtl_broadcast_reader_free(reader);
@@ -440,33 +441,33 @@ END_TEST
 // --- threads -------------------------------------------------------------
 
 enum {
-  STRESS_CAP     = 4096,
-  MAX_CHUNK      = 300,
-  BIG_CHUNK      = STRESS_CAP + 904, // longer than the ring
-  WRITER_BURST   = 2048,             // frames between the writer's pauses
-  N_READERS      = 3,
-  MAX_READ       = 512,
+  STRESS_CAP   = 4096,
+  MAX_CHUNK    = 300,
+  BIG_CHUNK    = STRESS_CAP + 904, // longer than the ring
+  WRITER_BURST = 2048,             // frames between the writer's pauses
+  N_READERS    = 3,
+  MAX_READ     = 512,
 };
 
 typedef struct {
-  RtlBroadcast*     ring;
-  uint64_t          n_frames;
-  _Atomic unsigned  n_ready; // readers created, so none misses frame 0
-  _Atomic bool      done;
+  RtlBroadcast*    ring;
+  uint64_t         n_frames;
+  _Atomic unsigned n_ready; // readers created, so none misses frame 0
+  _Atomic bool     done;
 } Shared;
 
 typedef struct {
-  Shared*           shared;
-  size_t            max_read;
-  long              sleep_ns;
+  Shared* shared;
+  size_t  max_read;
+  long    sleep_ns;
   // Results, read by the main thread after join.
-  uint64_t          start;
-  uint64_t          end;
-  uint64_t          frames_read;
-  uint64_t          lost;
-  uint64_t          n_reads;
-  uint64_t          n_readers; // for the churning thread
-  char              error[256];
+  uint64_t start;
+  uint64_t end;
+  uint64_t frames_read;
+  uint64_t lost;
+  uint64_t n_reads;
+  uint64_t n_readers; // for the churning thread
+  char     error[256];
 } ReaderArgs;
 
 static void
@@ -479,19 +480,19 @@ pause_ns(const long ns)
 static void*
 writer_main(void* const arg)
 {
-  Shared* const  s = (Shared*)arg;
-  static float   frames[BIG_CHUNK * CH];
-  static float   left[BIG_CHUNK];
-  static float   right[BIG_CHUNK];
-  const float*   planes[CH] = {left, right};
-  uint32_t       rng        = 12345U;
-  uint64_t       pos        = 0U;
-  uint64_t       burst      = 0U;
+  Shared* const s = (Shared*)arg;
+  static float  frames[BIG_CHUNK * CH];
+  static float  left[BIG_CHUNK];
+  static float  right[BIG_CHUNK];
+  const float*  planes[CH] = {left, right};
+  uint32_t      rng        = 12345U;
+  uint64_t      pos        = 0U;
+  uint64_t      burst      = 0U;
   while (atomic_load_explicit(&s->n_ready, memory_order_acquire) < N_READERS) {
     pause_ns(100000L);
   }
   for (uint64_t chunk = 0U; pos < s->n_frames; ++chunk) {
-    rng = rng * 1664525U + 1013904223U;
+    rng      = rng * 1664525U + 1013904223U;
     size_t n = chunk % 997U == 996U ? (size_t)BIG_CHUNK
                                     : 1U + (size_t)((rng >> 8U) % MAX_CHUNK);
     if (n > s->n_frames - pos) {
@@ -526,10 +527,10 @@ writer_main(void* const arg)
   in args->error) at the first violation.
 */
 static bool
-follow(ReaderArgs* const          args,
-       RtlBroadcastReader* const  reader,
-       float* const               buf,
-       const uint64_t             max_reads)
+follow(ReaderArgs* const         args,
+       RtlBroadcastReader* const reader,
+       float* const              buf,
+       const uint64_t            max_reads)
 {
   Shared* const s        = args->shared;
   uint64_t      expected = rtl_broadcast_reader_position(reader);
@@ -537,11 +538,12 @@ follow(ReaderArgs* const          args,
   for (uint64_t r = 0U; r < max_reads; ++r) {
     const bool     done = atomic_load_explicit(&s->done, memory_order_acquire);
     uint64_t       lost = UINT64_MAX;
-    const size_t   n    = rtl_broadcast_read(reader, buf, args->max_read, &lost);
-    const uint64_t at   = expected + lost;
+    const size_t   n  = rtl_broadcast_read(reader, buf, args->max_read, &lost);
+    const uint64_t at = expected + lost;
     ++args->n_reads;
     if (n > args->max_read || lost == UINT64_MAX) {
-      snprintf(args->error, sizeof(args->error), "read %zu of %zu", n, args->max_read);
+      snprintf(args->error, sizeof(args->error), "read %zu of %zu", n,
+               args->max_read);
       return false;
     }
     if (n) {
@@ -556,8 +558,8 @@ follow(ReaderArgs* const          args,
       const size_t bad = first_mismatch(buf, at, n);
       if (bad != n) {
         snprintf(args->error, sizeof(args->error),
-                 "frame %zu of %zu torn or out of order: (%g, %g) at %llu",
-                 bad, n, (double)buf[bad * CH], (double)buf[bad * CH + 1U],
+                 "frame %zu of %zu torn or out of order: (%g, %g) at %llu", bad,
+                 n, (double)buf[bad * CH], (double)buf[bad * CH + 1U],
                  (unsigned long long)(at + bad));
         return false;
       }
@@ -568,7 +570,8 @@ follow(ReaderArgs* const          args,
     lost_sum += lost;
     if (rtl_broadcast_reader_position(reader) != expected ||
         rtl_broadcast_reader_lost(reader) != lost_sum) {
-      snprintf(args->error, sizeof(args->error), "position or loss total drifted");
+      snprintf(args->error, sizeof(args->error),
+               "position or loss total drifted");
       return false;
     }
     if (done && expected == rtl_broadcast_position(s->ring)) {
@@ -585,8 +588,8 @@ follow(ReaderArgs* const          args,
 static void*
 reader_main(void* const arg)
 {
-  ReaderArgs* const   args   = (ReaderArgs*)arg;
-  RtlBroadcastReader* reader = NULL;
+  ReaderArgs* const          args   = (ReaderArgs*)arg;
+  RtlBroadcastReader*        reader = NULL;
   static _Thread_local float buf[MAX_READ * CH];
   if (rtl_broadcast_reader_new(args->shared->ring, NULL, &reader)) {
     snprintf(args->error, sizeof(args->error), "reader_new failed");
@@ -604,7 +607,7 @@ reader_main(void* const arg)
 static void*
 churn_main(void* const arg)
 {
-  ReaderArgs* const args = (ReaderArgs*)arg;
+  ReaderArgs* const          args = (ReaderArgs*)arg;
   static _Thread_local float buf[MAX_READ * CH];
   while (!atomic_load_explicit(&args->shared->done, memory_order_acquire)) {
     RtlBroadcastReader* reader = NULL;
@@ -636,7 +639,8 @@ churn_main(void* const arg)
 START_TEST(test_one_writer_three_readers)
 {
   Shared s = {NULL, rtl_stress_count(20000000U), 0U, false};
-  ck_assert_int_eq(rtl_broadcast_new(NULL, STRESS_CAP, CH, &s.ring), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_broadcast_new(NULL, STRESS_CAP, CH, &s.ring),
+                   RTL_SUCCESS);
 
   // One that keeps up, one that sleeps and falls behind now and then, and
   // one so slow (16 frames per 2 ms at most) that it loses most frames.
@@ -651,9 +655,11 @@ START_TEST(test_one_writer_three_readers)
   pthread_t churn;
   pthread_t writer;
   for (size_t i = 0U; i < N_READERS; ++i) {
-    ck_assert_int_eq(pthread_create(&readers[i], NULL, reader_main, &args[i]), 0);
+    ck_assert_int_eq(pthread_create(&readers[i], NULL, reader_main, &args[i]),
+                     0);
   }
-  ck_assert_int_eq(pthread_create(&churn, NULL, churn_main, &args[N_READERS]), 0);
+  ck_assert_int_eq(pthread_create(&churn, NULL, churn_main, &args[N_READERS]),
+                   0);
   ck_assert_int_eq(pthread_create(&writer, NULL, writer_main, &s), 0);
 
   ck_assert_int_eq(pthread_join(writer, NULL), 0);
@@ -671,7 +677,8 @@ START_TEST(test_one_writer_three_readers)
     // Every frame accounted for exactly once.
     ck_assert_uint_eq(a->frames_read + a->lost, s.n_frames);
     // The ring still held the last STRESS_CAP frames when each caught up.
-    ck_assert_uint_ge(a->frames_read, STRESS_CAP < s.n_frames ? STRESS_CAP : s.n_frames);
+    ck_assert_uint_ge(a->frames_read,
+                      STRESS_CAP < s.n_frames ? STRESS_CAP : s.n_frames);
   }
   // The very slow reader cannot read 16 frames per 2 ms and keep up with
   // even a tenth of the stream in any plausible time: it must have lost.
