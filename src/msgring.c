@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: ISC
+// Copyright 2026 The rtlane authors
+
+#include "common.h"
+
+#include <rtlane/allocator.h>
+#include <rtlane/msgring.h>
+#include <rtlane/status.h>
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/*
+  A ring of equal slots with its own slot indices rather than a layer over
+  RtlRing: a message is one slot, so sending is one bounds test, one copy and
+  one release store, with no length prefix to parse and no message split
+  across the wrap.
+
+  The slot stride is the header plus the largest payload, rounded up to a
+  power of two while that stays within a 64-byte cache line (16, 32, 64) and
+  to a multiple of 64 beyond, so a small slot never straddles two lines and
+  a large one starts on a line.  The slot address is `(index & mask) *
+  stride`: a multiplication, never a division.
+
+  As in RtlRing, each side's line holds its own published index, its private
+  copy of the other side's index and its own copy of the constants; the
+  other side's index is reloaded only when the copy says full or empty, so a
+  burst of messages costs one cross-core transfer, not one per message.
+*/
+
+#define RTL_MSG_HEADER_SIZE sizeof(RtlMsgHeader)
+
+typedef struct {
+  _Atomic size_t head;        ///< Messages ever sent; published with release
+  size_t         cached_tail; ///< Reader's index as last seen by the writer
+  uint8_t*       slots;
+  size_t         mask;
+  size_t         stride;
+  size_t         max_payload;
+} RtlMsgWriter;
+
+typedef struct {
+  _Atomic size_t tail;        ///< Messages ever received; published with release
+  size_t         cached_head; ///< Writer's index as last seen by the reader
+  const uint8_t* slots;
+  size_t         mask;
+  size_t         stride;
+} RtlMsgReader;
+
+struct RtlMsgRingImpl {
+  alignas(RTL_CACHE_LINE) RtlMsgWriter w;
+  alignas(RTL_CACHE_LINE) RtlMsgReader r;
+  alignas(RTL_CACHE_LINE) RtlAllocator* allocator;
+  uint8_t* slots;
+  size_t   n_slots;
+  size_t   max_payload;
+  size_t   stride;
+};
+
+/*
+  Copy a payload without a call into the C library for the sizes commands
+  and meters actually have.  Two overlapping fixed-size moves cover any
+  length between one and two times the move size, so every length up to 32
+  bytes is at most two loads and two stores with no loop.
+*/
+static inline void
+copy_payload(uint8_t* const restrict       dst,
+             const uint8_t* const restrict src,
+             const size_t                  n)
+{
+  if (n > 32U) {
+    memcpy(dst, src, n);
+  } else if (n >= 16U) {
+    uint8_t a[16];
+    uint8_t b[16];
+    memcpy(a, src, 16U);
+    memcpy(b, src + n - 16U, 16U);
+    memcpy(dst, a, 16U);
+    memcpy(dst + n - 16U, b, 16U);
+  } else if (n >= 8U) {
+    uint64_t a = 0U;
+    uint64_t b = 0U;
+    memcpy(&a, src, 8U);
+    memcpy(&b, src + n - 8U, 8U);
+    memcpy(dst, &a, 8U);
+    memcpy(dst + n - 8U, &b, 8U);
+  } else if (n >= 4U) {
+    uint32_t a = 0U;
+    uint32_t b = 0U;
+    memcpy(&a, src, 4U);
+    memcpy(&b, src + n - 4U, 4U);
+    memcpy(dst, &a, 4U);
+    memcpy(dst + n - 4U, &b, 4U);
+  } else if (n) {
+    const uint8_t a = src[0];
+    const uint8_t b = src[n >> 1U];
+    const uint8_t c = src[n - 1U];
+    dst[0]         = a;
+    dst[n >> 1U]   = b;
+    dst[n - 1U]    = c;
+  }
+}
+
+static size_t
+slot_stride(const size_t max_payload)
+{
+  const size_t need = RTL_MSG_HEADER_SIZE + max_payload;
+  if (need <= 64U) {
+    size_t stride = 16U;
+    while (stride < need) {
+      stride <<= 1U;
+    }
+    return stride;
+  }
+  return (need + 63U) & ~(size_t)63U;
+}
+
+RtlStatus
+rtl_msgring_new(RtlAllocator* const allocator,
+                const size_t        n_slots,
+                const size_t        max_payload,
+                RtlMsgRing** const  ring)
+{
+  *ring = NULL;
+  if (!rtl_is_pow2(n_slots)) {
+    return RTL_NOT_POW2;
+  }
+  if (!max_payload || max_payload > UINT32_MAX) {
+    return RTL_BAD_ARG;
+  }
+
+  const size_t stride = slot_stride(max_payload);
+  if (n_slots > SIZE_MAX / stride) {
+    return RTL_NO_MEM;
+  }
+
+  RtlMsgRing* const self = (RtlMsgRing*)rtl_aligned_alloc(
+    allocator, RTL_CACHE_LINE, sizeof(RtlMsgRing));
+  if (!self) {
+    return RTL_NO_MEM;
+  }
+
+  const size_t   size  = n_slots * stride;
+  uint8_t* const slots =
+    (uint8_t*)rtl_aligned_alloc(allocator, RTL_CACHE_LINE, size);
+  if (!slots) {
+    rtl_aligned_free(allocator, self);
+    return RTL_NO_MEM;
+  }
+
+  memset(self, 0, sizeof(*self));
+  memset(slots, 0, size);
+  self->allocator     = allocator;
+  self->slots         = slots;
+  self->n_slots       = n_slots;
+  self->max_payload   = max_payload;
+  self->stride        = stride;
+  self->w.slots       = slots;
+  self->w.mask        = n_slots - 1U;
+  self->w.stride      = stride;
+  self->w.max_payload = max_payload;
+  self->r.slots       = slots;
+  self->r.mask        = n_slots - 1U;
+  self->r.stride      = stride;
+  atomic_store_explicit(&self->w.head, 0U, memory_order_relaxed);
+  atomic_store_explicit(&self->r.tail, 0U, memory_order_relaxed);
+  *ring = self;
+  return RTL_SUCCESS;
+}
+
+void
+rtl_msgring_free(RtlMsgRing* const ring)
+{
+  if (ring) {
+    RtlAllocator* const allocator = ring->allocator;
+    rtl_aligned_free(allocator, ring->slots);
+    rtl_aligned_free(allocator, ring);
+  }
+}
+
+RtlStatus
+rtl_msgring_lock_memory(RtlMsgRing* const ring)
+{
+  const RtlStatus st = rtl_lock_memory(ring, sizeof(*ring));
+  const RtlStatus ss = rtl_lock_memory(ring->slots, ring->n_slots * ring->stride);
+  return st ? st : ss;
+}
+
+size_t
+rtl_msgring_capacity(const RtlMsgRing* const ring)
+{
+  return ring->n_slots;
+}
+
+size_t
+rtl_msgring_max_payload(const RtlMsgRing* const ring)
+{
+  return ring->max_payload;
+}
+
+size_t
+rtl_msgring_read_space(const RtlMsgRing* const ring)
+{
+  const size_t tail = atomic_load_explicit(&ring->r.tail, memory_order_relaxed);
+  const size_t head = atomic_load_explicit(&ring->w.head, memory_order_acquire);
+  return head - tail;
+}
+
+size_t
+rtl_msgring_write_space(const RtlMsgRing* const ring)
+{
+  const size_t head = atomic_load_explicit(&ring->w.head, memory_order_relaxed);
+  const size_t tail = atomic_load_explicit(&ring->r.tail, memory_order_acquire);
+  return ring->w.mask + 1U - (head - tail);
+}
+
+RtlStatus
+rtl_msgring_send(RtlMsgRing* const ring,
+                 const uint32_t    type,
+                 const void* const body,
+                 const uint32_t    size)
+{
+  RtlMsgWriter* const w = &ring->w;
+  if (__builtin_expect(size > w->max_payload, 0)) {
+    return RTL_TOO_BIG;
+  }
+
+  // Full is `head - tail == n_slots`, that is `> mask`.  The acquire pairs
+  // with the reader's release of its index: the reader is done with the
+  // slot before it is overwritten.
+  const size_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
+  if (__builtin_expect(head - w->cached_tail > w->mask, 0)) {
+    w->cached_tail = atomic_load_explicit(&ring->r.tail, memory_order_acquire);
+    if (head - w->cached_tail > w->mask) {
+      return RTL_FULL;
+    }
+  }
+
+  uint8_t* const     slot   = w->slots + (head & w->mask) * w->stride;
+  const RtlMsgHeader header = {type, size};
+  memcpy(slot, &header, RTL_MSG_HEADER_SIZE);
+  copy_payload(slot + RTL_MSG_HEADER_SIZE, (const uint8_t*)body, size);
+  atomic_store_explicit(&w->head, head + 1U, memory_order_release);
+  return RTL_SUCCESS;
+}
+
+RtlStatus
+rtl_msgring_peek(const RtlMsgRing* const ring, RtlMsgHeader* const header)
+{
+  // The ring is const here, so the cached index cannot be refreshed.
+  const RtlMsgReader* const r = &ring->r;
+  const size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  if (tail == r->cached_head &&
+      tail == atomic_load_explicit(&ring->w.head, memory_order_acquire)) {
+    return RTL_EMPTY;
+  }
+
+  memcpy(header, r->slots + (tail & r->mask) * r->stride, RTL_MSG_HEADER_SIZE);
+  return RTL_SUCCESS;
+}
+
+RtlStatus
+rtl_msgring_recv(RtlMsgRing* const   ring,
+                 RtlMsgHeader* const header,
+                 void* const         body,
+                 const size_t        body_capacity)
+{
+  // The acquire pairs with the writer's release of its index, so the slot's
+  // contents are visible before they are read.
+  RtlMsgReader* const r    = &ring->r;
+  const size_t        tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  if (__builtin_expect(tail == r->cached_head, 0)) {
+    r->cached_head = atomic_load_explicit(&ring->w.head, memory_order_acquire);
+    if (tail == r->cached_head) {
+      return RTL_EMPTY;
+    }
+  }
+
+  const uint8_t* const slot = r->slots + (tail & r->mask) * r->stride;
+  memcpy(header, slot, RTL_MSG_HEADER_SIZE);
+  if (__builtin_expect(header->size > body_capacity, 0)) {
+    return RTL_TOO_BIG;
+  }
+
+  copy_payload((uint8_t*)body, slot + RTL_MSG_HEADER_SIZE, header->size);
+  atomic_store_explicit(&r->tail, tail + 1U, memory_order_release);
+  return RTL_SUCCESS;
+}
