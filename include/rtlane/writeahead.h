@@ -30,17 +30,34 @@ RTL_BEGIN_DECLS
    L changes only on the writer's side: growing writes silence, shrinking
    discards the next frames the writer produces.  Either is one
    adjustment.  The reader never needs to know L.
+
+   Threads: one writer thread (write, write_space, set_latency) and one
+   reader thread (read); the query functions and stats from any thread.
+   Frame positions are free-running 64-bit counters, one owned by each
+   side and published with release/acquire, so neither side ever waits for
+   the other.  The reader is wait-free: it never spins, retries or waits.
 */
 
 typedef struct RtlWriteAheadImpl RtlWriteAhead;
 
-/// Health counters, readable from any thread.
+/**
+   Health counters, readable from any thread.
+
+   Each field is read atomically; while both sides run they are not one
+   snapshot, but once both have stopped they add up exactly:
+   frames_written == (real frames read - prefill and latency padding read)
+   + dropped_frames + fill, and frames_read == real frames read +
+   underrun_frames.
+*/
 typedef struct {
-  uint64_t frames_written;   ///< Frames accepted from the writer
+  uint64_t frames_written;   ///< Frames consumed from the writer (with dropped)
   uint64_t frames_read;      ///< Frames delivered to the reader (with silence)
   uint64_t underruns;        ///< Reads that had to substitute silence
   uint64_t underrun_frames;  ///< Frames of silence substituted
-  uint64_t dropped_frames;   ///< Late or trimmed frames the writer discarded
+  /// Frames never played: trimmed by a shrink, or written for a position
+  /// the reader had already played as silence (padding written by a
+  /// latency grow while the writer is late counts here too)
+  uint64_t dropped_frames;
   uint64_t overruns;         ///< Writes refused (in part) for lack of room
   uint64_t adjustments;      ///< Latency changes applied
   uint32_t latency;          ///< Current delay L in frames
@@ -55,7 +72,8 @@ typedef struct {
 
    Non-RT thread (allocates).  `capacity` must be a power of two
    (RTL_NOT_POW2), `channels` non-zero and `latency` < `capacity`
-   (RTL_BAD_ARG).
+   (RTL_BAD_ARG); RTL_TOO_BIG beyond 2^31 frames.  `*buffer` is NULL on
+   failure.
 */
 RTL_API RTL_NODISCARD RtlStatus
 rtl_writeahead_new(RtlAllocator*   allocator,
@@ -117,8 +135,12 @@ rtl_writeahead_write(RtlWriteAhead*      buffer,
    Read exactly `n_frames` frames into `planes`.
 
    Reader (real-time) thread, RT-safe, wait-free.  Frames the writer has not
-   produced are filled with silence and counted as an underrun.  Returns the
-   number of frames that were real data.
+   produced are filled with silence and counted as an underrun; the reader
+   moves on regardless, and the writer's frames for those positions are
+   dropped when they come, so the delay never changes.  Returns the number
+   of frames that were in the buffer in time (the leading ones; the prefill
+   and latency padding count, being in the buffer); the rest of `planes` is
+   silence.
 */
 RTL_RT_API size_t
 rtl_writeahead_read(RtlWriteAhead* buffer, float* const* planes, size_t n_frames);
