@@ -37,7 +37,10 @@ typedef struct {
    Create a ring of `n_slots` messages of up to `max_payload` bytes each.
 
    Non-RT thread (allocates).  `n_slots` must be a non-zero power of two
-   (RTL_NOT_POW2) and `max_payload` non-zero (RTL_BAD_ARG).
+   (RTL_NOT_POW2) and `max_payload` non-zero and at most UINT32_MAX, the
+   largest size a header can carry (RTL_BAD_ARG).  A slot takes the header
+   plus `max_payload` rounded up to 16, 32 or 64 bytes, or to a multiple of
+   64 beyond that, so small slots never straddle a cache line.
 */
 RTL_API RTL_NODISCARD RtlStatus
 rtl_msgring_new(RtlAllocator* allocator,
@@ -74,7 +77,7 @@ rtl_msgring_write_space(const RtlMsgRing* ring);
 
    Writer thread, RT-safe.  RTL_FULL if no slot is free (nothing is
    written; the caller counts or reports it), RTL_TOO_BIG if `size` exceeds
-   the slot payload.
+   the slot payload.  `body` may be NULL when `size` is 0.
 */
 RTL_RT_API RtlStatus
 rtl_msgring_send(RtlMsgRing* ring, uint32_t type, const void* body, uint32_t size);
@@ -87,7 +90,9 @@ rtl_msgring_peek(const RtlMsgRing* ring, RtlMsgHeader* header);
    Receive the next message into `header` and `body`.
 
    Reader thread, RT-safe.  RTL_EMPTY if there is none; RTL_TOO_BIG (and the
-   message stays queued) if its payload does not fit `body_capacity`.
+   message stays queued) if its payload does not fit `body_capacity`, in
+   which case `header` is filled in so the caller learns the size it needs.
+   `body` may be NULL when `body_capacity` is 0.
 */
 RTL_RT_API RtlStatus
 rtl_msgring_recv(RtlMsgRing*   ring,

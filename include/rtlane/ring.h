@@ -112,7 +112,13 @@ rtl_ring_skip(RtlRing* ring, size_t size);
 RTL_RT_API size_t
 rtl_ring_write_regions(RtlRing* ring, size_t size, RtlRingRegions* regions);
 
-/// Publish `size` bytes written in place (at most what was reserved).
+/**
+   Publish `size` bytes written in place (at most what was reserved).
+
+   Writer thread, RT-safe.  Less than was reserved is fine: the rest is
+   offered again by the next reservation.  A larger `size` is cut to the
+   free space the writer knows of, so a mistake cannot overrun the reader.
+*/
 RTL_RT_API void
 rtl_ring_write_commit(RtlRing* ring, size_t size);
 
@@ -125,7 +131,12 @@ rtl_ring_write_commit(RtlRing* ring, size_t size);
 RTL_RT_API size_t
 rtl_ring_read_regions(RtlRing* ring, size_t size, RtlRingRegions* regions);
 
-/// Release `size` bytes read in place (at most what was obtained).
+/**
+   Release `size` bytes read in place (at most what was obtained).
+
+   Reader thread, RT-safe.  Less than was obtained leaves the rest to be
+   read again; a larger `size` is cut to the bytes the reader knows of.
+*/
 RTL_RT_API void
 rtl_ring_read_commit(RtlRing* ring, size_t size);
 
