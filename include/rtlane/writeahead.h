@@ -150,7 +150,10 @@ rtl_writeahead_read(RtlWriteAhead* buffer, float* const* planes, size_t n_frames
 
    Writer thread only.  Growing writes silence (RTL_FULL, and nothing
    changes, if there is not room for it now); shrinking discards the next
-   frames the writer writes.  RTL_BAD_ARG if `latency` >= capacity.
+   frames the writer writes.  A grow first takes back whatever part of an
+   earlier shrink the writer has not spent yet, so the next frame always
+   lands at its index + the new latency.  Each call that changes the
+   latency is one adjustment.  RTL_BAD_ARG if `latency` >= capacity.
 */
 RTL_API RtlStatus
 rtl_writeahead_set_latency(RtlWriteAhead* buffer, size_t latency);
