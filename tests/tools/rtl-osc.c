@@ -13,6 +13,7 @@
 #include <lo/lo.h>
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
@@ -63,7 +64,7 @@ usage(FILE* const out)
     " (default 2000)\n"
     "  -n N           wait for N replies in all (default 1, or 0 when the items"
     "\n                 contain @listen or @wait or -u is given)\n"
-    "  -u LINE        wait until a reply prints exactly LINE\n"
+    "  -u LINE        wait until a reply prints LINE (exactly, or as a glob)\n"
     "  -S SEED        seed for @garbage (default 1)\n"
     "  -q             count replies but do not print them\n"
     "\n"
@@ -76,7 +77,8 @@ usage(FILE* const out)
     "  @end            send the open bundle\n"
     "  @burst K MSG    send message MSG K times as fast as possible\n"
     "  @listen SEC     receive and print replies for SEC seconds\n"
-    "  @wait LINE      receive until a reply prints exactly LINE\n"
+    "  @wait LINE      receive until a reply prints LINE (exactly, or as a glob;\n"
+    "                  earlier replies since the last @wait count too)\n"
     "  @mark TEXT      print TEXT as a line (to split phases in the output)\n"
     "  @raw HEX        send these bytes as one datagram\n"
     "  @garbage N      send N random, mostly malformed datagrams\n"
@@ -155,6 +157,14 @@ format_reply(char* const line,
   line[len] = '\0';
 }
 
+// A reply line matches a pattern when they are equal or the pattern, as a
+// shell glob, matches it: "/meters ffff * * -inf -inf".
+static bool
+line_matches(const char* const line, const char* const pattern)
+{
+  return !strcmp(line, pattern) || fnmatch(pattern, line, 0) == 0;
+}
+
 static int
 on_reply(const char* const path,
          const char* const types,
@@ -171,10 +181,10 @@ on_reply(const char* const path,
   if (!c->quiet) {
     puts(line);
   }
-  if (c->until_line && !strcmp(line, c->until_line)) {
+  if (c->until_line && line_matches(line, c->until_line)) {
     c->until_seen = true;
   }
-  if (c->wait_line && !strcmp(line, c->wait_line)) {
+  if (c->wait_line && line_matches(line, c->wait_line)) {
     c->wait_seen = true;
   }
   if (c->n_lines == c->cap_lines) {
@@ -650,7 +660,7 @@ main(int argc, char** argv)
       c.wait_seen = false;
       drain(&c);
       for (size_t k = c.wait_from; k < c.n_lines && !c.wait_seen; ++k) {
-        c.wait_seen = !strcmp(c.lines[k], c.wait_line);
+        c.wait_seen = line_matches(c.lines[k], c.wait_line);
       }
       receive_for(&c, timeout_s, wait_done);
       c.wait_from = c.n_lines;

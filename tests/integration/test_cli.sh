@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# Copyright 2026 The rtlane authors
+#
+# Command line: --help and --version exit 0 on stdout; a bad option or value
+# exits 2 with one "rtlane: ..." line; an unreachable server or an OSC port
+# that is taken exits 1 with one clear line.
+. "$(dirname "$0")/lib.sh"
+need "$RTLANE" "$RTL_OSC"
+
+for opt in -h --help; do
+  out=$(timeout 10 "$RTLANE" "$opt" 2>"$TMP/err")
+  rc=$?
+  expect_eq "$rc" 0 "rtlane $opt exit status"
+  [ -s "$TMP/err" ] && fail "rtlane $opt wrote to stderr: $(cat "$TMP/err")"
+  printf '%s\n' "$out" | grep -qi 'usage' || fail "rtlane $opt: no usage text on stdout: $out"
+  for o in --name --server --inputs --osc-port --osc-tcp --osc-bind --connect --help --version; do
+    printf '%s\n' "$out" | grep -q -- "$o" || fail "rtlane $opt does not mention $o"
+  done
+done
+pass "--help"
+
+for opt in -V --version; do
+  out=$(timeout 10 "$RTLANE" "$opt" 2>"$TMP/err")
+  rc=$?
+  expect_eq "$rc" 0 "rtlane $opt exit status"
+  printf '%s\n' "$out" | grep -qxE 'rtlane [0-9]+\.[0-9]+(\.[0-9]+)?([-+~.][0-9A-Za-z.~+-]*)?' ||
+    fail "rtlane $opt printed '$out', expected 'rtlane VERSION'"
+done
+pass "--version"
+
+# A bad option or value: exit 2, exactly one "rtlane: ..." line, at most the
+# "Try 'rtlane --help'." hint besides, nothing on stdout, and no JACK needed.
+bad_usage() {
+  local out rc n_lines first second
+  out=$(timeout 10 "$RTLANE" "$@" 2>"$TMP/err")
+  rc=$?
+  expect_eq "$rc" 2 "rtlane $* exit status"
+  [ -z "$out" ] || fail "rtlane $*: wrote to stdout: $out"
+  n_lines=$(grep -c . "$TMP/err")
+  first=$(sed -n 1p "$TMP/err")
+  second=$(sed -n 2p "$TMP/err")
+  case $first in
+  "rtlane: "?*) ;;
+  *) fail "rtlane $*: first stderr line '$first' is not 'rtlane: <what is wrong>'" ;;
+  esac
+  if [ "$n_lines" -gt 2 ] || { [ "$n_lines" -eq 2 ] && [ "$second" != "Try 'rtlane --help'." ]; }; then
+    fail "rtlane $*: expected one line (plus the --help hint), got:
+$(cat "$TMP/err")"
+  fi
+  log "rtlane $* -> 2: $first"
+}
+bad_usage --bogus
+bad_usage -x
+bad_usage -i 0
+bad_usage -i 65
+bad_usage -i abc
+bad_usage -i 2x
+bad_usage --inputs=-1
+bad_usage -p 0
+bad_usage -p 70000
+bad_usage -p port
+bad_usage -i
+bad_usage --name
+bad_usage extra-argument
+pass "bad options exit 2 with one line"
+
+# Unreachable server: exit 1 with one line, promptly (bounded by timeout).
+out=$(timeout 20 "$RTLANE" -s "rtlane-test-$$-nowhere" -p "$(free_port)" 2>"$TMP/err")
+rc=$?
+expect_eq "$rc" 1 "rtlane -s <no such server> exit status"
+grep -q '^rtlane: ' "$TMP/err" || fail "no 'rtlane: ...' line for an unreachable server: $(cat "$TMP/err")"
+grep -q ready "$TMP/err" && fail "daemon said ready without a server"
+log "unreachable server -> 1: $(grep -m1 '^rtlane: ' "$TMP/err")"
+pass "unreachable server exits 1"
+
+# OSC port taken (by a first daemon): the second one exits 1.
+start_jackd
+start_daemon
+first_port=$OSC_PORT
+out=$(timeout 20 "$RTLANE" -s "$JACK_SERVER" -n rtlane-second -p "$first_port" 2>"$TMP/err")
+rc=$?
+expect_eq "$rc" 1 "second daemon on a taken OSC port, exit status"
+grep -q '^rtlane: ' "$TMP/err" || fail "no 'rtlane: ...' line for a taken port: $(cat "$TMP/err")"
+grep -q ready "$TMP/err" && fail "second daemon said ready on a taken port"
+log "taken OSC port -> 1: $(grep -m1 '^rtlane: ' "$TMP/err")"
+# The first daemon is unharmed, and the second left no JACK client behind.
+expect_eq "$(osc /ping)" "/pong" "first daemon after the failed second one"
+jack_lsp -s "$JACK_SERVER" | grep -q '^rtlane-second:' && fail "the failed daemon left ports behind"
+pass "taken OSC port exits 1"
