@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: ISC
+// Copyright 2026 The rtlane authors
+
+#define _GNU_SOURCE
+
+#include "jack.h"
+
+#include "log.h"
+
+#include <rtlane/allocator.h>
+#include <rtlane/snapshot.h>
+
+#include <jack/jack.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct RtlJackImpl {
+  RtlJackConfig    config;
+  pthread_mutex_t  lock;     ///< Guards client against queries while it changes
+  jack_client_t*   client;
+  char             name[128];
+  RtlPorts         ports;
+  pthread_key_t    reader_key;
+  _Atomic bool     gone;
+  _Atomic uint64_t xruns;
+  _Atomic uint32_t rate;
+  _Atomic uint32_t period;
+};
+
+// --- libjack's messages ------------------------------------------------------
+
+/// While connecting, libjack's complaints are replaced by our one line.
+static atomic_bool g_connecting;
+
+static void
+on_jack_error(const char* const msg)
+{
+  if (!atomic_load_explicit(&g_connecting, memory_order_relaxed)) {
+    rtl_log("JACK: %s", msg);
+  }
+}
+
+static void
+on_jack_info(const char* const msg)
+{
+  (void)msg;
+}
+
+// --- callbacks (JACK's threads) ----------------------------------------------
+
+static void
+reader_exit(void* const value)
+{
+  (void)value;
+  rtl_snapshot_unregister_thread();
+}
+
+/// On the process thread, before its first cycle: become an RCU reader here,
+/// not lazily on the audio path, and unregister when the thread ends.
+static void
+on_thread_init(void* const arg)
+{
+  RtlJack* const j = (RtlJack*)arg;
+  rtl_snapshot_register_thread();
+  (void)pthread_setspecific(j->reader_key, j);
+}
+
+static int
+on_xrun(void* const arg)
+{
+  RtlJack* const j = (RtlJack*)arg;
+  atomic_fetch_add_explicit(&j->xruns, 1U, memory_order_relaxed);
+  return 0;
+}
+
+static int
+on_buffer_size(const jack_nframes_t nframes, void* const arg)
+{
+  // Nothing to reallocate: the RT state is not sized by the period.
+  RtlJack* const j = (RtlJack*)arg;
+  atomic_store_explicit(&j->period, nframes, memory_order_relaxed);
+  return 0;
+}
+
+static int
+on_sample_rate(const jack_nframes_t rate, void* const arg)
+{
+  RtlJack* const j = (RtlJack*)arg;
+  atomic_store_explicit(&j->rate, rate, memory_order_relaxed);
+  rtl_process_set_sample_rate(j->config.process, rate);
+  return 0;
+}
+
+static void
+on_shutdown(const jack_status_t code, const char* const reason, void* const arg)
+{
+  (void)code;
+  (void)reason;
+  RtlJack* const j = (RtlJack*)arg;
+  atomic_store_explicit(&j->gone, true, memory_order_release);
+  sem_post(j->config.notify);
+}
+
+static void
+widen(jack_latency_range_t* const acc, jack_port_t* const port,
+      const jack_latency_callback_mode_t mode)
+{
+  jack_latency_range_t r;
+  jack_port_get_latency_range(port, mode, &r);
+  if (r.min < acc->min) {
+    acc->min = r.min;
+  }
+  if (r.max > acc->max) {
+    acc->max = r.max;
+  }
+}
+
+static void
+settle(jack_latency_range_t* const r)
+{
+  if (r->min > r->max) {
+    r->min = r->max = 0U;
+  }
+}
+
+/**
+   Direct mode adds no latency: each output passes on the range of the
+   inputs it is mixed from, and each input the range of the outputs it
+   feeds.  The click is generated here, so its capture latency is zero.
+*/
+static void
+on_latency(const jack_latency_callback_mode_t mode, void* const arg)
+{
+  RtlJack* const  j = (RtlJack*)arg;
+  const RtlPorts* p = &j->ports;
+  if (mode == JackCaptureLatency) {
+    jack_latency_range_t audio = {UINT32_MAX, 0U};
+    for (unsigned i = 0U; i < j->config.inputs; ++i) {
+      widen(&audio, p->in[i], mode);
+    }
+    settle(&audio);
+    jack_port_set_latency_range(p->out_l, mode, &audio);
+    jack_port_set_latency_range(p->out_r, mode, &audio);
+    jack_latency_range_t zero = {0U, 0U};
+    jack_port_set_latency_range(p->click, mode, &zero);
+    jack_latency_range_t midi = {UINT32_MAX, 0U};
+    widen(&midi, p->midi_in, mode);
+    settle(&midi);
+    jack_port_set_latency_range(p->midi_out, mode, &midi);
+  } else {
+    jack_latency_range_t audio = {UINT32_MAX, 0U};
+    widen(&audio, p->out_l, mode);
+    widen(&audio, p->out_r, mode);
+    settle(&audio);
+    for (unsigned i = 0U; i < j->config.inputs; ++i) {
+      jack_port_set_latency_range(p->in[i], mode, &audio);
+    }
+    jack_latency_range_t midi = {UINT32_MAX, 0U};
+    widen(&midi, p->midi_out, mode);
+    settle(&midi);
+    jack_port_set_latency_range(p->midi_in, mode, &midi);
+  }
+}
+
+// --- life cycle --------------------------------------------------------------
+
+RtlStatus
+rtl_jack_new(const RtlJackConfig* const config, RtlJack** const jack)
+{
+  *jack = NULL;
+  RtlJack* const j = (RtlJack*)rtl_calloc(NULL, 1U, sizeof(RtlJack));
+  if (!j) {
+    return RTL_NO_MEM;
+  }
+  j->config   = *config;
+  j->ports.in = (jack_port_t**)rtl_calloc(NULL, config->inputs, sizeof(jack_port_t*));
+  if (!j->ports.in) {
+    rtl_free(NULL, j);
+    return RTL_NO_MEM;
+  }
+  if (pthread_key_create(&j->reader_key, reader_exit)) {
+    rtl_free(NULL, j->ports.in);
+    rtl_free(NULL, j);
+    return RTL_SYSTEM_ERROR;
+  }
+  pthread_mutex_init(&j->lock, NULL);
+  snprintf(j->name, sizeof(j->name), "%s", config->name);
+  *jack = j;
+  return RTL_SUCCESS;
+}
+
+void
+rtl_jack_free(RtlJack* const j)
+{
+  if (!j) {
+    return;
+  }
+  rtl_jack_stop(j);
+  pthread_key_delete(j->reader_key);
+  pthread_mutex_destroy(&j->lock);
+  rtl_free(NULL, j->ports.in);
+  rtl_free(NULL, j);
+}
+
+static jack_port_t*
+reg(jack_client_t* const client, const char* const name, const char* const type,
+    const unsigned long flags)
+{
+  return jack_port_register(client, name, type, flags, 0U);
+}
+
+static void
+autoconnect(RtlJack* const j)
+{
+  jack_client_t* const client = j->client;
+  const char** const   capture =
+    jack_get_ports(client, NULL, JACK_DEFAULT_AUDIO_TYPE, JackPortIsPhysical | JackPortIsOutput);
+  const char** const playback =
+    jack_get_ports(client, NULL, JACK_DEFAULT_AUDIO_TYPE, JackPortIsPhysical | JackPortIsInput);
+
+  for (unsigned i = 0U; capture && capture[i] && i < j->config.inputs; ++i) {
+    if (jack_connect(client, capture[i], jack_port_name(j->ports.in[i]))) {
+      rtl_log("cannot connect %s to %s", capture[i], jack_port_name(j->ports.in[i]));
+    }
+  }
+  jack_port_t* const outs[2] = {j->ports.out_l, j->ports.out_r};
+  for (unsigned i = 0U; playback && playback[i] && i < 2U; ++i) {
+    if (jack_connect(client, jack_port_name(outs[i]), playback[i])) {
+      rtl_log("cannot connect %s to %s", jack_port_name(outs[i]), playback[i]);
+    }
+  }
+  if (!capture || !playback) {
+    rtl_log("autoconnect: no physical %s ports", !capture ? "capture" : "playback");
+  }
+  jack_free((void*)capture);
+  jack_free((void*)playback);
+}
+
+static RtlStatus
+fail(RtlJack* const j, char* const err, const size_t err_size, const char* const what)
+{
+  snprintf(err, err_size, "%s", what);
+  jack_client_close(j->client);
+  j->client = NULL;
+  return RTL_JACK_ERROR;
+}
+
+RtlStatus
+rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
+{
+  pthread_mutex_lock(&j->lock);
+  atomic_store_explicit(&j->gone, false, memory_order_release);
+
+  jack_set_error_function(on_jack_error);
+  jack_set_info_function(on_jack_info);
+  atomic_store_explicit(&g_connecting, true, memory_order_relaxed);
+
+  jack_status_t  status = (jack_status_t)0;
+  jack_options_t opts   = (jack_options_t)(JackNoStartServer | JackUseExactName);
+  if (j->config.server) {
+    opts = (jack_options_t)(opts | JackServerName);
+    j->client = jack_client_open(j->config.name, opts, &status, j->config.server);
+  } else {
+    j->client = jack_client_open(j->config.name, opts, &status);
+  }
+  atomic_store_explicit(&g_connecting, false, memory_order_relaxed);
+  if (!j->client) {
+    if (status & JackNameNotUnique) {
+      snprintf(err, err_size, "JACK client name '%s' is already in use", j->config.name);
+    } else {
+      snprintf(err, err_size, "cannot connect to JACK server '%s' (status 0x%x)",
+               j->config.server ? j->config.server : "default", (unsigned)status);
+    }
+    pthread_mutex_unlock(&j->lock);
+    return RTL_JACK_ERROR;
+  }
+  snprintf(j->name, sizeof(j->name), "%s", jack_get_client_name(j->client));
+
+  jack_client_t* const c     = j->client;
+  const unsigned long  in_f  = JackPortIsInput;
+  const unsigned long  out_f = JackPortIsOutput;
+  bool                 ok    = true;
+  for (unsigned i = 0U; i < j->config.inputs; ++i) {
+    char name[16];
+    snprintf(name, sizeof(name), "in_%u", i + 1U);
+    ok = ok && (j->ports.in[i] = reg(c, name, JACK_DEFAULT_AUDIO_TYPE, in_f));
+  }
+  ok = ok && (j->ports.out_l = reg(c, "out_L", JACK_DEFAULT_AUDIO_TYPE, out_f));
+  ok = ok && (j->ports.out_r = reg(c, "out_R", JACK_DEFAULT_AUDIO_TYPE, out_f));
+  ok = ok && (j->ports.click = reg(c, "click", JACK_DEFAULT_AUDIO_TYPE, out_f));
+  ok = ok && (j->ports.midi_in = reg(c, "midi_in", JACK_DEFAULT_MIDI_TYPE, in_f));
+  ok = ok && (j->ports.midi_out = reg(c, "midi_out", JACK_DEFAULT_MIDI_TYPE, out_f));
+  if (!ok) {
+    const RtlStatus st = fail(j, err, err_size, "cannot register JACK ports");
+    pthread_mutex_unlock(&j->lock);
+    return st;
+  }
+
+  void* const p = j->config.process;
+  if (jack_set_process_callback(c, rtl_process_run, p) ||
+      jack_set_thread_init_callback(c, on_thread_init, j) ||
+      jack_set_xrun_callback(c, on_xrun, j) ||
+      jack_set_buffer_size_callback(c, on_buffer_size, j) ||
+      jack_set_sample_rate_callback(c, on_sample_rate, j) ||
+      jack_set_latency_callback(c, on_latency, j)) {
+    const RtlStatus st = fail(j, err, err_size, "cannot install JACK callbacks");
+    pthread_mutex_unlock(&j->lock);
+    return st;
+  }
+  jack_on_info_shutdown(c, on_shutdown, j);
+
+  const jack_nframes_t rate = jack_get_sample_rate(c);
+  atomic_store_explicit(&j->rate, rate, memory_order_relaxed);
+  atomic_store_explicit(&j->period, jack_get_buffer_size(c), memory_order_relaxed);
+  rtl_process_set_sample_rate(j->config.process, rate);
+  rtl_process_attach(j->config.process, c, &j->ports);
+
+  if (jack_activate(c)) {
+    const RtlStatus st = fail(j, err, err_size, "cannot activate the JACK client");
+    pthread_mutex_unlock(&j->lock);
+    return st;
+  }
+  if (j->config.connect) {
+    autoconnect(j);
+  }
+  pthread_mutex_unlock(&j->lock);
+  return RTL_SUCCESS;
+}
+
+void
+rtl_jack_stop(RtlJack* const j)
+{
+  pthread_mutex_lock(&j->lock);
+  if (j->client) {
+    if (!atomic_load_explicit(&j->gone, memory_order_acquire)) {
+      jack_deactivate(j->client);
+    }
+    jack_client_close(j->client);
+    j->client = NULL;
+  }
+  pthread_mutex_unlock(&j->lock);
+}
+
+bool
+rtl_jack_server_gone(const RtlJack* const j)
+{
+  return atomic_load_explicit(&j->gone, memory_order_acquire);
+}
+
+const char*
+rtl_jack_name(const RtlJack* const j)
+{
+  return j->name;
+}
+
+void
+rtl_jack_info(RtlJack* const j, RtlJackInfo* const info)
+{
+  pthread_mutex_lock(&j->lock);
+  info->up = j->client && !atomic_load_explicit(&j->gone, memory_order_acquire);
+  info->dsp_load = info->up ? jack_cpu_load(j->client) : 0.0f;
+  pthread_mutex_unlock(&j->lock);
+  info->rate   = atomic_load_explicit(&j->rate, memory_order_relaxed);
+  info->period = atomic_load_explicit(&j->period, memory_order_relaxed);
+  info->xruns  = atomic_load_explicit(&j->xruns, memory_order_relaxed);
+}
+
+bool
+rtl_jack_unix_to_frame(RtlJack* const  j,
+                       const int64_t   unix_us,
+                       uint64_t* const frame,
+                       uint64_t* const now)
+{
+  pthread_mutex_lock(&j->lock);
+  jack_client_t* const c = j->client;
+  if (!c || atomic_load_explicit(&j->gone, memory_order_acquire)) {
+    pthread_mutex_unlock(&j->lock);
+    return false;
+  }
+  if (frame) {
+    // Both clocks read back to back, so the offset between them is as
+    // close as this process can know it.
+    const jack_time_t jack_now = jack_get_time();
+    struct timespec   wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    const int64_t wall_us = (int64_t)wall.tv_sec * 1000000LL + wall.tv_nsec / 1000;
+    int64_t       t_us    = (int64_t)jack_now + (unix_us - wall_us);
+    if (t_us < 0) {
+      t_us = 0;
+    }
+    *frame = rtl_process_frame64(j->config.process,
+                                 jack_time_to_frames(c, (jack_time_t)t_us));
+  }
+  if (now) {
+    *now = rtl_process_frame64(j->config.process, jack_frame_time(c));
+  }
+  pthread_mutex_unlock(&j->lock);
+  return true;
+}

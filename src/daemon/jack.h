@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: ISC
+// Copyright 2026 The rtlane authors
+
+#ifndef RTL_DAEMON_JACK_H
+#define RTL_DAEMON_JACK_H
+
+/*
+  The JACK client: opening (never starting a server), ports, callbacks,
+  activation and autoconnection, and the questions other threads ask it
+  (time conversions, rate, period, load, xruns).
+
+  The client may come and go (server shutdown and reconnection) while the
+  OSC and control threads keep running, so every query takes a mutex that
+  the main thread holds while it opens or closes the client.  Queries are
+  non-RT; the process callback never calls anything here.
+*/
+
+#include "process.h"
+
+#include <rtlane/status.h>
+
+#include <semaphore.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct RtlJackImpl RtlJack;
+
+typedef struct {
+  const char* name;     ///< Client name (exact)
+  const char* server;   ///< Server name or NULL
+  unsigned    inputs;
+  bool        connect;  ///< Autoconnect to physical ports
+  RtlProcess* process;
+  sem_t*      notify;   ///< Posted when the server goes away
+} RtlJackConfig;
+
+typedef struct {
+  bool     up;
+  uint32_t rate;
+  uint32_t period;
+  float    dsp_load;   ///< Percent
+  uint64_t xruns;
+} RtlJackInfo;
+
+/// Create the holder (no client yet).  Start-up.
+RtlStatus
+rtl_jack_new(const RtlJackConfig* config, RtlJack** jack);
+
+void
+rtl_jack_free(RtlJack* jack);
+
+/**
+   Open the client, register ports, install callbacks, activate and (with
+   `connect`) connect.  Main thread.  On failure writes one line into `err`.
+*/
+RtlStatus
+rtl_jack_start(RtlJack* jack, char* err, size_t err_size);
+
+/// Deactivate and close the client if there is one.  Main thread.
+void
+rtl_jack_stop(RtlJack* jack);
+
+/// True once the server has gone away since the last start.  Any thread.
+bool
+rtl_jack_server_gone(const RtlJack* jack);
+
+/// Snapshot of rate, period, load and xruns.  Any non-RT thread.
+void
+rtl_jack_info(RtlJack* jack, RtlJackInfo* info);
+
+/// The client name actually in use.
+const char*
+rtl_jack_name(const RtlJack* jack);
+
+/**
+   The 64-bit frame at which wall-clock time `unix_us` (microseconds since
+   1970) falls, as the contract computes it; and the current frame.  False
+   if there is no client.  Any non-RT thread.
+*/
+bool
+rtl_jack_unix_to_frame(RtlJack* jack, int64_t unix_us, uint64_t* frame, uint64_t* now);
+
+#endif // RTL_DAEMON_JACK_H

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: ISC
+// Copyright 2026 The rtlane authors
+
+#define _GNU_SOURCE
+
+#include "command.h"
+#include "control.h"
+#include "jack.h"
+#include "log.h"
+#include "options.h"
+#include "osc.h"
+#include "process.h"
+#include "state.h"
+
+#include <rtlane/queue.h>
+#include <rtlane/snapshot.h>
+
+#include <errno.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+/// Commands waiting for the control thread; beyond this a sender hears "busy".
+#define RTL_QUEUE_CAPACITY 1024U
+
+static atomic_bool g_quit;
+static sem_t       g_main_sem;
+
+static void
+on_signal(const int sig)
+{
+  (void)sig;
+  // Only what is async-signal-safe: an atomic flag and a semaphore post.
+  atomic_store_explicit(&g_quit, true, memory_order_release);
+  sem_post(&g_main_sem);
+}
+
+static void
+lock_memory(void)
+{
+  // Locking future mappings too is only safe without a small RLIMIT_MEMLOCK:
+  // under one, a later thread stack or allocation would fail outright.  The
+  // RT state is prefaulted either way.
+  struct rlimit lim;
+  const bool    unlimited = !getrlimit(RLIMIT_MEMLOCK, &lim) &&
+                         lim.rlim_cur == RLIM_INFINITY;
+  if (!unlimited && geteuid() != 0) {
+    rtl_log("memory not locked (RLIMIT_MEMLOCK is limited); "
+            "the real-time state is prefaulted instead");
+    return;
+  }
+  if (mlockall(MCL_CURRENT | MCL_FUTURE)) {
+    rtl_log("memory not locked (%s); the real-time state is prefaulted instead",
+            strerror(errno));
+  }
+}
+
+static void
+wait_main(const int64_t timeout_ms)
+{
+  if (timeout_ms < 0) {
+    while (sem_wait(&g_main_sem) && errno == EINTR &&
+           !atomic_load_explicit(&g_quit, memory_order_acquire)) {
+    }
+    return;
+  }
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_sec += (time_t)(timeout_ms / 1000);
+  ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_nsec -= 1000000000L;
+    ++ts.tv_sec;
+  }
+  while (sem_clockwait(&g_main_sem, CLOCK_MONOTONIC, &ts) && errno == EINTR &&
+         !atomic_load_explicit(&g_quit, memory_order_acquire)) {
+  }
+}
+
+static bool
+quitting(void)
+{
+  return atomic_load_explicit(&g_quit, memory_order_acquire);
+}
+
+/// Survive a server restart: keep OSC and the state, retry once a second.
+static void
+reconnect(RtlJack* const jack, RtlControl* const control)
+{
+  rtl_log("JACK server went away; keeping state and retrying every second");
+  rtl_jack_stop(jack);
+  char err[256];
+  while (!quitting()) {
+    wait_main(1000);
+    if (quitting()) {
+      return;
+    }
+    if (rtl_jack_start(jack, err, sizeof(err)) == RTL_SUCCESS) {
+      rtl_control_resync(control);
+      rtl_log("reconnected to JACK as %s", rtl_jack_name(jack));
+      return;
+    }
+  }
+}
+
+int
+main(int argc, char** argv)
+{
+  RtlOptions opts;
+  switch (rtl_options_parse(argc, argv, &opts)) {
+  case RTL_OPTIONS_RUN:
+    break;
+  case RTL_OPTIONS_EXIT:
+    return 0;
+  case RTL_OPTIONS_USAGE:
+    return 2;
+  case RTL_OPTIONS_UNSUP:
+    return 1;
+  }
+
+  // Every thread created from here on (ours, JACK's) inherits a mask that
+  // blocks these; only the main thread takes them, after start-up.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  sem_init(&g_main_sem, 0, 0U);
+
+  if (opts.state_file || opts.record_dir) {
+    rtl_log("note: --state and --record-dir are accepted but not used yet");
+  }
+  lock_memory();
+
+  int            rc       = 1;
+  char           err[256] = "out of memory";
+  RtlParamTable  table    = {0};
+  RtlQueue*      queue    = NULL;
+  RtlSnapshot*   snapshot = NULL;
+  RtlProcess*    process  = NULL;
+  RtlJack*       jack     = NULL;
+  RtlOsc*        osc      = NULL;
+  RtlControl*    control  = NULL;
+  sem_t          wake;
+  sem_init(&wake, 0, 0U);
+
+  if (rtl_param_table_init(&table, opts.inputs) ||
+      rtl_queue_new(NULL, RTL_QUEUE_CAPACITY, sizeof(RtlCommand), &queue) ||
+      rtl_snapshot_new(NULL, NULL, rtl_state_snapshot_free, NULL, &snapshot) ||
+      rtl_process_new(&table, snapshot, 48000U, &process)) {
+    rtl_log("%s", err);
+    goto done;
+  }
+
+  const RtlJackConfig jack_config = {
+    opts.name, opts.server, opts.inputs, opts.connect, process, &g_main_sem,
+  };
+  if (rtl_jack_new(&jack_config, &jack)) {
+    rtl_log("%s", err);
+    goto done;
+  }
+
+  const RtlOscConfig osc_config = {
+    opts.osc_bind, opts.osc_port, opts.osc_tcp, &table, queue, &wake,
+    rtl_control_tag_to_frame, jack,
+  };
+  if (rtl_osc_open(&osc_config, &osc, err, sizeof(err))) {
+    rtl_log("%s", err);
+    goto done;
+  }
+
+  const RtlControlConfig control_config = {
+    &table, queue, &wake, snapshot, process, jack, osc,
+  };
+  if (rtl_control_new(&control_config, &control)) {
+    rtl_log("out of memory");
+    goto done;
+  }
+
+  if (rtl_jack_start(jack, err, sizeof(err))) {
+    rtl_log("%s", err);
+    goto done;
+  }
+  if (rtl_control_start(control) || rtl_osc_start(osc)) {
+    rtl_log("cannot start threads");
+    goto done;
+  }
+
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+
+  RtlJackInfo info;
+  rtl_jack_info(jack, &info);
+  rtl_log("ready: client %s, %u inputs, %u Hz, period %u, OSC %s", rtl_jack_name(jack),
+          opts.inputs, info.rate, info.period, rtl_osc_describe(osc));
+  pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+
+  while (!quitting()) {
+    wait_main(-1);
+    if (!quitting() && rtl_jack_server_gone(jack)) {
+      reconnect(jack, control);
+    }
+  }
+  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+  rtl_log("shutting down");
+  rc = 0;
+
+done:
+  if (osc) {
+    rtl_osc_stop(osc);
+  }
+  if (control) {
+    rtl_control_stop(control);
+  }
+  rtl_jack_free(jack);
+  rtl_control_free(control);
+  rtl_osc_free(osc);
+  rtl_snapshot_free(snapshot);
+  rtl_process_free(process);
+  rtl_queue_free(queue);
+  rtl_param_table_destroy(&table);
+  sem_destroy(&wake);
+  return rc;
+}

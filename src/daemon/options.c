@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: ISC
+// Copyright 2026 The rtlane authors
+
+#define _GNU_SOURCE
+
+#include "options.h"
+
+#include <rtlane/attributes.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+  OPT_OSC_TCP = 256,
+  OPT_OSC_BIND,
+  OPT_INSERT,
+  OPT_RECORD_DIR,
+  OPT_STATE,
+};
+
+static const char usage_text[] =
+  "Usage: rtlane [OPTION]...\n"
+  "A JACK mixer driven over OSC: N mono inputs mixed to stereo, with a\n"
+  "metronome, level meters and sample-accurate timed changes.\n"
+  "\n"
+  "  -n, --name NAME         JACK client name (default rtlane)\n"
+  "  -s, --server NAME       JACK server name (default: the default server)\n"
+  "  -i, --inputs N          mono input channels in_1..in_N, 1..64 (default 2)\n"
+  "  -p, --osc-port PORT     OSC port (default 7770)\n"
+  "      --osc-tcp           listen for OSC over TCP too, on the same port\n"
+  "      --osc-bind ADDR     address the OSC sockets bind (default 127.0.0.1)\n"
+  "  -c, --connect           connect inputs to capture and outputs to\n"
+  "                          playback ports\n"
+  "  -l, --write-ahead MS    write-ahead delay (only 0, direct mode, for now)\n"
+  "      --insert FILE.so    processor plug-in (not yet supported)\n"
+  "      --record-dir DIR    where /record/start may write\n"
+  "      --state FILE        state file\n"
+  "  -h, --help              show this help and exit\n"
+  "  -V, --version           show the version and exit\n"
+  "\n"
+  "Ports: in_1..in_N, out_L, out_R, click (audio); midi_in, midi_out.\n"
+  "Send /list to the OSC port for the address space.\n";
+
+static RtlOptionsResult
+bad(const char* fmt, ...) RTL_LOG_FUNC(1, 2);
+
+static RtlOptionsResult
+bad(const char* const fmt, ...)
+{
+  va_list args;
+  va_start(args, fmt);
+  fputs("rtlane: ", stderr);
+  vfprintf(stderr, fmt, args);
+  fputs("\nTry 'rtlane --help'.\n", stderr);
+  va_end(args);
+  return RTL_OPTIONS_USAGE;
+}
+
+static bool
+parse_uint(const char* const text, const unsigned long max, unsigned* const out)
+{
+  if (!text[0] || text[0] == '-' || text[0] == '+') {
+    return false;
+  }
+  char* end = NULL;
+  errno     = 0;
+  const unsigned long v = strtoul(text, &end, 10);
+  if (errno || *end || v > max) {
+    return false;
+  }
+  *out = (unsigned)v;
+  return true;
+}
+
+RtlOptionsResult
+rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
+{
+  static const struct option long_opts[] = {
+    {"name", required_argument, NULL, 'n'},
+    {"server", required_argument, NULL, 's'},
+    {"inputs", required_argument, NULL, 'i'},
+    {"osc-port", required_argument, NULL, 'p'},
+    {"osc-tcp", no_argument, NULL, OPT_OSC_TCP},
+    {"osc-bind", required_argument, NULL, OPT_OSC_BIND},
+    {"connect", no_argument, NULL, 'c'},
+    {"write-ahead", required_argument, NULL, 'l'},
+    {"insert", required_argument, NULL, OPT_INSERT},
+    {"record-dir", required_argument, NULL, OPT_RECORD_DIR},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+  };
+
+  *opts = (RtlOptions){
+    .name     = "rtlane",
+    .inputs   = 2U,
+    .osc_port = 7770U,
+    .osc_bind = "127.0.0.1",
+  };
+
+  // getopt reports its own errors in its own words; ours are one line each.
+  opterr = 0;
+  optind = 1;
+  int c  = 0;
+  while ((c = getopt_long(argc, argv, ":n:s:i:p:cl:hV", long_opts, NULL)) != -1) {
+    switch (c) {
+    case 'n':
+      if (!optarg[0] || strlen(optarg) > 63U || strchr(optarg, ':')) {
+        return bad("invalid client name '%s' (1..63 characters, no ':')", optarg);
+      }
+      opts->name = optarg;
+      break;
+    case 's':
+      if (!optarg[0]) {
+        return bad("empty server name");
+      }
+      opts->server = optarg;
+      break;
+    case 'i':
+      if (!parse_uint(optarg, RTL_MAX_INPUTS, &opts->inputs) || !opts->inputs) {
+        return bad("invalid number of inputs '%s' (1..64)", optarg);
+      }
+      break;
+    case 'p':
+      if (!parse_uint(optarg, 65535UL, &opts->osc_port) || !opts->osc_port) {
+        return bad("invalid OSC port '%s' (1..65535)", optarg);
+      }
+      break;
+    case OPT_OSC_TCP:
+      opts->osc_tcp = true;
+      break;
+    case OPT_OSC_BIND:
+      if (!optarg[0]) {
+        return bad("empty OSC bind address");
+      }
+      opts->osc_bind = optarg;
+      break;
+    case 'c':
+      opts->connect = true;
+      break;
+    case 'l': {
+      char* end = NULL;
+      errno     = 0;
+      const double ms = strtod(optarg, &end);
+      if (errno || end == optarg || *end || !isfinite(ms) || ms < 0.0 ||
+          ms > 10000.0) {
+        return bad("invalid write-ahead '%s' (0..10000 ms)", optarg);
+      }
+      opts->write_ahead = ms;
+      break;
+    }
+    case OPT_INSERT:
+      opts->insert = optarg;
+      break;
+    case OPT_RECORD_DIR:
+      opts->record_dir = optarg;
+      break;
+    case OPT_STATE:
+      opts->state_file = optarg;
+      break;
+    case 'h':
+      fputs(usage_text, stdout);
+      return RTL_OPTIONS_EXIT;
+    case 'V':
+      puts("rtlane " RTL_VERSION);
+      return RTL_OPTIONS_EXIT;
+    case ':':
+      if (optopt) {
+        char opt[2] = {(char)optopt, '\0'};
+        return bad("option '-%s' needs a value", opt);
+      }
+      return bad("option '%s' needs a value", argv[optind - 1]);
+    default:
+      if (optopt) {
+        char opt[2] = {(char)optopt, '\0'};
+        return bad("unknown option '-%s'", opt);
+      }
+      return bad("unknown option '%s'", argv[optind - 1]);
+    }
+  }
+
+  if (optind < argc) {
+    return bad("unexpected argument '%s'", argv[optind]);
+  }
+
+  if (opts->write_ahead > 0.0) {
+    fputs("rtlane: write-ahead mode (-l > 0) is not yet supported\n", stderr);
+    return RTL_OPTIONS_UNSUP;
+  }
+  if (opts->insert) {
+    fputs("rtlane: --insert is not yet supported\n", stderr);
+    return RTL_OPTIONS_UNSUP;
+  }
+
+  return RTL_OPTIONS_RUN;
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: ISC
+// Copyright 2026 The rtlane authors
+
+#ifndef RTL_DAEMON_STATE_H
+#define RTL_DAEMON_STATE_H
+
+/*
+  The parameter model.
+
+  One table describes every settable address (path, OSC type tag, range,
+  default, description).  It is built once at start-up for N inputs and is
+  read-only afterwards, so the OSC threads validate against it and the
+  control thread answers /list, /get and /state from it without locking.
+
+  The control thread owns an RtlModel (current values) and publishes
+  immutable RtlStateSnapshot copies through rtl_snapshot_publish().  Every
+  slot carries a serial that changes whenever that parameter is set: the
+  real-time thread compares serials and adopts only what changed, so a
+  sample-accurate timed change it already made is never undone by a later
+  snapshot about something else.
+*/
+
+#include <rtlane/status.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/// What a parameter controls.  Channel kinds come first, in index order.
+typedef enum {
+  RTL_PARAM_CH_GAIN = 0,
+  RTL_PARAM_CH_PAN,
+  RTL_PARAM_CH_MUTE,
+  RTL_PARAM_CH_SOLO,
+  RTL_PARAM_MASTER_GAIN,
+  RTL_PARAM_BPM,
+} RtlParamKind;
+
+#define RTL_PARAMS_PER_CHANNEL 4U
+#define RTL_GAIN_MIN_DB (-90.0f)
+#define RTL_GAIN_MAX_DB 12.0f
+#define RTL_BPM_MIN 20.0f
+#define RTL_BPM_MAX 300.0f
+#define RTL_PATH_MAX 256U    ///< Longest path or string argument, with NUL
+
+typedef struct {
+  char         path[24];    ///< e.g. "/ch/12/gain"
+  char         type;        ///< 'f' or 'i'
+  RtlParamKind kind;
+  uint16_t     channel;     ///< 0-based, channel kinds only
+  float        min;
+  float        max;
+  float        def;
+  const char*  description; ///< Static text
+} RtlParamInfo;
+
+typedef struct {
+  unsigned      n_inputs;
+  unsigned      n_params;
+  RtlParamInfo* params;
+} RtlParamTable;
+
+/// Index of a channel parameter (channel is 0-based).
+static inline unsigned
+rtl_param_channel_index(const unsigned channel, const RtlParamKind kind)
+{
+  return channel * RTL_PARAMS_PER_CHANNEL + (unsigned)kind;
+}
+
+/// Index of the master gain and of the tempo.
+static inline unsigned
+rtl_param_master_gain_index(const RtlParamTable* const table)
+{
+  return table->n_inputs * RTL_PARAMS_PER_CHANNEL;
+}
+
+static inline unsigned
+rtl_param_bpm_index(const RtlParamTable* const table)
+{
+  return table->n_inputs * RTL_PARAMS_PER_CHANNEL + 1U;
+}
+
+/// Build the table for `n_inputs` channels.  Start-up only (allocates).
+RtlStatus
+rtl_param_table_init(RtlParamTable* table, unsigned n_inputs);
+
+void
+rtl_param_table_destroy(RtlParamTable* table);
+
+/// Outcome of looking a path up.
+typedef enum {
+  RTL_LOOKUP_FOUND,
+  RTL_LOOKUP_UNKNOWN,         ///< Not a parameter address
+  RTL_LOOKUP_UNKNOWN_CHANNEL, ///< /ch/N/... with N outside 1..inputs
+} RtlLookup;
+
+/// Find `path`; on success `*index` is its parameter index.  Any thread.
+RtlLookup
+rtl_param_lookup(const RtlParamTable* table, const char* path, unsigned* index);
+
+/// NULL if `value` is acceptable for parameter `index`, else the reason.
+const char*
+rtl_param_check(const RtlParamTable* table, unsigned index, float value);
+
+// --- snapshot -------------------------------------------------------------
+
+/// The value came by a timed event the RT thread has already applied.
+#define RTL_SLOT_TIMED 1U
+
+typedef struct {
+  float    value;
+  uint32_t serial;
+  uint32_t flags;
+} RtlSlot;
+
+/// What the RT thread reads.  Immutable once published.
+typedef struct {
+  uint64_t seq;       ///< Increases with every publication
+  uint32_t n_params;
+  uint32_t reserved;
+  RtlSlot  slots[];
+} RtlStateSnapshot;
+
+// --- model (control thread) -----------------------------------------------
+
+typedef struct {
+  const RtlParamTable* table;
+  uint64_t             seq;    ///< Sequence of the last snapshot built
+  RtlSlot*             slots;  ///< Current values
+} RtlModel;
+
+RtlStatus
+rtl_model_init(RtlModel* model, const RtlParamTable* table);
+
+void
+rtl_model_destroy(RtlModel* model);
+
+/// Set parameter `index`.  `timed`: the RT thread applied it already.
+void
+rtl_model_set(RtlModel* model, unsigned index, float value, bool timed);
+
+/// A snapshot of the current values with the next sequence number, or NULL.
+RtlStateSnapshot*
+rtl_model_snapshot(RtlModel* model);
+
+/// Frees a snapshot (an RtlSnapshotFreeFunc).
+void
+rtl_state_snapshot_free(void* state, void* user_data);
+
+#endif // RTL_DAEMON_STATE_H
