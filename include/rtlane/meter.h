@@ -34,8 +34,12 @@ typedef struct {
 
 /**
    Set up `meter` for `sample_rate`, with peaks falling at `fall_db_per_s`
-   and an RMS time constant of `rms_ms`.  Any thread; not for the RT thread
-   (it uses transcendental functions that may be slow on first use).
+   and an RMS time constant of `rms_ms`, and reset it to silence.  Any
+   thread; not for the RT thread (it uses transcendental functions that may
+   be slow on first use).  A fall rate that is not positive holds the peak;
+   an RMS time that is not positive follows each sample; a sample rate that
+   is not positive does both.  Time constants beyond 1e7 samples are
+   clamped to that.
 */
 RTL_API void
 rtl_meter_init(RtlMeter* meter, double sample_rate, double fall_db_per_s, double rms_ms);
@@ -44,7 +48,12 @@ rtl_meter_init(RtlMeter* meter, double sample_rate, double fall_db_per_s, double
 RTL_RT_API void
 rtl_meter_reset(RtlMeter* meter);
 
-/// Feed `n` samples.  Owner thread, RT-safe.
+/**
+   Feed `n` samples.  Owner thread, RT-safe: float arithmetic only, no
+   library call per sample.  Samples below the floor count as silence, NaN
+   is ignored and infinities are clamped, so the state never holds a NaN,
+   an infinity or a subnormal.
+*/
 RTL_RT_API void
 rtl_meter_process(RtlMeter* meter, const float* samples, size_t n);
 
