@@ -142,7 +142,7 @@ start_daemon() {
     DAEMON_PID=$!
     PIDS+=("$DAEMON_PID")
     if wait_ready "$DAEMON_PID" "$DAEMON_ERR"; then
-      log "daemon pid $DAEMON_PID: $(grep -m1 ready "$DAEMON_ERR")"
+      log "daemon pid $DAEMON_PID: $(grep -m1 -w ready "$DAEMON_ERR")"
       return 0
     fi
     # Only a lost race for the port is worth another try.
@@ -154,11 +154,12 @@ start_daemon() {
   fail "daemon did not print its ready line (args: $*)"
 }
 
-# wait_ready PID ERRFILE: up to 10 s for one line containing "ready".
+# wait_ready PID ERRFILE: up to 10 s for a line with the word "ready" (not
+# "already", as in "address already in use").
 wait_ready() {
   local pid=$1 err=$2 i
   for i in $(seq 200); do
-    if grep -q ready "$err" 2>/dev/null; then
+    if grep -qw ready "$err" 2>/dev/null; then
       return 0
     fi
     kill -0 "$pid" 2>/dev/null || return 1

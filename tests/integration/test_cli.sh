@@ -70,7 +70,7 @@ out=$(timeout 20 "$RTLANE" -s "rtlane-test-$$-nowhere" -p "$(free_port)" 2>"$TMP
 rc=$?
 expect_eq "$rc" 1 "rtlane -s <no such server> exit status"
 grep -q '^rtlane: ' "$TMP/err" || fail "no 'rtlane: ...' line for an unreachable server: $(cat "$TMP/err")"
-grep -q ready "$TMP/err" && fail "daemon said ready without a server"
+grep -qw ready "$TMP/err" && fail "daemon said ready without a server"
 log "unreachable server -> 1: $(grep -m1 '^rtlane: ' "$TMP/err")"
 pass "unreachable server exits 1"
 
@@ -82,7 +82,7 @@ out=$(timeout 20 "$RTLANE" -s "$JACK_SERVER" -n rtlane-second -p "$first_port" 2
 rc=$?
 expect_eq "$rc" 1 "second daemon on a taken OSC port, exit status"
 grep -q '^rtlane: ' "$TMP/err" || fail "no 'rtlane: ...' line for a taken port: $(cat "$TMP/err")"
-grep -q ready "$TMP/err" && fail "second daemon said ready on a taken port"
+grep -qw ready "$TMP/err" && fail "second daemon said ready on a taken port"
 log "taken OSC port -> 1: $(grep -m1 '^rtlane: ' "$TMP/err")"
 # The first daemon is unharmed, and the second left no JACK client behind.
 expect_eq "$(osc /ping)" "/pong" "first daemon after the failed second one"

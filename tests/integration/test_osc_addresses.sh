@@ -19,14 +19,14 @@ expect_eq "$(osc /sync i -3)" "/synced i -3" "/sync with a negative id"
 status=$(osc /status) || fail "/status: no reply"
 set -- $status
 expect_eq "$1" "/status.reply" "/status reply path"
-expect_eq "$2" "siiiiiiihfii" "/status reply types"
+expect_eq "$2" "siiiiiihfii" "/status reply types"
 expect_eq "$3" "rtlane" "/status name"
 expect_eq "$4" "$JACK_RATE" "/status rate"
 expect_eq "$5" "$JACK_PERIOD" "/status period"
 expect_eq "$6" 0 "/status latency_frames without write-ahead"
-fcheck "f > 0" "/status frames must advance" -v f="${11}"
+fcheck "f > 0" "/status frames must advance" -v f="${10}"
 status2=$(osc /status)
-fcheck "b > a" "/status frames did not advance between two requests" -v a="${11}" -v b="$(field "$status2" 11)"
+fcheck "b > a" "/status frames did not advance between two requests" -v a="${10}" -v b="$(field "$status2" 10)"
 pass "/ping /sync /status"
 
 list=$(osc -u /list.reply -t 5000 /list) || fail "/list: no closing /list.reply: $list"
@@ -213,7 +213,12 @@ rejects /get /get s "$long"
 rejects /subscribe /subscribe s "meters$long"
 rejects /subscribe /subscribe si "$long" 10
 rejects /unsubscribe /unsubscribe s "$long"
-rejects "$longaddr" "$longaddr" f 0
+# An oversized address may come back truncated (the daemon's strings are
+# bounded at 255 bytes): the /error must name a prefix of it.
+out=$(osc -n 1 -t 3000 "$longaddr" f 0) || fail "$longaddr: no reply"
+printf '%s\n' "$out" | awk -v p="$longaddr" '$1 == "/error" && length($3) >= 16 && index(p, $3) == 1 { f = 1 } END { exit !f }' ||
+  fail "oversized address: expected /error naming (a prefix of) it, got: $out"
+n_bad=$((n_bad + 1))
 after=$(snapshot)
 [ "$before" = "$after" ] || fail "state changed by rejected requests:
 before:

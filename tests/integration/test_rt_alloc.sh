@@ -51,10 +51,11 @@ for k in $(seq 0 99); do
   load+=(/ch/$((k % 4 + 1))/gain f "-$((k % 30))" /ch/$((k % 4 + 1))/pan f "0.$((k % 10))"
     /ch/$((k % 4 + 1))/mute i $((k % 2)) /master/gain f "-$((k % 7))" /get s /ch/1/gain)
 done
-for round in 1 2 3; do
+# About 4 s of load, while the subscribers above are being served.
+for round in $(seq 8); do
   osc -n 0 -t 200 -q "${load[@]}" @burst 2000 /ch/3/solo i 1 @burst 2000 /ch/3/solo i 0 \
     /status /list @bundle +0.05 /ch/1/gain f -3 /ch/2/gain f -4 @end \
-    /transport/pause /transport/start /transport/bpm f 90 @garbage 50 >/dev/null
+    /transport/pause /transport/start /transport/bpm f $((60 + round * 20)) @garbage 50 @listen 0.3 >/dev/null
 done
 set_ok /transport/stop /transport/reset
 sleep 1

@@ -36,17 +36,27 @@ done
 expect_eq "$(get /transport/bpm)" "/transport/bpm f 97" "/get after /synced"
 pass "every set of the batch is applied after /synced"
 
-# Several barriers in a row come back in order, each after its own batch.
+# Several barriers in a row come back in order, each after the replies to
+# the requests before it.  (A reply to a request sent after a barrier may
+# overtake that barrier's /synced: /sync orders what came before it.)
 out=$(osc -n 0 -t 5000 /ch/1/gain f -1 /sync i 1 /ch/1/gain f -2 /sync i 2 /get s /ch/1/gain /sync i 3 \
   @wait "/synced i 3")
-expect_eq "$(printf '%s\n' "$out" | tr '\n' ' ')" "/synced i 1 /synced i 2 /ch/1/gain f -2 /synced i 3 " \
-  "replies to interleaved sets and barriers"
+log "replies: $(printf '%s\n' "$out" | tr '\n' ' ')"
+line_no() { printf '%s\n' "$out" | grep -nxF -- "$1" | head -n 1 | cut -d: -f1; }
+s1=$(line_no "/synced i 1")
+s2=$(line_no "/synced i 2")
+s3=$(line_no "/synced i 3")
+g=$(line_no "/ch/1/gain f -2")
+[ -n "$s1" ] && [ -n "$s2" ] && [ -n "$s3" ] && [ -n "$g" ] || fail "missing replies: $out"
+fcheck "s1 < s2 && s2 < s3 && g < s3" "barriers out of order (synced 1 at $s1, 2 at $s2, 3 at $s3, /get at $g)" \
+  -v s1="$s1" -v s2="$s2" -v s3="$s3" -v g="$g"
+expect_eq "$(printf '%s\n' "$out" | wc -l)" 4 "number of replies"
 pass "barriers in order"
 
 # Every command before the barrier is counted as applied once /synced
 # arrives (the audio-level proof of "applied" is in test_timing).
 applied0=$(field "$(osc /status)" 12)
-out=$(osc -n 0 -t 5000 @burst 100 /ch/2/gain f -6 /sync i 77 @wait "/synced i 77" /status)
+out=$(osc -n 0 -t 5000 -u "/status.reply *" @burst 100 /ch/2/gain f -6 /sync i 77 @wait "/synced i 77" /status)
 applied1=$(field "$(printf '%s\n' "$out" | grep '^/status.reply')" 12)
 fcheck "b - a >= 100" "/status cmds_applied went from $applied0 to $applied1 across 100 sets and /synced" \
   -v a="$applied0" -v b="$applied1"

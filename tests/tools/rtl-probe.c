@@ -81,6 +81,12 @@ typedef struct {
   jack_nframes_t start_frame;
   size_t filled;
   atomic_uint cycles; // sink cycles, to line a send up with a cycle start
+  atomic_uint xruns;  // reported by the server: a trial with one is void
+
+  // --step: the first played port switches from its DC level to half of it
+  // at absolute frame step_frame, once step_armed is set (release).
+  atomic_uint step_armed;
+  jack_nframes_t step_frame;
 
   lo_server osc;
   lo_address target;
@@ -124,8 +130,16 @@ src_process(const jack_nframes_t nframes, void* const arg)
       memset(out, 0, nframes * sizeof(float));
       break;
     case RTL_PROBE_DC:
-      for (jack_nframes_t i = 0U; i < nframes; ++i) {
-        out[i] = (float)pl->amp;
+      if (k == 0U && atomic_load_explicit(&p->step_armed, memory_order_acquire)) {
+        const jack_nframes_t t0 = jack_last_frame_time(p->src);
+        for (jack_nframes_t i = 0U; i < nframes; ++i) {
+          const bool after = (int32_t)(t0 + i - p->step_frame) >= 0;
+          out[i] = (float)(after ? pl->amp * 0.5 : pl->amp);
+        }
+      } else {
+        for (jack_nframes_t i = 0U; i < nframes; ++i) {
+          out[i] = (float)pl->amp;
+        }
       }
       break;
     case RTL_PROBE_SINE: {
@@ -178,6 +192,14 @@ sink_process(const jack_nframes_t nframes, void* const arg)
   return 0;
 }
 
+static int
+on_xrun(void* const arg)
+{
+  RtlProbe* const p = (RtlProbe*)arg;
+  atomic_fetch_add_explicit(&p->xruns, 1U, memory_order_relaxed);
+  return 0;
+}
+
 static void
 usage(FILE* const out)
 {
@@ -201,10 +223,15 @@ usage(FILE* const out)
     "\n                        frame SEC ahead (default 0.5) and check the"
     " frame\n"
     "  -u, --untimed         send each message plainly and measure the delay\n"
+    "  -k, --step SEC        no OSC: the first --play (dc) halves at a frame"
+    "\n                        SEC ahead; checks the path's latency\n"
+    "  -n, --trials N        --step trials (default 3)\n"
     "Output lines:\n"
     "  capture PORT peak P peak_db D rms R rms_db D change_frame F|none\n"
-    "  timed N expected F observed G error E remapped M period P rate R\n"
-    "  untimed N sent S observed G delay D period P rate R\n",
+    "  timed N expected F observed G error E remapped M xruns X period P rate R\n"
+    "  untimed N sent S observed G delay D xruns X period P rate R\n"
+    "  step N expected F observed G error E xruns X period P rate R\n"
+    "A trial with xruns > 0 measured a glitch of the server, not the device.\n",
     out);
 }
 
@@ -406,11 +433,47 @@ unix_us_to_timetag(const int64_t us)
 static void
 await_cycle_start(RtlProbe* const p)
 {
+  // Polls every 50 us rather than spinning: a spinning thread would take a
+  // core from the server and the device under test, and cause xruns.
   const unsigned c0 = atomic_load_explicit(&p->cycles, memory_order_acquire);
   const double end = now_seconds() + 2.0;
   while (atomic_load_explicit(&p->cycles, memory_order_acquire) == c0 &&
          now_seconds() < end && !g_stop) {
+    const struct timespec ts = {0, 50000L};
+    nanosleep(&ts, NULL);
   }
+}
+
+// The middle of the span of times that jack_time_to_frames() maps to
+// `frame`.  JACK2 rounds to the nearest frame, so that is t(F) itself, and
+// t(F) + half a frame sits right on a boundary; searching the mapping
+// instead of assuming it keeps the aim in the middle whichever way the
+// server rounds.  Returns false if a cycle began meanwhile (the server's
+// mapping may have moved): the caller retries.
+static bool
+aim_at_frame(RtlProbe* const p, const jack_nframes_t frame, jack_time_t* const t)
+{
+  const unsigned c0 = atomic_load_explicit(&p->cycles, memory_order_acquire);
+  const jack_time_t guess = jack_frames_to_time(p->sink, frame);
+  const jack_time_t span = (jack_time_t)(4.0e6 / p->rate) + 4U;
+  jack_time_t edge[2];
+  for (int k = 0; k < 2; ++k) {
+    const jack_nframes_t f = frame + (jack_nframes_t)k;
+    jack_time_t lo = guess - span; // maps before f
+    jack_time_t hi = guess + 2U * span; // maps at or after f
+    while (hi - lo > 1U) {
+      const jack_time_t mid = lo + (hi - lo) / 2U;
+      if ((int32_t)(jack_time_to_frames(p->sink, mid) - f) >= 0) {
+        hi = mid;
+      } else {
+        lo = mid;
+      }
+    }
+    edge[k] = hi;
+  }
+  *t = edge[0] + (edge[1] - edge[0]) / 2U;
+  return atomic_load_explicit(&p->cycles, memory_order_acquire) == c0 &&
+         jack_time_to_frames(p->sink, *t) == frame;
 }
 
 static int
@@ -432,6 +495,7 @@ run_trial(RtlProbe* const p,
     fprintf(stderr, "rtl-probe: capture did not start\n");
     return -1;
   }
+  const unsigned xruns0 = atomic_load_explicit(&p->xruns, memory_order_relaxed);
   await_cycle_start(p);
 
   jack_nframes_t expected = 0U;
@@ -439,11 +503,16 @@ run_trial(RtlProbe* const p,
   jack_nframes_t sent = 0U;
   int rc = 0;
   if (timed) {
-    // The target frame's interval is [t(F), t(F+1)); aim at its middle so
-    // clock-read jitter cannot move the tag across a frame boundary.
-    expected = jack_frame_time(p->sink) + (jack_nframes_t)lead;
-    const jack_time_t t_us = jack_frames_to_time(p->sink, expected) +
-                             (jack_time_t)llround(0.5e6 / p->rate);
+    // Aim at the middle of the target frame's span of times so clock-read
+    // jitter cannot move the tag across a frame boundary.
+    jack_time_t t_us = 0U;
+    for (int tries = 0; tries < 10; ++tries) {
+      await_cycle_start(p);
+      expected = jack_frame_time(p->sink) + (jack_nframes_t)lead;
+      if (aim_at_frame(p, expected, &t_us)) {
+        break;
+      }
+    }
     int64_t j_us = 0;
     int64_t u_us = 0;
     read_clock_pair(&j_us, &u_us);
@@ -467,6 +536,8 @@ run_trial(RtlProbe* const p,
     return -1;
   }
   const long ch = first_change(p, 0U, threshold);
+  const unsigned xruns =
+    atomic_load_explicit(&p->xruns, memory_order_relaxed) - xruns0;
   if (timed) {
     printf("timed %d expected %" PRIu32 " observed ", n, expected);
     if (ch < 0) {
@@ -475,8 +546,8 @@ run_trial(RtlProbe* const p,
       const jack_nframes_t obs = p->start_frame + (jack_nframes_t)ch;
       printf("%" PRIu32 " error %" PRId32, obs, (int32_t)(obs - expected));
     }
-    printf(" remapped %" PRIu32 " period %" PRIu32 " rate %.0f\n", remapped,
-           p->period, p->rate);
+    printf(" remapped %" PRIu32 " xruns %u period %" PRIu32 " rate %.0f\n",
+           remapped, xruns, p->period, p->rate);
   } else {
     printf("untimed %d sent %" PRIu32 " observed ", n, sent);
     if (ch < 0) {
@@ -485,8 +556,52 @@ run_trial(RtlProbe* const p,
       const jack_nframes_t obs = p->start_frame + (jack_nframes_t)ch;
       printf("%" PRIu32 " delay %" PRId32, obs, (int32_t)(obs - sent));
     }
-    printf(" period %" PRIu32 " rate %.0f\n", p->period, p->rate);
+    printf(" xruns %u period %" PRIu32 " rate %.0f\n", xruns, p->period,
+           p->rate);
   }
+  return ch < 0 ? 1 : 0;
+}
+
+// A DC step made by the probe itself at a chosen frame: through a
+// zero-latency path it must arrive at the same frame.
+static int
+run_step_trial(RtlProbe* const p,
+               const int n,
+               const double lead_s,
+               const double threshold)
+{
+  const size_t lead = (size_t)(lead_s * p->rate);
+  const size_t window = lead + (size_t)(0.5 * p->rate);
+  if (window > p->cap_frames) {
+    fprintf(stderr, "rtl-probe: capture buffer too small\n");
+    return -1;
+  }
+  atomic_store_explicit(&p->step_armed, 0U, memory_order_release);
+  capture_arm(p, window, jack_frame_time(p->sink));
+  if (capture_wait(p, &p->started, 5.0) != 0) {
+    fprintf(stderr, "rtl-probe: capture did not start\n");
+    return -1;
+  }
+  const unsigned xruns0 = atomic_load_explicit(&p->xruns, memory_order_relaxed);
+  const jack_nframes_t expected = jack_frame_time(p->sink) + (jack_nframes_t)lead;
+  p->step_frame = expected;
+  atomic_store_explicit(&p->step_armed, 1U, memory_order_release);
+  if (capture_wait(p, &p->done, 10.0) != 0) {
+    fprintf(stderr, "rtl-probe: capture did not finish\n");
+    return -1;
+  }
+  atomic_store_explicit(&p->step_armed, 0U, memory_order_release);
+  const long ch = first_change(p, 0U, threshold);
+  const unsigned xruns =
+    atomic_load_explicit(&p->xruns, memory_order_relaxed) - xruns0;
+  printf("step %d expected %" PRIu32 " observed ", n, expected);
+  if (ch < 0) {
+    printf("none error none");
+  } else {
+    const jack_nframes_t obs = p->start_frame + (jack_nframes_t)ch;
+    printf("%" PRIu32 " error %" PRId32, obs, (int32_t)(obs - expected));
+  }
+  printf(" xruns %u period %" PRIu32 " rate %.0f\n", xruns, p->period, p->rate);
   return ch < 0 ? 1 : 0;
 }
 
@@ -521,7 +636,8 @@ main(int argc, char** argv)
   double settle = 0.3;
   double threshold = 1e-4;
   double lead = 0.5;
-  int mode = 0; // 0 capture, 1 timed, 2 untimed
+  int mode = 0; // 0 capture, 1 timed, 2 untimed, 3 step
+  long trials = 3;
 
   static const struct option longopts[] = {
     {"server", required_argument, NULL, 's'},
@@ -535,11 +651,13 @@ main(int argc, char** argv)
     {"osc-port", required_argument, NULL, 'p'},
     {"timed", optional_argument, NULL, 't'},
     {"untimed", no_argument, NULL, 'u'},
+    {"step", optional_argument, NULL, 'k'},
+    {"trials", required_argument, NULL, 'n'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
   int opt = 0;
-  while ((opt = getopt_long(argc, argv, "+s:N:P:C:f:S:w:T:p:t::uh", longopts,
+  while ((opt = getopt_long(argc, argv, "+s:N:P:C:f:S:w:T:p:t::uk::n:h", longopts,
                             NULL)) != -1) {
     switch (opt) {
     case 's':
@@ -586,6 +704,15 @@ main(int argc, char** argv)
     case 'u':
       mode = 2;
       break;
+    case 'k':
+      mode = 3;
+      if (optarg) {
+        lead = strtod(optarg, NULL);
+      }
+      break;
+    case 'n':
+      trials = strtol(optarg, NULL, 10);
+      break;
     case 'h':
       usage(stdout);
       return 0;
@@ -609,7 +736,13 @@ main(int argc, char** argv)
     }
     ++n_msgs;
   }
-  if (mode != 0 && (!osc_port || n_msgs == 0U || p.n_cap == 0U)) {
+  if (mode == 3 && (p.n_play == 0U || p.play[0].wave != RTL_PROBE_DC ||
+                    p.n_cap == 0U || n_msgs > 0U)) {
+    fprintf(stderr, "rtl-probe: --step needs a dc --play first, a --capture and"
+                    " no messages\n");
+    return 2;
+  }
+  if ((mode == 1 || mode == 2) && (!osc_port || n_msgs == 0U || p.n_cap == 0U)) {
     fprintf(stderr,
             "rtl-probe: --timed/--untimed need --osc-port, --capture and a message\n");
     return 2;
@@ -675,6 +808,7 @@ main(int argc, char** argv)
     p.osc = lo_server_new_with_proto(NULL, LO_UDP, NULL); // a place to poll
   }
 
+  jack_set_xrun_callback(p.sink, on_xrun, &p);
   jack_set_process_callback(p.src, src_process, &p);
   jack_set_process_callback(p.sink, sink_process, &p);
   if (jack_activate(p.src) || jack_activate(p.sink)) {
@@ -714,6 +848,11 @@ main(int argc, char** argv)
       const double end = now_seconds() + seconds;
       while (!g_stop && (seconds <= 0.0 || now_seconds() < end)) {
         sleep_ms(10);
+      }
+    } else if (mode == 3) {
+      for (long k = 0; k < trials && status == 0; ++k) {
+        sleep_ms((long)(settle * 1000.0));
+        status = run_step_trial(&p, (int)k + 1, lead, threshold) < 0 ? 1 : 0;
       }
     } else {
       sleep_ms((long)(settle * 1000.0));
