@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: ISC
+// Copyright 2026 The rtlane authors
+
+// Every function the headers mark RTL_REALTIME is called here with the
+// allocation trap armed: none of them may allocate or free.  A positive
+// control proves the trap sees allocations at all.
+
+#include "support/alloc_trap.h"
+
+#include <rtlane/broadcast.h>
+#include <rtlane/meter.h>
+#include <rtlane/msgring.h>
+#include <rtlane/queue.h>
+#include <rtlane/ring.h>
+#include <rtlane/snapshot.h>
+#include <rtlane/status.h>
+#include <rtlane/writeahead.h>
+
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+Suite* rtl_suite_rtsafe(void);
+
+START_TEST(test_trap_sees_allocations)
+{
+  rtl_alloc_trap_arm();
+  void* const volatile p = malloc(32U);
+  free(p);
+  ck_assert_uint_eq(rtl_alloc_trap_disarm(), 2U);
+}
+END_TEST
+
+START_TEST(test_rings_do_not_allocate)
+{
+  RtlRing*    ring = NULL;
+  RtlMsgRing* msgs = NULL;
+  RtlQueue*   q    = NULL;
+  ck_assert_int_eq(rtl_ring_new(NULL, 1024U, &ring), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_msgring_new(NULL, 64U, 32U, &msgs), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_queue_new(NULL, 64U, 24U, &q), RTL_SUCCESS);
+
+  uint8_t        buf[256] = {1, 2, 3};
+  RtlRingRegions regions;
+  RtlMsgHeader   header;
+
+  rtl_alloc_trap_arm();
+  for (int i = 0; i < 100; ++i) {
+    (void)rtl_ring_write(ring, buf, 200U);
+    (void)rtl_ring_peek(ring, buf, 10U);
+    (void)rtl_ring_skip(ring, 10U);
+    (void)rtl_ring_read(ring, buf, 190U);
+    (void)rtl_ring_write_regions(ring, 100U, &regions);
+    rtl_ring_write_commit(ring, 100U);
+    (void)rtl_ring_read_regions(ring, 100U, &regions);
+    rtl_ring_read_commit(ring, 100U);
+    (void)rtl_ring_read_space(ring);
+    (void)rtl_ring_write_space(ring);
+
+    (void)rtl_msgring_send(msgs, 7U, buf, 16U);
+    (void)rtl_msgring_peek(msgs, &header);
+    (void)rtl_msgring_recv(msgs, &header, buf, sizeof(buf));
+    (void)rtl_msgring_read_space(msgs);
+    (void)rtl_msgring_write_space(msgs);
+
+    (void)rtl_queue_push(q, buf);
+    (void)rtl_queue_pop(q, buf);
+    (void)rtl_queue_size(q);
+    (void)rtl_strerror(RTL_FULL);
+  }
+  ck_assert_uint_eq(rtl_alloc_trap_disarm(), 0U);
+
+  rtl_queue_free(q);
+  rtl_msgring_free(msgs);
+  rtl_ring_free(ring);
+}
+END_TEST
+
+START_TEST(test_audio_paths_do_not_allocate)
+{
+  enum { N = 256 };
+  RtlBroadcast*       bcast  = NULL;
+  RtlBroadcastReader* reader = NULL;
+  RtlWriteAhead*      wa     = NULL;
+  ck_assert_int_eq(rtl_broadcast_new(NULL, 1024U, 2U, &bcast), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_broadcast_reader_new(bcast, NULL, &reader), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_writeahead_new(NULL, 2U, 4096U, 512U, &wa), RTL_SUCCESS);
+
+  static float left[N];
+  static float right[N];
+  static float frames[2 * N];
+  for (size_t i = 0U; i < N; ++i) {
+    left[i]  = (float)i / (float)N;
+    right[i] = -left[i];
+  }
+  const float* const in[2]  = {left, right};
+  float* const       out[2] = {left, right};
+  RtlMeter           meter;
+  rtl_meter_init(&meter, 48000.0, 20.0, 300.0);
+  RtlWriteAheadStats stats;
+  uint64_t           lost = 0U;
+
+  rtl_alloc_trap_arm();
+  for (int i = 0; i < 100; ++i) {
+    rtl_broadcast_write_planar(bcast, in, N);
+    rtl_broadcast_write(bcast, frames, N);
+    (void)rtl_broadcast_read(reader, frames, N, &lost);
+    (void)rtl_broadcast_reader_available(reader);
+
+    (void)rtl_writeahead_write(wa, in, N);
+    (void)rtl_writeahead_read(wa, out, N);
+    (void)rtl_writeahead_fill(wa);
+    rtl_writeahead_stats(wa, &stats);
+
+    rtl_meter_process(&meter, left, N);
+    (void)rtl_meter_peak_db(&meter);
+    (void)rtl_meter_rms_db(&meter);
+    (void)rtl_block_peak(left, N);
+    (void)rtl_block_rms(left, N);
+    (void)rtl_db_to_gain(-6.0f);
+    (void)rtl_gain_to_db(0.5f);
+  }
+  ck_assert_uint_eq(rtl_alloc_trap_disarm(), 0U);
+
+  rtl_writeahead_free(wa);
+  rtl_broadcast_reader_free(reader);
+  rtl_broadcast_free(bcast);
+}
+END_TEST
+
+static void
+free_state(void* const state, void* const user_data)
+{
+  (void)user_data;
+  free(state);
+}
+
+START_TEST(test_snapshot_read_does_not_allocate)
+{
+  RtlSnapshot* snap  = NULL;
+  int* const   state = (int*)calloc(1U, sizeof(int));
+  ck_assert_int_eq(rtl_snapshot_new(NULL, state, free_state, NULL, &snap),
+                   RTL_SUCCESS);
+
+  // Registration is where per-thread setup happens, outside the RT path.
+  rtl_snapshot_register_thread();
+  int sum = 0;
+  rtl_alloc_trap_arm();
+  for (int i = 0; i < 1000; ++i) {
+    const int* const s = (const int*)rtl_snapshot_read_begin(snap);
+    sum += *s;
+    rtl_snapshot_read_end(snap);
+  }
+  ck_assert_uint_eq(rtl_alloc_trap_disarm(), 0U);
+  ck_assert_int_eq(sum, 0);
+  rtl_snapshot_unregister_thread();
+  rtl_snapshot_free(snap);
+}
+END_TEST
+
+Suite*
+rtl_suite_rtsafe(void)
+{
+  Suite* const s    = suite_create("rtsafe");
+  TCase* const core = tcase_create("core");
+  if (!rtl_alloc_trap_available()) {
+    // Sanitizer builds replace the allocator; the plain build runs these.
+    suite_add_tcase(s, core);
+    return s;
+  }
+  tcase_add_test(core, test_trap_sees_allocations);
+  tcase_add_test(core, test_rings_do_not_allocate);
+  tcase_add_test(core, test_audio_paths_do_not_allocate);
+  tcase_add_test(core, test_snapshot_read_does_not_allocate);
+  suite_add_tcase(s, core);
+  return s;
+}
