@@ -81,7 +81,11 @@ typedef struct {
   jack_nframes_t start_frame;
   size_t filled;
   atomic_uint cycles; // sink cycles, to line a send up with a cycle start
-  atomic_uint xruns;  // reported by the server: a trial with one is void
+  atomic_uint xruns;  // reported by the server, or a gap in the sink's frame
+                      // times: a trial with one is void
+  atomic_uint gaps;   // the gaps alone, for the final summary
+  jack_nframes_t next_frame; // sink thread only: where the next cycle starts
+  bool have_next;
 
   // --step: the first played port switches from its DC level to half of it
   // at absolute frame step_frame, once step_armed is set (release).
@@ -163,6 +167,15 @@ sink_process(const jack_nframes_t nframes, void* const arg)
 {
   RtlProbe* const p = (RtlProbe*)arg;
   atomic_fetch_add_explicit(&p->cycles, 1U, memory_order_release);
+  // A cycle that does not start where the last one ended means the server
+  // skipped or repeated frames: count it like an xrun.
+  const jack_nframes_t start = jack_last_frame_time(p->sink);
+  if (p->have_next && start != p->next_frame) {
+    atomic_fetch_add_explicit(&p->xruns, 1U, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->gaps, 1U, memory_order_relaxed);
+  }
+  p->next_frame = start + nframes;
+  p->have_next = true;
   if (!atomic_load_explicit(&p->armed, memory_order_acquire) ||
       atomic_load_explicit(&p->done, memory_order_relaxed)) {
     return 0;
@@ -490,12 +503,12 @@ run_trial(RtlProbe* const p,
     fprintf(stderr, "rtl-probe: capture buffer too small\n");
     return -1;
   }
+  const unsigned xruns0 = atomic_load_explicit(&p->xruns, memory_order_relaxed);
   capture_arm(p, window, jack_frame_time(p->sink));
   if (capture_wait(p, &p->started, 5.0) != 0) {
     fprintf(stderr, "rtl-probe: capture did not start\n");
     return -1;
   }
-  const unsigned xruns0 = atomic_load_explicit(&p->xruns, memory_order_relaxed);
   await_cycle_start(p);
 
   jack_nframes_t expected = 0U;
@@ -536,6 +549,7 @@ run_trial(RtlProbe* const p,
     return -1;
   }
   const long ch = first_change(p, 0U, threshold);
+  sleep_ms(200); // xrun notifications arrive asynchronously
   const unsigned xruns =
     atomic_load_explicit(&p->xruns, memory_order_relaxed) - xruns0;
   if (timed) {
@@ -577,12 +591,12 @@ run_step_trial(RtlProbe* const p,
     return -1;
   }
   atomic_store_explicit(&p->step_armed, 0U, memory_order_release);
+  const unsigned xruns0 = atomic_load_explicit(&p->xruns, memory_order_relaxed);
   capture_arm(p, window, jack_frame_time(p->sink));
   if (capture_wait(p, &p->started, 5.0) != 0) {
     fprintf(stderr, "rtl-probe: capture did not start\n");
     return -1;
   }
-  const unsigned xruns0 = atomic_load_explicit(&p->xruns, memory_order_relaxed);
   const jack_nframes_t expected = jack_frame_time(p->sink) + (jack_nframes_t)lead;
   p->step_frame = expected;
   atomic_store_explicit(&p->step_armed, 1U, memory_order_release);
@@ -592,6 +606,7 @@ run_step_trial(RtlProbe* const p,
   }
   atomic_store_explicit(&p->step_armed, 0U, memory_order_release);
   const long ch = first_change(p, 0U, threshold);
+  sleep_ms(200); // xrun notifications arrive asynchronously
   const unsigned xruns =
     atomic_load_explicit(&p->xruns, memory_order_relaxed) - xruns0;
   printf("step %d expected %" PRIu32 " observed ", n, expected);
@@ -870,6 +885,11 @@ main(int argc, char** argv)
     }
   }
 
+  if (mode != 0) {
+    printf("summary xruns %u gaps %u\n",
+           atomic_load_explicit(&p.xruns, memory_order_relaxed),
+           atomic_load_explicit(&p.gaps, memory_order_relaxed));
+  }
   jack_deactivate(p.sink);
   jack_deactivate(p.src);
   jack_client_close(p.sink);
