@@ -95,6 +95,9 @@ typedef struct {
   lo_server osc;
   lo_address target;
   long n_errors;
+  double after_s; // how long a trial captures after its target frame
+  long onsets;    // > 0: trials also list onsets after that many silent samples
+  double threshold;
 } RtlProbe;
 
 static volatile sig_atomic_t g_stop;
@@ -239,8 +242,12 @@ usage(FILE* const out)
     "  -k, --step SEC        no OSC: the first --play (dc) halves at a frame"
     "\n                        SEC ahead; checks the path's latency\n"
     "  -n, --trials N        --step trials (default 3)\n"
+    "  -W, --after SEC       trials capture SEC past their frame (default 0.5)\n"
+    "  -o, --onsets N        also list the frames where a captured port starts"
+    "\n                        sounding after N silent samples\n"
     "Output lines:\n"
     "  capture PORT peak P peak_db D rms R rms_db D change_frame F|none\n"
+    "  onsets PORT F...\n"
     "  timed N expected F observed G error E remapped M xruns X period P rate R\n"
     "  untimed N sent S observed G delay D xruns X period P rate R\n"
     "  step N expected F observed G error E xruns X period P rate R\n"
@@ -387,6 +394,28 @@ first_change(const RtlProbe* const p, const size_t k, const double threshold)
   return -1;
 }
 
+// Frames where a port starts sounding after at least `quiet` silent
+// samples: the clicks of a metronome.
+static void
+report_onsets(const RtlProbe* const p, const double threshold, const long quiet)
+{
+  for (size_t k = 0U; k < p->n_cap; ++k) {
+    printf("onsets %s", p->cap[k].source);
+    long silent = quiet; // the capture may start in silence
+    for (size_t i = 0U; i < p->want_frames; ++i) {
+      if (fabs((double)p->cap[k].buf[i]) > threshold) {
+        if (silent >= quiet) {
+          printf(" %" PRIu32, (uint32_t)(p->start_frame + (jack_nframes_t)i));
+        }
+        silent = 0;
+      } else {
+        ++silent;
+      }
+    }
+    printf("\n");
+  }
+}
+
 static void
 report_captures(const RtlProbe* const p, const double threshold)
 {
@@ -498,7 +527,7 @@ run_trial(RtlProbe* const p,
           const double threshold)
 {
   const size_t lead = (size_t)(lead_s * p->rate);
-  const size_t window = lead + (size_t)(0.5 * p->rate);
+  const size_t window = lead + (size_t)(p->after_s * p->rate);
   if (window > p->cap_frames) {
     fprintf(stderr, "rtl-probe: capture buffer too small\n");
     return -1;
@@ -562,6 +591,9 @@ run_trial(RtlProbe* const p,
     }
     printf(" remapped %" PRIu32 " xruns %u period %" PRIu32 " rate %.0f\n",
            remapped, xruns, p->period, p->rate);
+    if (p->onsets > 0) {
+      report_onsets(p, p->threshold, p->onsets);
+    }
   } else {
     printf("untimed %d sent %" PRIu32 " observed ", n, sent);
     if (ch < 0) {
@@ -585,7 +617,7 @@ run_step_trial(RtlProbe* const p,
                const double threshold)
 {
   const size_t lead = (size_t)(lead_s * p->rate);
-  const size_t window = lead + (size_t)(0.5 * p->rate);
+  const size_t window = lead + (size_t)(p->after_s * p->rate);
   if (window > p->cap_frames) {
     fprintf(stderr, "rtl-probe: capture buffer too small\n");
     return -1;
@@ -643,6 +675,7 @@ int
 main(int argc, char** argv)
 {
   static RtlProbe p;
+  p.after_s = 0.5;
   const char* server = NULL;
   const char* name = "rtl-probe";
   const char* osc_port = NULL;
@@ -653,6 +686,7 @@ main(int argc, char** argv)
   double lead = 0.5;
   int mode = 0; // 0 capture, 1 timed, 2 untimed, 3 step
   long trials = 3;
+  long onsets = 0; // > 0: also print onsets after that many silent samples
 
   static const struct option longopts[] = {
     {"server", required_argument, NULL, 's'},
@@ -668,11 +702,13 @@ main(int argc, char** argv)
     {"untimed", no_argument, NULL, 'u'},
     {"step", optional_argument, NULL, 'k'},
     {"trials", required_argument, NULL, 'n'},
+    {"onsets", required_argument, NULL, 'o'},
+    {"after", required_argument, NULL, 'W'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
   int opt = 0;
-  while ((opt = getopt_long(argc, argv, "+s:N:P:C:f:S:w:T:p:t::uk::n:h", longopts,
+  while ((opt = getopt_long(argc, argv, "+s:N:P:C:f:S:w:T:p:t::uk::n:o:W:h", longopts,
                             NULL)) != -1) {
     switch (opt) {
     case 's':
@@ -728,6 +764,12 @@ main(int argc, char** argv)
     case 'n':
       trials = strtol(optarg, NULL, 10);
       break;
+    case 'o':
+      onsets = strtol(optarg, NULL, 10);
+      break;
+    case 'W':
+      p.after_s = strtod(optarg, NULL);
+      break;
     case 'h':
       usage(stdout);
       return 0;
@@ -782,12 +824,14 @@ main(int argc, char** argv)
   p.rate = (double)jack_get_sample_rate(p.src);
   p.period = jack_get_buffer_size(p.src);
 
+  p.onsets = onsets;
+  p.threshold = threshold;
   if (frames < 0) {
     frames = (long)(seconds * p.rate);
   }
   p.cap_frames = (size_t)frames;
   if (mode != 0) {
-    p.cap_frames = (size_t)((lead + 0.5) * p.rate) + 1U;
+    p.cap_frames = (size_t)((lead + p.after_s) * p.rate) + 1U;
   }
   for (size_t k = 0U; k < p.n_play; ++k) {
     char pn[32];
@@ -857,6 +901,9 @@ main(int argc, char** argv)
                " rate %.0f\n",
                p.start_frame, p.want_frames, p.period, p.rate);
         report_captures(&p, threshold);
+        if (onsets > 0) {
+          report_onsets(&p, threshold, onsets);
+        }
       }
     } else if (mode == 0) {
       // Play only: for `seconds`, or until a signal when seconds is 0.
