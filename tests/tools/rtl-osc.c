@@ -53,13 +53,15 @@ static void
 usage(FILE* const out)
 {
   fputs(
-    "usage: rtl-osc -p PORT [-H HOST] [-t TIMEOUT_MS] [-n N] [-u LINE] [-S SEED]"
-    " [-q] ITEM...\n"
+    "usage: rtl-osc -p PORT [-H HOST] [-T] [-t TIMEOUT_MS] [-n N] [-u LINE]"
+    " [-S SEED] [-q] ITEM...\n"
     "Sends OSC from a socket it also listens on and prints every reply as\n"
     "one line: /path types arg...\n"
     "\n"
-    "  -p PORT        daemon's OSC port (UDP)\n"
+    "  -p PORT        daemon's OSC port\n"
     "  -H HOST        daemon's host (default 127.0.0.1)\n"
+    "  -T             OSC over TCP (replies come back on the connection);\n"
+    "                 @raw and @garbage stay UDP datagrams\n"
     "  -t TIMEOUT_MS  how long to wait for replies at the end and for @wait"
     " (default 2000)\n"
     "  -n N           wait for N replies in all (default 1, or 0 when the items"
@@ -513,8 +515,9 @@ main(int argc, char** argv)
   memset(&c, 0, sizeof(c));
   c.rng = 1U;
 
+  int proto = LO_UDP;
   int opt = 0;
-  while ((opt = getopt(argc, argv, "+p:H:t:n:u:S:qh")) != -1) {
+  while ((opt = getopt(argc, argv, "+p:H:t:n:u:S:qTh")) != -1) {
     switch (opt) {
     case 'p':
       port = optarg;
@@ -536,6 +539,9 @@ main(int argc, char** argv)
       break;
     case 'q':
       c.quiet = true;
+      break;
+    case 'T':
+      proto = LO_TCP;
       break;
     case 'h':
       usage(stdout);
@@ -559,8 +565,8 @@ main(int argc, char** argv)
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
 
-  c.server = lo_server_new_with_proto(NULL, LO_UDP, on_server_error);
-  c.target = lo_address_new(host, port);
+  c.server = lo_server_new_with_proto(NULL, proto, on_server_error);
+  c.target = lo_address_new_with_proto(proto, host, port);
   if (!c.server || !c.target) {
     fprintf(stderr, "rtl-osc: cannot open a UDP socket\n");
     return RTL_OSC_EXIT_SEND;
