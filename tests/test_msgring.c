@@ -90,12 +90,13 @@ END_TEST
 
 START_TEST(test_send_recv_round_trip)
 {
-  RtlMsgRing* const ring = new_msgring(8U, 40U);
-  uint8_t           in[40];
-  uint8_t           out[64];
+  RtlMsgRing* const ring = new_msgring(8U, 100U);
+  uint8_t           in[100];
+  uint8_t           out[128];
 
-  // Every size from 0 to the maximum, with its own type and content.
-  for (uint32_t size = 0U; size <= 40U; ++size) {
+  // Every size from 0 to the maximum, with its own type and content: the
+  // short payloads that are copied inline and the longer ones alike.
+  for (uint32_t size = 0U; size <= 100U; ++size) {
     fill_payload(in, size, size);
     ck_assert_int_eq(rtl_msgring_send(ring, 1000U + size, in, size), RTL_SUCCESS);
     ck_assert_uint_eq(rtl_msgring_read_space(ring), 1U);
