@@ -114,38 +114,50 @@ format_reply(char* const line,
     len += n > 0 ? (size_t)n : 0U;
   }
   for (int i = 0; i < argc && len < size - 1U; ++i) {
-    const lo_arg* const a = argv[i];
+    // Arguments sit at 4-byte offsets in the packet: a lo_arg member access
+    // could be misaligned (undefined behaviour), so copy the bytes out.
+    const unsigned char* const a = (const unsigned char*)argv[i];
     const size_t room = size - len;
+    int32_t i32 = 0;
+    int64_t i64 = 0;
+    float f32 = 0.0f;
+    double f64 = 0.0;
+    uint32_t u[2] = {0U, 0U};
     switch (types[i]) {
     case LO_INT32:
-      n = snprintf(line + len, room, " %" PRId32, a->i);
+      memcpy(&i32, a, sizeof(i32));
+      n = snprintf(line + len, room, " %" PRId32, i32);
       break;
     case LO_INT64:
-      n = snprintf(line + len, room, " %" PRId64, a->h);
+      memcpy(&i64, a, sizeof(i64));
+      n = snprintf(line + len, room, " %" PRId64, i64);
       break;
     case LO_FLOAT:
-      n = snprintf(line + len, room, " %g", (double)a->f);
+      memcpy(&f32, a, sizeof(f32));
+      n = snprintf(line + len, room, " %g", (double)f32);
       break;
     case LO_DOUBLE:
-      n = snprintf(line + len, room, " %g", a->d);
+      memcpy(&f64, a, sizeof(f64));
+      n = snprintf(line + len, room, " %g", f64);
       break;
     case LO_STRING:
     case LO_SYMBOL:
-      n = snprintf(line + len, room, " %s", &a->s);
+      n = snprintf(line + len, room, " %s", (const char*)a);
       break;
     case LO_CHAR:
-      n = snprintf(line + len, room, " %c", (char)a->c);
+      memcpy(&i32, a, sizeof(i32));
+      n = snprintf(line + len, room, " %c", (char)i32);
       break;
     case LO_MIDI:
-      n = snprintf(line + len, room, " %02x%02x%02x%02x", a->m[0], a->m[1],
-                   a->m[2], a->m[3]);
+      n = snprintf(line + len, room, " %02x%02x%02x%02x", a[0], a[1], a[2], a[3]);
       break;
     case LO_TIMETAG:
-      n = snprintf(line + len, room, " %" PRIu32 ":%" PRIu32, a->t.sec,
-                   a->t.frac);
+      memcpy(u, a, sizeof(u));
+      n = snprintf(line + len, room, " %" PRIu32 ":%" PRIu32, u[0], u[1]);
       break;
     case LO_BLOB:
-      n = snprintf(line + len, room, " blob:%" PRId32, a->blob.size);
+      memcpy(&i32, a, sizeof(i32));
+      n = snprintf(line + len, room, " blob:%" PRId32, i32);
       break;
     default: // T F N I carry no data: the type string shows them
       n = 0;
@@ -583,8 +595,7 @@ main(int argc, char** argv)
   const double timeout_s = (double)timeout_ms / 1000.0;
   int status = 0;
   lo_bundle bundle = NULL;
-  lo_message pending[1024];
-  size_t n_pending = 0U;
+  size_t n_pending = 0U; // messages in the open bundle, which owns them
 
   for (int i = optind; i < argc && status == 0;) {
     const char* const item = argv[i];
@@ -596,14 +607,14 @@ main(int argc, char** argv)
         break;
       }
       if (bundle) {
-        if (n_pending == sizeof(pending) / sizeof(pending[0])) {
+        if (n_pending == 1024U) {
           fprintf(stderr, "rtl-osc: too many messages in a bundle\n");
           lo_message_free(m);
           status = RTL_OSC_EXIT_USAGE;
           break;
         }
         lo_bundle_add_message(bundle, path, m);
-        pending[n_pending++] = m;
+        ++n_pending;
       } else {
         if (lo_send_message_from(c.target, c.server, path, m) < 0) {
           fprintf(stderr, "rtl-osc: send %s: %s\n", path,
@@ -632,10 +643,7 @@ main(int argc, char** argv)
                 lo_address_errstr(c.target));
         status = RTL_OSC_EXIT_SEND;
       }
-      lo_bundle_free(bundle);
-      for (size_t k = 0U; k < n_pending; ++k) {
-        lo_message_free(pending[k]);
-      }
+      lo_bundle_free_recursive(bundle); // its messages and paths too
       n_pending = 0U;
       bundle = NULL;
       ++i;
@@ -703,10 +711,7 @@ main(int argc, char** argv)
     }
   }
   if (bundle) {
-    lo_bundle_free(bundle);
-    for (size_t k = 0U; k < n_pending; ++k) {
-      lo_message_free(pending[k]);
-    }
+    lo_bundle_free_recursive(bundle);
   }
 
   if (status == 0) {

@@ -332,12 +332,18 @@ on_reply(const char* const path,
   (void)msg;
   printf("reply %s %s", path, types);
   for (int i = 0; i < argc; ++i) {
+    // Copied out: a lo_arg member access could be misaligned.
+    const unsigned char* const a = (const unsigned char*)argv[i];
     if (types[i] == 's') {
-      printf(" %s", &argv[i]->s);
+      printf(" %s", (const char*)a);
     } else if (types[i] == 'f') {
-      printf(" %g", (double)argv[i]->f);
+      float f = 0.0f;
+      memcpy(&f, a, sizeof(f));
+      printf(" %g", (double)f);
     } else if (types[i] == 'i') {
-      printf(" %" PRId32, argv[i]->i);
+      int32_t v = 0;
+      memcpy(&v, a, sizeof(v));
+      printf(" %" PRId32, v);
     }
   }
   printf("\n");
@@ -560,10 +566,12 @@ run_trial(RtlProbe* const p,
     read_clock_pair(&j_us, &u_us);
     const int64_t tag_us = u_us + ((int64_t)t_us - j_us);
     lo_bundle const b = lo_bundle_new(unix_us_to_timetag(tag_us));
+    // The bundle releases its messages; this one is ours to reuse.
+    lo_message_incref(m->msg);
     lo_bundle_add_message(b, m->path, m->msg);
     rc = lo_send_bundle_from(p->target, p->osc, b);
     remapped = jack_time_to_frames(p->sink, t_us);
-    lo_bundle_free(b);
+    lo_bundle_free_recursive(b);
   } else {
     sent = jack_frame_time(p->sink);
     rc = lo_send_message_from(p->target, p->osc, m->path, m->msg);
