@@ -54,3 +54,24 @@ check_ports rtlane 8 --inputs 8
 check_ports rtlane 1 -i 1
 check_ports mixer-$$ 3 -n mixer-$$ -i 3
 check_ports rtlane 64 -i 64
+
+# -c/--connect: inputs from the capture ports, outputs to the playback ports
+# (the dummy backend has two of each).
+start_daemon -i 2 -c
+conn=$(jack_lsp -s "$JACK_SERVER" -c "$DAEMON_NAME:" 2>/dev/null)
+log "connections with -c:"
+printf '%s\n' "$conn" | sed 's/^/#   /'
+connected() { # PORT OTHER
+  printf '%s\n' "$conn" | awk -v p="$1" -v o="$2" '!/^ / { cur = $0; next } cur == p && $1 == o { f = 1 } END { exit !f }'
+}
+connected "$DAEMON_NAME:in_1" system:capture_1 || fail "-c: in_1 not connected from system:capture_1"
+connected "$DAEMON_NAME:in_2" system:capture_2 || fail "-c: in_2 not connected from system:capture_2"
+connected "$DAEMON_NAME:out_L" system:playback_1 || fail "-c: out_L not connected to system:playback_1"
+connected "$DAEMON_NAME:out_R" system:playback_2 || fail "-c: out_R not connected to system:playback_2"
+stop_daemon TERM
+start_daemon -i 2
+if jack_lsp -s "$JACK_SERVER" -c "$DAEMON_NAME:" | grep -q '^ '; then
+  fail "without -c the daemon connected something: $(jack_lsp -s "$JACK_SERVER" -c "$DAEMON_NAME:")"
+fi
+stop_daemon TERM
+pass "--connect connects capture -> in_N and out_L/out_R -> playback; nothing without it"
