@@ -48,8 +48,19 @@ bad_usage() {
     fail "rtlane $*: expected one line (plus the --help hint), got:
 $(cat "$TMP/err")"
   fi
+  # "What is wrong" names the option at fault.
+  # (NAMES: the accepted spellings, separated by spaces.)
+  if [ -n "${NAMES:-}" ]; then
+    local named=0 n
+    for n in $NAMES; do
+      case $first in *"$n"*) named=1 ;; esac
+    done
+    # Reported at the end, so the checks below still run.
+    [ $named = 1 ] || NAMING+=("rtlane $*: '$first' does not name the option ($NAMES)")
+  fi
   log "rtlane $* -> 2: $first"
 }
+NAMING=()
 bad_usage --bogus
 bad_usage -x
 bad_usage -i 0
@@ -60,9 +71,16 @@ bad_usage --inputs=-1
 bad_usage -p 0
 bad_usage -p 70000
 bad_usage -p port
-bad_usage -i
-bad_usage --name
+NAMES="'-i' inputs" bad_usage -i
+NAMES="'-n' name" bad_usage --name
 bad_usage extra-argument
+bad_usage -l abc
+bad_usage --write-ahead=-5
+NAMES=insert bad_usage --insert
+NAMES=state bad_usage --state
+NAMES=record-dir bad_usage --record-dir
+NAMES=osc-bind bad_usage --osc-bind
+NAMES=bogus bad_usage --bogus
 pass "bad options exit 2 with one line"
 
 # Unreachable server: exit 1 with one line, promptly (bounded by timeout).
@@ -74,8 +92,33 @@ grep -qw ready "$TMP/err" && fail "daemon said ready without a server"
 log "unreachable server -> 1: $(grep -m1 '^rtlane: ' "$TMP/err")"
 pass "unreachable server exits 1"
 
-# OSC port taken (by a first daemon): the second one exits 1.
 start_jackd
+
+# Options of later issues are parsed already: --state and --record-dir are
+# accepted; -l 0 is direct mode; -l 50 and --insert may say "not yet
+# supported" with one line and exit 1, or run.
+start_daemon --state "$TMP/state" --record-dir "$TMP" -l 0
+expect_eq "$(osc /ping)" "/pong" "daemon with --state, --record-dir, -l 0"
+stop_daemon TERM
+expect_eq "$STOP_STATUS" 0 "exit status"
+for later in "-l 50" "--insert $TMP/none.so"; do
+  timeout 20 "$RTLANE" -s "$JACK_SERVER" -p "$(free_port 5)" $later >"$TMP/out" 2>"$TMP/err" &
+  pid=$!
+  PIDS+=("$pid")
+  if wait_ready "$pid" "$TMP/err"; then
+    log "rtlane $later: runs ($(grep -m1 -w ready "$TMP/err"))"
+    stop_pid "$pid"
+  else
+    wait "$pid"
+    rc=$?
+    expect_eq "$rc" 1 "rtlane $later exit status (when not supported)"
+    [ "$(grep -c . "$TMP/err")" -ge 1 ] && grep -q '^rtlane: ' "$TMP/err" || fail "rtlane $later: no 'rtlane: ...' line"
+    log "rtlane $later -> 1: $(head -n 1 "$TMP/err")"
+  fi
+done
+pass "options of later issues"
+
+# OSC port taken (by a first daemon): the second one exits 1.
 start_daemon
 first_port=$OSC_PORT
 out=$(timeout 20 "$RTLANE" -s "$JACK_SERVER" -n rtlane-second -p "$first_port" 2>"$TMP/err")
@@ -88,3 +131,9 @@ log "taken OSC port -> 1: $(grep -m1 '^rtlane: ' "$TMP/err")"
 expect_eq "$(osc /ping)" "/pong" "first daemon after the failed second one"
 jack_lsp -s "$JACK_SERVER" | grep -q '^rtlane-second:' && fail "the failed daemon left ports behind"
 pass "taken OSC port exits 1"
+
+if [ ${#NAMING[@]} -gt 0 ]; then
+  printf '%s\n' "${NAMING[@]}"
+  fail "${#NAMING[@]} error messages for a missing value do not say which option"
+fi
+pass "every bad-usage message names its option"
