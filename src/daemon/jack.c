@@ -33,13 +33,14 @@ struct RtlJackImpl {
 
 // --- libjack's messages ------------------------------------------------------
 
-/// While connecting, libjack's complaints are replaced by our one line.
-static atomic_bool g_connecting;
+/// While connecting, and while closing a client whose server is gone,
+/// libjack's complaints are replaced by our own one line.
+static atomic_bool g_quiet;
 
 static void
 on_jack_error(const char* const msg)
 {
-  if (!atomic_load_explicit(&g_connecting, memory_order_relaxed)) {
+  if (!atomic_load_explicit(&g_quiet, memory_order_relaxed)) {
     rtl_log("JACK: %s", msg);
   }
 }
@@ -102,7 +103,6 @@ on_shutdown(const jack_status_t code, const char* const reason, void* const arg)
   (void)reason;
   RtlJack* const j = (RtlJack*)arg;
   atomic_store_explicit(&j->gone, true, memory_order_release);
-  sem_post(j->config.notify);
 }
 
 static void
@@ -257,7 +257,7 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
 
   jack_set_error_function(on_jack_error);
   jack_set_info_function(on_jack_info);
-  atomic_store_explicit(&g_connecting, true, memory_order_relaxed);
+  atomic_store_explicit(&g_quiet, true, memory_order_relaxed);
 
   jack_status_t  status = (jack_status_t)0;
   jack_options_t opts   = (jack_options_t)(JackNoStartServer | JackUseExactName);
@@ -267,7 +267,7 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
   } else {
     j->client = jack_client_open(j->config.name, opts, &status);
   }
-  atomic_store_explicit(&g_connecting, false, memory_order_relaxed);
+  atomic_store_explicit(&g_quiet, false, memory_order_relaxed);
   if (!j->client) {
     if (status & JackNameNotUnique) {
       snprintf(err, err_size, "JACK client name '%s' is already in use", j->config.name);
@@ -336,10 +336,13 @@ rtl_jack_stop(RtlJack* const j)
 {
   pthread_mutex_lock(&j->lock);
   if (j->client) {
-    if (!atomic_load_explicit(&j->gone, memory_order_acquire)) {
+    const bool gone = atomic_load_explicit(&j->gone, memory_order_acquire);
+    if (!gone) {
       jack_deactivate(j->client);
     }
+    atomic_store_explicit(&g_quiet, gone, memory_order_relaxed);
     jack_client_close(j->client);
+    atomic_store_explicit(&g_quiet, false, memory_order_relaxed);
     j->client = NULL;
   }
   pthread_mutex_unlock(&j->lock);

@@ -19,7 +19,6 @@
 
 #include <rtlane/status.h>
 
-#include <semaphore.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,7 +31,6 @@ typedef struct {
   unsigned    inputs;
   bool        connect;  ///< Autoconnect to physical ports
   RtlProcess* process;
-  sem_t*      notify;   ///< Posted when the server goes away
 } RtlJackConfig;
 
 typedef struct {

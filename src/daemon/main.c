@@ -16,6 +16,7 @@
 #include <rtlane/snapshot.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -31,15 +32,14 @@
 #define RTL_QUEUE_CAPACITY 1024U
 
 static atomic_bool g_quit;
-static sem_t       g_main_sem;
 
 static void
 on_signal(const int sig)
 {
+  // Only reached if some library unblocked the signal in its own thread:
+  // the main thread takes SIGINT and SIGTERM with sigtimedwait().
   (void)sig;
-  // Only what is async-signal-safe: an atomic flag and a semaphore post.
   atomic_store_explicit(&g_quit, true, memory_order_release);
-  sem_post(&g_main_sem);
 }
 
 static void
@@ -62,25 +62,14 @@ lock_memory(void)
   }
 }
 
+/// Wait up to `timeout_ms` for SIGINT or SIGTERM (blocked in every thread).
 static void
-wait_main(const int64_t timeout_ms)
+wait_main(const sigset_t* const sigs, const long timeout_ms)
 {
-  if (timeout_ms < 0) {
-    while (sem_wait(&g_main_sem) && errno == EINTR &&
-           !atomic_load_explicit(&g_quit, memory_order_acquire)) {
-    }
-    return;
-  }
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  ts.tv_sec += (time_t)(timeout_ms / 1000);
-  ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_nsec -= 1000000000L;
-    ++ts.tv_sec;
-  }
-  while (sem_clockwait(&g_main_sem, CLOCK_MONOTONIC, &ts) && errno == EINTR &&
-         !atomic_load_explicit(&g_quit, memory_order_acquire)) {
+  const struct timespec ts = {timeout_ms / 1000L, (timeout_ms % 1000L) * 1000000L};
+  const int             sig = sigtimedwait(sigs, NULL, &ts);
+  if (sig == SIGINT || sig == SIGTERM) {
+    atomic_store_explicit(&g_quit, true, memory_order_release);
   }
 }
 
@@ -92,13 +81,15 @@ quitting(void)
 
 /// Survive a server restart: keep OSC and the state, retry once a second.
 static void
-reconnect(RtlJack* const jack, RtlControl* const control)
+reconnect(RtlJack* const jack, RtlControl* const control, const sigset_t* const sigs)
 {
   rtl_log("JACK server went away; keeping state and retrying every second");
   rtl_jack_stop(jack);
   char err[256];
   while (!quitting()) {
-    wait_main(1000);
+    for (int i = 0; i < 10 && !quitting(); ++i) {
+      wait_main(sigs, 100L);
+    }
     if (quitting()) {
       return;
     }
@@ -125,15 +116,21 @@ main(int argc, char** argv)
     return 1;
   }
 
-  // Every thread created from here on (ours, JACK's) inherits a mask that
-  // blocks these; only the main thread takes them, after start-up.
+  // Blocked in every thread (ours and JACK's inherit the mask); the main
+  // thread takes them synchronously, so no handler has to be careful and
+  // no library can steal them.
   sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
-  sem_init(&g_main_sem, 0, 0U);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
 
   if (opts.state_file || opts.record_dir) {
     rtl_log("note: --state and --record-dir are accepted but not used yet");
@@ -161,7 +158,7 @@ main(int argc, char** argv)
   }
 
   const RtlJackConfig jack_config = {
-    opts.name, opts.server, opts.inputs, opts.connect, process, &g_main_sem,
+    opts.name, opts.server, opts.inputs, opts.connect, process,
   };
   if (rtl_jack_new(&jack_config, &jack)) {
     rtl_log("%s", err);
@@ -194,26 +191,19 @@ main(int argc, char** argv)
     goto done;
   }
 
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-
   RtlJackInfo info;
   rtl_jack_info(jack, &info);
   rtl_log("ready: client %s, %u inputs, %u Hz, period %u, OSC %s", rtl_jack_name(jack),
           opts.inputs, info.rate, info.period, rtl_osc_describe(osc));
-  pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
 
+  // A signal ends the wait at once; the timeout only paces the check for a
+  // server that went away.
   while (!quitting()) {
-    wait_main(-1);
+    wait_main(&sigs, 100L);
     if (!quitting() && rtl_jack_server_gone(jack)) {
-      reconnect(jack, control);
+      reconnect(jack, control, &sigs);
     }
   }
-  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   rtl_log("shutting down");
   rc = 0;
 
