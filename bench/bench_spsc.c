@@ -9,14 +9,28 @@
 
     bench_spsc [MESSAGES]
 
-  Queues: rtl_msgring (typed messages with header), rtl_ring (fixed-size
-  records through the byte ring), jack_ringbuffer (the same records),
-  ck_ring SPSC (records stored by value in a typed buffer, or bare
-  pointer-size values) and liburcu's wfcqueue (preallocated nodes; unbounded,
-  so its producer never waits).  Each queue holds 1024 messages.  Runs of the
-  queues are short and interleaved, and the median of several runs is
-  reported, so that noise from other processes on the machine hits every
-  queue alike.
+  Two message sizes: a 16-byte record, and an 8-byte (pointer-size) one.
+  Queues, each holding 1024 messages:
+
+    rtl_msgring      rtl_msgring_send/recv, type + size header per message
+    rtl_ring         rtl_ring_write/read of fixed-size records
+    jack_ringbuffer  the same records: write_space/write, read_space/read
+    ck_ring          ck_ring_enqueue/dequeue_spsc, the bare record stored by
+                     value in a typed buffer (CK_RING_PROTOTYPE); for 8
+                     bytes the value itself is the pointer ck_ring carries.
+                     It moves less than rtl_msgring: no type, no size.
+    ck_ring typed    the same message rtl_msgring carries (a 32-bit type,
+                     a 32-bit size and the payload) stored by value
+    ck_ring ptr      16 bytes only: pointers into a preallocated record
+                     array, the consumer reading the record through them
+    urcu wfcqueue    cds_wfcq_enqueue/__cds_wfcq_dequeue_blocking of
+                     preallocated nodes (unbounded: its producer never waits)
+
+  Runs are short and interleaved (one run of every queue per round), and
+  there are as many rounds as the time budget allows.  Rates are the median
+  over rounds; ratios are the median of the ratios within each round, so a
+  slow spell of a shared machine divides out instead of landing on one
+  queue.  BENCH_VERBOSE=1 prints every round on stderr.
 */
 
 #define _GNU_SOURCE
@@ -31,6 +45,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,16 +55,30 @@
 
 #define QUEUE_MESSAGES 1024U
 #define SPIN_WAIT 1024
-#define MIN_RUNS 5U
-#define MAX_RUNS 21U
+#define MIN_RUNS 7U
+#define MAX_RUNS 41U
 #define BUDGET_SECONDS 24.0
-#define DEFAULT_MESSAGES 1000000U
+#define DEFAULT_MESSAGES 300000U
 #define URCU_MAX_MESSAGES 1000000U
 
-typedef enum { Q_MSGRING, Q_RING, Q_JACK, Q_CK, Q_URCU, N_QUEUES } QueueKind;
+typedef enum {
+  Q_MSGRING,
+  Q_RING,
+  Q_JACK,
+  Q_CK,
+  Q_CK_TYPED,
+  Q_CK_PTR,
+  Q_URCU,
+  N_QUEUES
+} QueueKind;
 
-static const char* const queue_names[N_QUEUES] = {
-  "rtl_msgring", "rtl_ring", "jack_ringbuffer", "ck_ring spsc", "urcu wfcqueue"};
+static const char* const queue_names[N_QUEUES] = {"rtl_msgring",
+                                                  "rtl_ring",
+                                                  "jack_ringbuffer",
+                                                  "ck_ring",
+                                                  "ck_ring typed",
+                                                  "ck_ring ptr",
+                                                  "urcu wfcqueue"};
 
 // ck_ring's typed interface names the struct by its tag.
 typedef struct Record16 {
@@ -57,28 +86,49 @@ typedef struct Record16 {
   uint64_t check;
 } Record16;
 
+// What rtl_msgring carries, laid out as ck_ring would carry it.
+typedef struct Typed16 {
+  uint32_t type;
+  uint32_t size;
+  Record16 rec;
+} Typed16;
+
+typedef struct Typed8 {
+  uint32_t type;
+  uint32_t size;
+  uint64_t seq;
+} Typed8;
+
 CK_RING_PROTOTYPE(rec16, Record16)
+CK_RING_PROTOTYPE(typed16, Typed16)
+CK_RING_PROTOTYPE(typed8, Typed8)
 
 typedef struct {
   struct cds_wfcq_node node;
   Record16             rec;
 } UrcuNode;
 
+/*
+  Each queue's state sits on cache lines of its own, apart from what both
+  threads read (the parameters), so no queue pays for another's layout.
+*/
 typedef struct {
-  QueueKind   kind;
+  alignas(128) QueueKind kind;
   size_t      payload; // 8 or 16
   uint64_t    n;
   _Atomic int go;
-  uint64_t    errors;
 
-  RtlMsgRing*         msgring;
-  RtlRing*            ring;
-  jack_ringbuffer_t*  jack;
-  ck_ring_t           ck;
-  void*               ck_buffer;
-  struct __cds_wfcq_head urcu_head;
-  struct cds_wfcq_tail   urcu_tail;
-  UrcuNode*              urcu_nodes;
+  RtlMsgRing*        msgring;
+  RtlRing*           ring;
+  jack_ringbuffer_t* jack;
+  void*              ck_buffer;
+  Record16*          records;
+  UrcuNode*          urcu_nodes;
+
+  alignas(128) ck_ring_t ck;
+  alignas(128) struct __cds_wfcq_head urcu_head;
+  alignas(128) struct cds_wfcq_tail urcu_tail;
+  alignas(128) uint64_t errors;
 } Bench;
 
 static int cpu_producer = -1;
@@ -86,11 +136,11 @@ static int cpu_consumer = -1;
 
 /*
   What a side does when the queue is full or empty, the same for every
-  queue: wait a moment (a few hundred cycles, about a cache line's trip
-  between cores) before looking again, rather than hammering the line the
-  other side is about to write.  A plain loop, not PAUSE: under KVM a run of
-  PAUSEs makes the host deschedule the virtual CPU (pause-loop exiting),
-  which would measure the hypervisor rather than the queue.
+  queue: wait a moment (about a cache line's trip between cores) before
+  looking again, rather than hammering the line the other side is about to
+  write.  A plain loop, not PAUSE: under KVM a run of PAUSEs makes the host
+  deschedule the virtual CPU (pause-loop exiting), which would measure the
+  hypervisor rather than the queue.
 */
 static inline void
 relax(void)
@@ -154,35 +204,42 @@ wait_go(Bench* const b)
 static void
 produce(Bench* const b)
 {
-  const uint64_t n = b->n;
+  const uint64_t n       = b->n;
+  const size_t   payload = b->payload;
   switch (b->kind) {
-  case Q_MSGRING:
+  case Q_MSGRING: {
+    RtlMsgRing* const q = b->msgring;
     for (uint64_t i = 0U; i < n; ++i) {
       const Record16 r = {i, check_of(i)};
-      while (rtl_msgring_send(b->msgring, 1U, &r, (uint32_t)b->payload)) {
+      while (rtl_msgring_send(q, 1U, &r, (uint32_t)payload)) {
         relax();
       }
     }
     break;
-  case Q_RING:
+  }
+  case Q_RING: {
+    RtlRing* const q = b->ring;
     for (uint64_t i = 0U; i < n; ++i) {
       const Record16 r = {i, check_of(i)};
-      while (!rtl_ring_write(b->ring, &r, b->payload)) {
+      while (!rtl_ring_write(q, &r, payload)) {
         relax();
       }
     }
     break;
-  case Q_JACK:
+  }
+  case Q_JACK: {
+    jack_ringbuffer_t* const q = b->jack;
     for (uint64_t i = 0U; i < n; ++i) {
       const Record16 r = {i, check_of(i)};
-      while (jack_ringbuffer_write_space(b->jack) < b->payload) {
+      while (jack_ringbuffer_write_space(q) < payload) {
         relax();
       }
-      jack_ringbuffer_write(b->jack, (const char*)&r, b->payload);
+      jack_ringbuffer_write(q, (const char*)&r, payload);
     }
     break;
+  }
   case Q_CK:
-    if (b->payload == 16U) {
+    if (payload == 16U) {
       Record16* const buf = b->ck_buffer;
       for (uint64_t i = 0U; i < n; ++i) {
         Record16 r = {i, check_of(i)};
@@ -199,6 +256,41 @@ produce(Bench* const b)
       }
     }
     break;
+  case Q_CK_TYPED:
+    if (payload == 16U) {
+      Typed16* const buf = b->ck_buffer;
+      for (uint64_t i = 0U; i < n; ++i) {
+        Typed16 m = {1U, 16U, {i, check_of(i)}};
+        while (!ck_ring_enqueue_spsc_typed16(&b->ck, buf, &m)) {
+          relax();
+        }
+      }
+    } else {
+      Typed8* const buf = b->ck_buffer;
+      for (uint64_t i = 0U; i < n; ++i) {
+        Typed8 m = {1U, 8U, i};
+        while (!ck_ring_enqueue_spsc_typed8(&b->ck, buf, &m)) {
+          relax();
+        }
+      }
+    }
+    break;
+  case Q_CK_PTR: {
+    // Twice as many records as the ring holds: when message i goes in,
+    // the consumer has taken message i - 1023 and so has finished reading
+    // record i - 2048, the one being reused.
+    ck_ring_buffer_t* const buf = b->ck_buffer;
+    Record16* const         rec = b->records;
+    for (uint64_t i = 0U; i < n; ++i) {
+      Record16* const r = &rec[i & (2U * QUEUE_MESSAGES - 1U)];
+      r->seq            = i;
+      r->check          = check_of(i);
+      while (!ck_ring_enqueue_spsc(&b->ck, buf, r)) {
+        relax();
+      }
+    }
+    break;
+  }
   case Q_URCU:
     for (uint64_t i = 0U; i < n; ++i) {
       UrcuNode* const node = &b->urcu_nodes[i];
@@ -224,40 +316,47 @@ verify(const Record16* const r, const uint64_t i, const size_t payload)
 static void
 consume(Bench* const b)
 {
-  const uint64_t n      = b->n;
-  uint64_t       errors = 0U;
+  const uint64_t n       = b->n;
+  const size_t   payload = b->payload;
+  uint64_t       errors  = 0U;
   switch (b->kind) {
-  case Q_MSGRING:
+  case Q_MSGRING: {
+    RtlMsgRing* const q = b->msgring;
     for (uint64_t i = 0U; i < n; ++i) {
       RtlMsgHeader h;
       Record16     r;
-      while (rtl_msgring_recv(b->msgring, &h, &r, sizeof(r))) {
+      while (rtl_msgring_recv(q, &h, &r, sizeof(r))) {
         relax();
       }
-      errors += verify(&r, i, b->payload) | (h.size != b->payload);
+      errors += verify(&r, i, payload) | (h.size != payload);
     }
     break;
-  case Q_RING:
+  }
+  case Q_RING: {
+    RtlRing* const q = b->ring;
     for (uint64_t i = 0U; i < n; ++i) {
       Record16 r;
-      while (!rtl_ring_read(b->ring, &r, b->payload)) {
+      while (!rtl_ring_read(q, &r, payload)) {
         relax();
       }
-      errors += verify(&r, i, b->payload);
+      errors += verify(&r, i, payload);
     }
     break;
-  case Q_JACK:
+  }
+  case Q_JACK: {
+    jack_ringbuffer_t* const q = b->jack;
     for (uint64_t i = 0U; i < n; ++i) {
       Record16 r;
-      while (jack_ringbuffer_read_space(b->jack) < b->payload) {
+      while (jack_ringbuffer_read_space(q) < payload) {
         relax();
       }
-      jack_ringbuffer_read(b->jack, (char*)&r, b->payload);
-      errors += verify(&r, i, b->payload);
+      jack_ringbuffer_read(q, (char*)&r, payload);
+      errors += verify(&r, i, payload);
     }
     break;
+  }
   case Q_CK:
-    if (b->payload == 16U) {
+    if (payload == 16U) {
       Record16* const buf = b->ck_buffer;
       for (uint64_t i = 0U; i < n; ++i) {
         Record16 r;
@@ -277,6 +376,38 @@ consume(Bench* const b)
       }
     }
     break;
+  case Q_CK_TYPED:
+    if (payload == 16U) {
+      Typed16* const buf = b->ck_buffer;
+      for (uint64_t i = 0U; i < n; ++i) {
+        Typed16 m;
+        while (!ck_ring_dequeue_spsc_typed16(&b->ck, buf, &m)) {
+          relax();
+        }
+        errors += verify(&m.rec, i, 16U) | (m.size != 16U);
+      }
+    } else {
+      Typed8* const buf = b->ck_buffer;
+      for (uint64_t i = 0U; i < n; ++i) {
+        Typed8 m;
+        while (!ck_ring_dequeue_spsc_typed8(&b->ck, buf, &m)) {
+          relax();
+        }
+        errors += (m.seq != i) | (m.size != 8U);
+      }
+    }
+    break;
+  case Q_CK_PTR: {
+    ck_ring_buffer_t* const buf = b->ck_buffer;
+    for (uint64_t i = 0U; i < n; ++i) {
+      void* v = NULL;
+      while (!ck_ring_dequeue_spsc(&b->ck, buf, &v)) {
+        relax();
+      }
+      errors += verify((const Record16*)v, i, 16U);
+    }
+    break;
+  }
   case Q_URCU:
     for (uint64_t i = 0U; i < n; ++i) {
       struct cds_wfcq_node* node = NULL;
@@ -284,7 +415,7 @@ consume(Bench* const b)
         relax();
       }
       const UrcuNode* const u = caa_container_of(node, UrcuNode, node);
-      errors += verify(&u->rec, i, b->payload);
+      errors += verify(&u->rec, i, payload);
     }
     break;
   case N_QUEUES:
@@ -338,14 +469,28 @@ setup(Bench* const b)
     }
     jack_ringbuffer_mlock(b->jack);
     return 0;
-  case Q_CK: {
-    const size_t size = QUEUE_MESSAGES * (b->payload == 16U ? sizeof(Record16)
-                                                           : sizeof(ck_ring_buffer_t));
+  case Q_CK:
+  case Q_CK_TYPED:
+  case Q_CK_PTR: {
+    size_t slot = sizeof(ck_ring_buffer_t);
+    if (b->kind == Q_CK_TYPED) {
+      slot = b->payload == 16U ? sizeof(Typed16) : sizeof(Typed8);
+    } else if (b->kind == Q_CK && b->payload == 16U) {
+      slot = sizeof(Record16);
+    }
+    const size_t size = QUEUE_MESSAGES * slot;
     ck_ring_init(&b->ck, QUEUE_MESSAGES);
     if (!(b->ck_buffer = aligned_alloc(128U, size))) {
       return 1;
     }
     memset(b->ck_buffer, 0, size);
+    if (b->kind == Q_CK_PTR) {
+      const size_t rsize = 2U * QUEUE_MESSAGES * sizeof(Record16);
+      if (!(b->records = aligned_alloc(128U, rsize))) {
+        return 1;
+      }
+      memset(b->records, 0, rsize);
+    }
     return 0;
   }
   case Q_URCU:
@@ -367,6 +512,7 @@ teardown(Bench* const b)
     jack_ringbuffer_free(b->jack);
   }
   free(b->ck_buffer);
+  free(b->records);
   free(b->urcu_nodes);
 }
 
@@ -382,10 +528,11 @@ now(void)
 static double
 run_once(const QueueKind kind, const size_t payload, const uint64_t n)
 {
-  Bench* const b = calloc(1U, sizeof(Bench));
+  Bench* const b = aligned_alloc(128U, sizeof(Bench));
   if (!b) {
     return -1.0;
   }
+  memset(b, 0, sizeof(*b));
   b->kind    = kind;
   b->payload = payload;
   b->n       = n;
@@ -398,7 +545,7 @@ run_once(const QueueKind kind, const size_t payload, const uint64_t n)
     if (!pthread_create(&cons, NULL, consumer_main, b)) {
       if (!pthread_create(&prod, NULL, producer_main, b)) {
         // Give both threads time to reach their CPUs before starting.
-        const struct timespec settle = {0, 2000000};
+        const struct timespec settle = {0, 1000000};
         nanosleep(&settle, NULL);
         const double t0 = now();
         atomic_store_explicit(&b->go, 1, memory_order_release);
@@ -426,6 +573,24 @@ cmp_double(const void* const a, const void* const b)
   return (x > y) - (x < y);
 }
 
+static double
+median(double* const values, const unsigned n)
+{
+  qsort(values, n, sizeof(double), cmp_double);
+  return n % 2U ? values[n / 2U] : 0.5 * (values[n / 2U - 1U] + values[n / 2U]);
+}
+
+/// Median over rounds of a[i] / b[i].
+static double
+paired_ratio(const double* const a, const double* const b, const unsigned n)
+{
+  double r[MAX_RUNS];
+  for (unsigned i = 0U; i < n; ++i) {
+    r[i] = a[i] / b[i];
+  }
+  return median(r, n);
+}
+
 int
 main(const int argc, char** const argv)
 {
@@ -441,22 +606,23 @@ main(const int argc, char** const argv)
   const int      verbose = getenv("BENCH_VERBOSE") != NULL;
 
   choose_cpus();
-  printf("SPSC throughput, %llu messages per run (urcu %llu), queues of %u "
-         "messages, producer on cpu %d, consumer on cpu %d\n",
-         (unsigned long long)n, (unsigned long long)n_urcu, QUEUE_MESSAGES,
-         cpu_producer, cpu_consumer);
+  printf("SPSC throughput: %llu messages per run, queues of %u messages, "
+         "producer on cpu %d, consumer on cpu %d\n",
+         (unsigned long long)n, QUEUE_MESSAGES, cpu_producer, cpu_consumer);
 
   static const size_t payloads[2] = {16U, 8U};
   int                 failed      = 0;
   for (size_t p = 0U; p < 2U; ++p) {
-    // Short runs, interleaved, as many as the time budget allows: a run
-    // that another process preempted lands in the tail, not in the median.
     double       rates[N_QUEUES][MAX_RUNS];
     unsigned     n_runs = 0U;
     const double start  = now();
     while (n_runs < MAX_RUNS &&
            (n_runs < MIN_RUNS || now() - start < BUDGET_SECONDS / 2.0)) {
       for (unsigned q = 0U; q < N_QUEUES; ++q) {
+        if (q == Q_CK_PTR && payloads[p] != 16U) {
+          rates[q][n_runs] = 0.0; // the 8-byte value is the pointer: as Q_CK
+          continue;
+        }
         const double rate =
           run_once((QueueKind)q, payloads[p], q == Q_URCU ? n_urcu : n);
         if (rate < 0.0) {
@@ -469,7 +635,7 @@ main(const int argc, char** const argv)
         rates[q][n_runs] = rate;
       }
       if (verbose) {
-        fprintf(stderr, "run %2u:", n_runs);
+        fprintf(stderr, "%zu B round %2u:", payloads[p], n_runs);
         for (unsigned q = 0U; q < N_QUEUES; ++q) {
           fprintf(stderr, " %7.1f", rates[q][n_runs] * 1e-6);
         }
@@ -477,31 +643,36 @@ main(const int argc, char** const argv)
       }
       ++n_runs;
     }
-
-    // Ratios from runs made back to back, so that a slow spell of the
-    // machine divides out instead of landing on one queue.
-    static const unsigned pairs[4][2] = {
-      {Q_MSGRING, Q_CK}, {Q_MSGRING, Q_JACK}, {Q_RING, Q_CK}, {Q_RING, Q_JACK}};
-    double ratio[4];
-    for (unsigned k = 0U; k < 4U; ++k) {
-      double r[MAX_RUNS];
-      for (unsigned i = 0U; i < n_runs; ++i) {
-        r[i] = rates[pairs[k][0]][i] / rates[pairs[k][1]][i];
-      }
-      qsort(r, n_runs, sizeof(double), cmp_double);
-      ratio[k] = r[n_runs / 2U];
+    if (failed) {
+      return 1;
     }
 
-    printf("\n%zu-byte payload, %u runs   median Mmsg/s   best\n", payloads[p],
-           n_runs);
+    const int has_ptr = payloads[p] == 16U;
+    double    r_ck    = paired_ratio(rates[Q_MSGRING], rates[Q_CK], n_runs);
+    double    r_typed = paired_ratio(rates[Q_MSGRING], rates[Q_CK_TYPED], n_runs);
+    double    r_ptr = has_ptr ? paired_ratio(rates[Q_MSGRING], rates[Q_CK_PTR], n_runs)
+                              : 0.0;
+    double    r_jack = paired_ratio(rates[Q_MSGRING], rates[Q_JACK], n_runs);
+    double    b_ck   = paired_ratio(rates[Q_RING], rates[Q_CK], n_runs);
+    double    b_jack = paired_ratio(rates[Q_RING], rates[Q_JACK], n_runs);
+
+    printf("\n%2zu-byte messages, %2u rounds   Mmsg/s median   best\n",
+           payloads[p], n_runs);
     for (unsigned q = 0U; q < N_QUEUES; ++q) {
-      qsort(rates[q], n_runs, sizeof(double), cmp_double);
-      printf("  %-16s %18.1f %8.1f\n", queue_names[q], rates[q][n_runs / 2U] * 1e-6,
+      if (q == Q_CK_PTR && !has_ptr) {
+        continue;
+      }
+      const double med = median(rates[q], n_runs); // sorts
+      printf("  %-16s %20.1f %7.1f\n", queue_names[q], med * 1e-6,
              rates[q][n_runs - 1U] * 1e-6);
     }
-    printf("  median of paired ratios: rtl_msgring/ck_ring %.2fx  "
-           "rtl_msgring/jack %.2fx  rtl_ring/ck_ring %.2fx  rtl_ring/jack %.2fx\n",
-           ratio[0], ratio[1], ratio[2], ratio[3]);
+    printf("  rtl_msgring / ck_ring %.2fx, / ck_ring typed %.2fx", r_ck, r_typed);
+    if (has_ptr) {
+      printf(", / ck_ring ptr %.2fx", r_ptr);
+    }
+    printf(", / jack %.2fx\n", r_jack);
+    printf("  rtl_ring    / ck_ring %.2fx, / jack %.2fx\n", b_ck, b_jack);
   }
-  return failed;
+  printf("\n(ratios: median over rounds of the ratio within each round)\n");
+  return 0;
 }

@@ -2,6 +2,7 @@
 // Copyright 2026 The rtlane authors
 
 #include "common.h"
+#include "smallcopy.h"
 
 #include <rtlane/allocator.h>
 #include <rtlane/ring.h>
@@ -199,9 +200,9 @@ copy_in(uint8_t* const     data,
 {
   const size_t offset = pos & mask;
   const size_t first  = min_size(n, mask + 1U - offset);
-  memcpy(data + offset, src, first);
+  rtl_copy(data + offset, (const uint8_t*)src, first);
   if (n > first) {
-    memcpy(data, (const uint8_t*)src + first, n - first);
+    rtl_copy(data, (const uint8_t*)src + first, n - first);
   }
 }
 
@@ -214,14 +215,14 @@ copy_out(const uint8_t* const data,
 {
   const size_t offset = pos & mask;
   const size_t first  = min_size(n, mask + 1U - offset);
-  memcpy(dst, data + offset, first);
+  rtl_copy((uint8_t*)dst, data + offset, first);
   if (n > first) {
-    memcpy((uint8_t*)dst + first, data, n - first);
+    rtl_copy((uint8_t*)dst + first, data, n - first);
   }
 }
 
-size_t
-rtl_ring_write(RtlRing* const ring, const void* const src, const size_t size)
+static RTL_SLOW_PATH size_t
+write_slow(RtlRing* const ring, const void* const src, const size_t size)
 {
   const size_t head = atomic_load_explicit(&ring->w.head, memory_order_relaxed);
   const size_t n    = min_size(size, writable(ring, head, size));
@@ -233,7 +234,25 @@ rtl_ring_write(RtlRing* const ring, const void* const src, const size_t size)
 }
 
 size_t
-rtl_ring_read(RtlRing* const ring, void* const dst, const size_t size)
+rtl_ring_write(RtlRing* const ring, const void* const src, const size_t size)
+{
+  // Fast path, a leaf with no call: a short record that fits the free
+  // space the writer already knows of and does not cross the end.
+  RtlRingWriter* const w      = &ring->w;
+  const size_t         head   = atomic_load_explicit(&w->head, memory_order_relaxed);
+  const size_t         offset = head & w->mask;
+  if (RTL_LIKELY(size <= RTL_SMALL_COPY_MAX &&
+                 size <= w->mask + 1U - (head - w->cached_tail) &&
+                 size <= w->mask + 1U - offset)) {
+    rtl_copy_small(w->data + offset, (const uint8_t*)src, size);
+    atomic_store_explicit(&w->head, head + size, memory_order_release);
+    return size;
+  }
+  return write_slow(ring, src, size);
+}
+
+static RTL_SLOW_PATH size_t
+read_slow(RtlRing* const ring, void* const dst, const size_t size)
 {
   const size_t tail = atomic_load_explicit(&ring->r.tail, memory_order_relaxed);
   const size_t n    = min_size(size, readable(ring, tail, size));
@@ -242,6 +261,22 @@ rtl_ring_read(RtlRing* const ring, void* const dst, const size_t size)
     atomic_store_explicit(&ring->r.tail, tail + n, memory_order_release);
   }
   return n;
+}
+
+size_t
+rtl_ring_read(RtlRing* const ring, void* const dst, const size_t size)
+{
+  // Fast path as in rtl_ring_write(): short, known readable, no wrap.
+  RtlRingReader* const r      = &ring->r;
+  const size_t         tail   = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  const size_t         offset = tail & r->mask;
+  if (RTL_LIKELY(size <= RTL_SMALL_COPY_MAX && size <= r->cached_head - tail &&
+                 size <= r->mask + 1U - offset)) {
+    rtl_copy_small((uint8_t*)dst, r->data + offset, size);
+    atomic_store_explicit(&r->tail, tail + size, memory_order_release);
+    return size;
+  }
+  return read_slow(ring, dst, size);
 }
 
 size_t

@@ -38,9 +38,8 @@ typedef struct {
 
    Non-RT thread (allocates).  `n_slots` must be a non-zero power of two
    (RTL_NOT_POW2) and `max_payload` non-zero and at most UINT32_MAX, the
-   largest size a header can carry (RTL_BAD_ARG).  A slot takes the header
-   plus `max_payload` rounded up to 16, 32 or 64 bytes, or to a multiple of
-   64 beyond that, so small slots never straddle a cache line.
+   largest size a header can carry (RTL_BAD_ARG).  A slot takes the 8-byte
+   header plus `max_payload`, rounded up to a multiple of 8 bytes.
 */
 RTL_API RTL_NODISCARD RtlStatus
 rtl_msgring_new(RtlAllocator* allocator,
