@@ -411,7 +411,8 @@ consume(Bench* const b)
   case Q_URCU:
     for (uint64_t i = 0U; i < n; ++i) {
       struct cds_wfcq_node* node = NULL;
-      while (!(node = __cds_wfcq_dequeue_blocking(&b->urcu_head, &b->urcu_tail))) {
+      while (!(node = __cds_wfcq_dequeue_blocking(&b->urcu_head,
+                                                  &b->urcu_tail))) {
         relax();
       }
       const UrcuNode* const u = caa_container_of(node, UrcuNode, node);
@@ -648,13 +649,14 @@ main(const int argc, char** const argv)
     }
 
     const int has_ptr = payloads[p] == 16U;
-    double    r_ck    = paired_ratio(rates[Q_MSGRING], rates[Q_CK], n_runs);
-    double    r_typed = paired_ratio(rates[Q_MSGRING], rates[Q_CK_TYPED], n_runs);
-    double    r_ptr = has_ptr ? paired_ratio(rates[Q_MSGRING], rates[Q_CK_PTR], n_runs)
-                              : 0.0;
-    double    r_jack = paired_ratio(rates[Q_MSGRING], rates[Q_JACK], n_runs);
-    double    b_ck   = paired_ratio(rates[Q_RING], rates[Q_CK], n_runs);
-    double    b_jack = paired_ratio(rates[Q_RING], rates[Q_JACK], n_runs);
+    const double* const msg = rates[Q_MSGRING];
+    const double r_ck    = paired_ratio(msg, rates[Q_CK], n_runs);
+    const double r_typed = paired_ratio(msg, rates[Q_CK_TYPED], n_runs);
+    const double r_ptr =
+      has_ptr ? paired_ratio(msg, rates[Q_CK_PTR], n_runs) : 0.0;
+    const double r_jack = paired_ratio(msg, rates[Q_JACK], n_runs);
+    const double b_ck   = paired_ratio(rates[Q_RING], rates[Q_CK], n_runs);
+    const double b_jack = paired_ratio(rates[Q_RING], rates[Q_JACK], n_runs);
 
     printf("\n%2zu-byte messages, %2u rounds   Mmsg/s median   best\n",
            payloads[p], n_runs);
@@ -666,7 +668,8 @@ main(const int argc, char** const argv)
       printf("  %-16s %20.1f %7.1f\n", queue_names[q], med * 1e-6,
              rates[q][n_runs - 1U] * 1e-6);
     }
-    printf("  rtl_msgring / ck_ring %.2fx, / ck_ring typed %.2fx", r_ck, r_typed);
+    printf("  rtl_msgring / ck_ring %.2fx, / ck_ring typed %.2fx", r_ck,
+           r_typed);
     if (has_ptr) {
       printf(", / ck_ring ptr %.2fx", r_ptr);
     }

@@ -48,7 +48,7 @@
 #define RTL_MSG_HEADER_SIZE sizeof(RtlMsgHeader)
 
 typedef struct {
-  _Atomic size_t head;        ///< Messages ever sent; published with release
+  _Atomic size_t head;        ///< Messages ever sent; published, release
   size_t         cached_tail; ///< Reader's index as last seen by the writer
   uint8_t*       slots;
   size_t         mask;
@@ -58,7 +58,7 @@ typedef struct {
 } RtlMsgWriter;
 
 typedef struct {
-  _Atomic size_t tail;        ///< Messages ever received; published with release
+  _Atomic size_t tail;        ///< Messages ever received; published, release
   size_t         cached_head; ///< Writer's index as last seen by the reader
   const uint8_t* slots;
   size_t         mask;
@@ -150,7 +150,8 @@ RtlStatus
 rtl_msgring_lock_memory(RtlMsgRing* const ring)
 {
   const RtlStatus st = rtl_lock_memory(ring, sizeof(*ring));
-  const RtlStatus ss = rtl_lock_memory(ring->slots, ring->n_slots * ring->stride);
+  const RtlStatus ss =
+    rtl_lock_memory(ring->slots, ring->n_slots * ring->stride);
   return st ? st : ss;
 }
 
@@ -230,8 +231,8 @@ rtl_msgring_send(RtlMsgRing* const ring,
                  const void* const body,
                  const uint32_t    size)
 {
-  RtlMsgWriter* const w    = &ring->w;
-  const size_t        head = atomic_load_explicit(&w->head, memory_order_relaxed);
+  RtlMsgWriter* const w = &ring->w;
+  const size_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
   if (RTL_UNLIKELY(size > w->inline_max || head - w->cached_tail > w->mask)) {
     return send_slow(ring, type, (const uint8_t*)body, size);
   }
@@ -268,8 +269,8 @@ recv_slow(RtlMsgRing* const   ring,
 {
   // The acquire pairs with the writer's release of its index, so the slot's
   // contents are visible before they are read.
-  RtlMsgReader* const r    = &ring->r;
-  const size_t        tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  RtlMsgReader* const r = &ring->r;
+  const size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
   if (tail == r->cached_head) {
     r->cached_head = atomic_load_explicit(&ring->w.head, memory_order_acquire);
     if (tail == r->cached_head) {
@@ -294,8 +295,8 @@ rtl_msgring_recv(RtlMsgRing* const   ring,
                  void* const         body,
                  const size_t        body_capacity)
 {
-  RtlMsgReader* const r    = &ring->r;
-  const size_t        tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  RtlMsgReader* const r = &ring->r;
+  const size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
   if (RTL_UNLIKELY(tail == r->cached_head)) {
     return recv_slow(ring, header, (uint8_t*)body, body_capacity);
   }

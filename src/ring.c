@@ -25,6 +25,12 @@
   on access, so `head - tail` is the fill level even across the wrap of the
   counter, and a full ring is `head - tail == capacity`: no byte is lost to
   telling full from empty.
+
+  rtl_ring_write() and rtl_ring_read() have a fast path for short records
+  (at most RTL_SMALL_COPY_MAX bytes, within what the cached index already
+  allows, not crossing the end of the storage) that calls nothing, not even
+  memcpy; everything else takes the general path.  Bulk audio does not care,
+  but a stream of small fixed-size records is then as cheap as a message.
 */
 
 typedef struct {
@@ -238,9 +244,9 @@ rtl_ring_write(RtlRing* const ring, const void* const src, const size_t size)
 {
   // Fast path, a leaf with no call: a short record that fits the free
   // space the writer already knows of and does not cross the end.
-  RtlRingWriter* const w      = &ring->w;
-  const size_t         head   = atomic_load_explicit(&w->head, memory_order_relaxed);
-  const size_t         offset = head & w->mask;
+  RtlRingWriter* const w    = &ring->w;
+  const size_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
+  const size_t offset = head & w->mask;
   if (RTL_LIKELY(size <= RTL_SMALL_COPY_MAX &&
                  size <= w->mask + 1U - (head - w->cached_tail) &&
                  size <= w->mask + 1U - offset)) {
@@ -267,9 +273,9 @@ size_t
 rtl_ring_read(RtlRing* const ring, void* const dst, const size_t size)
 {
   // Fast path as in rtl_ring_write(): short, known readable, no wrap.
-  RtlRingReader* const r      = &ring->r;
-  const size_t         tail   = atomic_load_explicit(&r->tail, memory_order_relaxed);
-  const size_t         offset = tail & r->mask;
+  RtlRingReader* const r    = &ring->r;
+  const size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  const size_t offset = tail & r->mask;
   if (RTL_LIKELY(size <= RTL_SMALL_COPY_MAX && size <= r->cached_head - tail &&
                  size <= r->mask + 1U - offset)) {
     rtl_copy_small((uint8_t*)dst, r->data + offset, size);

@@ -75,7 +75,8 @@ START_TEST(test_new_rejects_bad_arguments)
                    RTL_BAD_ARG);
   ck_assert_ptr_null(ring);
 
-  static const size_t payloads[] = {1U, 7U, 8U, 16U, 24U, 56U, 57U, 100U, 4096U};
+  static const size_t payloads[] = {1U,  7U,  8U,   16U,  24U,
+                                    56U, 57U, 100U, 4096U};
   for (size_t i = 0U; i < sizeof(payloads) / sizeof(payloads[0]); ++i) {
     ring = new_msgring(16U, payloads[i]);
     ck_assert_uint_eq(rtl_msgring_capacity(ring), 16U);
@@ -98,7 +99,8 @@ START_TEST(test_send_recv_round_trip)
   // short payloads that are copied inline and the longer ones alike.
   for (uint32_t size = 0U; size <= 100U; ++size) {
     fill_payload(in, size, size);
-    ck_assert_int_eq(rtl_msgring_send(ring, 1000U + size, in, size), RTL_SUCCESS);
+    ck_assert_int_eq(rtl_msgring_send(ring, 1000U + size, in, size),
+                     RTL_SUCCESS);
     ck_assert_uint_eq(rtl_msgring_read_space(ring), 1U);
 
     RtlMsgHeader peeked = {0U, 0U};
@@ -377,7 +379,8 @@ typedef struct {
 static uint32_t
 stress_size(const uint64_t seq)
 {
-  return 12U + (uint32_t)((seq * 0x2545F4914F6CDD1DULL) >> 58U) % (STRESS_MAX - 11U);
+  const uint32_t r = (uint32_t)((seq * 0x2545F4914F6CDD1DULL) >> 58U);
+  return 12U + r % (STRESS_MAX - 11U);
 }
 
 static uint32_t
@@ -438,7 +441,8 @@ stress_reader(void* const arg)
         s->too_big += st == RTL_TOO_BIG;
         s->bad_peek += st != RTL_TOO_BIG || h.size != p.size;
         st = rtl_msgring_recv(s->ring, &h, buf, sizeof(buf));
-        s->bad_peek += st != RTL_SUCCESS || h.type != p.type || h.size != p.size;
+        s->bad_peek +=
+          st != RTL_SUCCESS || h.type != p.type || h.size != p.size;
       } else {
         st = RTL_EMPTY;
       }
@@ -459,7 +463,8 @@ stress_reader(void* const arg)
     memcpy(&seq, buf, sizeof(seq));
     uint32_t sum = 0U;
     memcpy(&sum, buf + h.size - 4U, sizeof(sum));
-    if (sum != checksum(buf, h.size - 4U) || !payload_ok(buf + 8, seq, h.size - 12U)) {
+    if (sum != checksum(buf, h.size - 4U) ||
+        !payload_ok(buf + 8, seq, h.size - 12U)) {
       ++s->torn;
     }
     if (seq != expected) {

@@ -39,7 +39,9 @@ fill_stream(uint8_t* const dst, const uint64_t pos, const size_t n)
 
 /// Number of bytes in `src` that differ from the stream at `pos`.
 static size_t
-count_stream_errors(const uint8_t* const src, const uint64_t pos, const size_t n)
+count_stream_errors(const uint8_t* const src,
+                    const uint64_t       pos,
+                    const size_t         n)
 {
   size_t errors = 0U;
   for (size_t i = 0U; i < n; ++i) {
@@ -498,7 +500,8 @@ stream_writer(void* const arg)
       s->bad_regions[0] += !regions_ok(&regions, n);
       s->n_regions[0] += regions.len[1] != 0U;
       fill_stream((uint8_t*)regions.data[0], pos, regions.len[0]);
-      fill_stream((uint8_t*)regions.data[1], pos + regions.len[0], regions.len[1]);
+      fill_stream((uint8_t*)regions.data[1], pos + regions.len[0],
+                  regions.len[1]);
       rtl_ring_write_commit(s->ring, n);
       done = n;
       break;
@@ -566,7 +569,10 @@ stream_reader(void* const arg)
         s->errors += count_stream_errors(regions.data[1], pos + regions.len[0],
                                          regions.len[1]);
       }
-      done = (xorshift(&rng) & 1U) ? n : (n ? (size_t)(xorshift(&rng) % (n + 1U)) : 0U);
+      done = n;
+      if (n && (xorshift(&rng) & 1U)) {
+        done = (size_t)(xorshift(&rng) % (n + 1U)); // release only part
+      }
       rtl_ring_read_commit(s->ring, done);
       break;
     }
