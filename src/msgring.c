@@ -16,18 +16,18 @@
 
 /*
   A ring of equal slots with its own slot indices rather than a layer over
-  RtlRing: a message is one slot, so sending is one bounds test, one copy and
-  one release store, with no length prefix to parse and no message split
+  RtlRing: a message is one slot, so sending is two tests, one copy and one
+  release store, with no length prefix to parse and no message split
   across the wrap.
 
   The slot stride is the header plus the largest payload, rounded up to a
   multiple of 8 only: every slot, header and 8-byte payload word is then
-  aligned, and slots are as dense as they can be.  Denser beats aligned to
-  cache lines here, because what limits two threads streaming messages is
-  how many cache lines cross between the cores per message (24-byte slots
-  move a third fewer lines than 32-byte ones, and the odd slot that
-  straddles two lines costs little).  The slot address is `(index & mask) *
-  stride`: a multiplication, never a division.
+  aligned, and slots are as dense as they can be (a 16-byte payload takes
+  24 bytes, not 32).  Dense beats aligned to cache lines here: when two
+  threads stream messages, the cache lines that cross between the cores
+  per message cost more than the odd slot that straddles two lines.  The
+  slot address is `(index & mask) * stride`: a multiplication, never a
+  division.
 
   As in RtlRing, each side's line holds its own published index, its private
   copy of the other side's index and its own copy of the constants; the
