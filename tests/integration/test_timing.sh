@@ -50,7 +50,7 @@ run_trials() {
 }
 
 TOGGLES=(/ch/1/gain f -20 /ch/1/gain f 0 /ch/1/mute i 1 /ch/1/mute i 0 /master/gain f -6
-  /master/gain f 0 /ch/1/pan f -1 /ch/1/pan f 0)
+  /master/gain f 0)
 
 for cfg in "48000 256" "44100 512"; do
   set -- $cfg
@@ -60,11 +60,11 @@ for cfg in "48000 256" "44100 512"; do
   probe_args=(-P "$DAEMON_NAME:in_1=dc:0.5" -C "$DAEMON_NAME:out_L" -w 0.3 -T 1e-6)
   # Direct mode adds no latency: a step made at frame F on in_1 is on out_L
   # at frame F.
-  run_trials step "v == 0" "input step through the daemon" "${probe_args[@]}" --step=0.3 -n 4
+  run_trials step "v == 0" "input step through the daemon" "${probe_args[@]}" --step=0.1 -W 0.1 -n 4
   pass "zero added latency at $1 Hz, period $2"
-  run_trials timed "v == 0" "timed bundle" "${probe_args[@]}" -p "$OSC_PORT" --timed=0.5 "${TOGGLES[@]}"
+  run_trials timed "v == 0" "timed bundle" "${probe_args[@]}" -p "$OSC_PORT" --timed=0.5 -W 0.1 "${TOGGLES[@]}"
   pass "timed bundles: exact frame at $1 Hz, period $2"
-  run_trials untimed "v > 0 && v <= 2 * p" "untimed command" "${probe_args[@]}" -p "$OSC_PORT" --untimed "${TOGGLES[@]}"
+  run_trials untimed "v > 0 && v <= 2 * p" "untimed command" "${probe_args[@]}" -p "$OSC_PORT" --untimed -W 0.2 "${TOGGLES[@]}"
   pass "untimed commands: within 2 periods at $1 Hz, period $2"
   stop_daemon TERM
   stop_pid "$JACKD_PID"

@@ -533,7 +533,8 @@ run_trial(RtlProbe* const p,
           const double threshold)
 {
   const size_t lead = (size_t)(lead_s * p->rate);
-  const size_t window = lead + (size_t)(p->after_s * p->rate);
+  const size_t window =
+    (timed ? lead : 0U) + (size_t)(p->after_s * p->rate);
   if (window > p->cap_frames) {
     fprintf(stderr, "rtl-probe: capture buffer too small\n");
     return -1;
