@@ -107,8 +107,18 @@ start_jackd() {
 
 # --- ports ------------------------------------------------------------------
 
+# bound PROTO PORT: a UDP socket is bound to PORT, or a TCP socket listens
+# on it (from /proc/net, so no iproute2 is needed).
+bound() {
+  local hex
+  hex=$(printf '%04X' "$2")
+  cat "/proc/net/$1" "/proc/net/${1}6" 2>/dev/null | awk -v h="$hex" -v tcp="$([ "$1" = tcp ] && echo 1)" '
+    { n = split($2, a, ":"); if (a[n] == h && (tcp != 1 || $4 == "0A")) f = 1 }
+    END { exit !f }'
+}
+
 port_in_use() {
-  [ -n "$(ss -Hlnu "sport = :$1" 2>/dev/null)$(ss -Hlnt "sport = :$1" 2>/dev/null)" ]
+  bound udp "$1" || bound tcp "$1"
 }
 
 # A free OSC port, spread by PID so parallel runs rarely collide.

@@ -10,8 +10,8 @@ need "$RTLANE" "$RTL_OSC"
 start_jackd
 start_daemon -i 2 --osc-tcp
 grep -w ready "$DAEMON_ERR" | grep -q tcp || fail "ready line does not mention tcp: $(grep -w ready "$DAEMON_ERR")"
-[ -n "$(ss -Hltn "sport = :$OSC_PORT")" ] || fail "nothing listens on TCP port $OSC_PORT"
-[ -n "$(ss -Hlnu "sport = :$OSC_PORT")" ] || fail "nothing listens on UDP port $OSC_PORT"
+bound tcp "$OSC_PORT" || fail "nothing listens on TCP port $OSC_PORT"
+bound udp "$OSC_PORT" || fail "nothing is bound to UDP port $OSC_PORT"
 
 expect_eq "$(osc -T /ping)" "/pong" "/ping over TCP"
 out=$(osc -T -n 0 /ch/1/gain f -5 /sync i 3 @wait "/synced i 3" /get s /ch/1/gain @listen 0.2)
