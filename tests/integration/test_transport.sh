@@ -5,7 +5,8 @@
 # Transport and click: with a fresh transport, /transport/start time-tagged
 # for frame F puts the first click at F and the next ones exactly 60/bpm
 # seconds apart (frame-exact); /transport/stop silences the click port;
-# a tempo change while running changes the spacing.
+# a tempo change while running changes the spacing.  Trials during which the
+# server had an xrun are retried (a missed cycle shifts captured frames).
 . "$(dirname "$0")/lib.sh"
 need "$RTLANE" "$RTL_OSC" "$RTL_PROBE"
 start_jackd
@@ -16,9 +17,10 @@ start_daemon -i 1
 xruns_of() { echo "$1" | awk '{ for (i = 1; i < NF; i++) if ($i == "xruns") print $(i + 1) }'; }
 
 ok=0
-for attempt in 1 2 3 4; do
-  set_ok /transport/stop /transport/reset /transport/bpm f 120
-  out=$(probe -C "$DAEMON_NAME:click" -w 0.3 -T 1e-9 -W 1.6 -o 1000 -p "$OSC_PORT" --timed=0.5 /transport/start) ||
+# 240 bpm keeps the capture short (0.2 s lead + 0.8 s): fewer xruns to void it.
+for attempt in 1 2 3 4 5 6; do
+  set_ok /transport/stop /transport/reset /transport/bpm f 240
+  out=$(probe -C "$DAEMON_NAME:click" -w 0.3 -T 1e-9 -W 0.8 -o 1000 -p "$OSC_PORT" --timed=0.2 /transport/start) ||
     fail "rtl-probe: $out"
   printf '%s\n' "$out" | sed 's/^/#   /'
   line=$(printf '%s\n' "$out" | grep '^timed ')
@@ -34,36 +36,40 @@ for attempt in 1 2 3 4; do
   fcheck "e == 0 || e == 1" "first click at frame $6, /transport/start was tagged for $expected" -v e="$8"
   set -- $(printf '%s\n' "$out" | grep '^onsets ')
   shift 2
-  [ $# -ge 4 ] || fail "expected 4 clicks in 1.6 s at 120 bpm, got $#: $*"
+  [ $# -ge 4 ] || fail "expected 4 clicks in 0.8 s at 240 bpm, got $#: $*"
   first=$1
   i=0
   for o in "$@"; do
-    expect_eq "$((o - first))" "$((i * JACK_RATE / 2))" "click $((i + 1)) relative to the first at 120 bpm"
+    expect_eq "$((o - first))" "$((i * JACK_RATE / 4))" "click $((i + 1)) relative to the first at 240 bpm"
     i=$((i + 1))
   done
   ok=1
   break
 done
 [ $ok = 1 ] || fail "every attempt had xruns: the server is too loaded to measure"
-pass "first click on the start frame, then every 24000 frames at 120 bpm"
+pass "first click on the start frame, then every $((JACK_RATE / 4)) frames at 240 bpm"
 
 # Tempo change while running: 150 bpm is 19200 frames at 48 kHz.
 set_ok /transport/bpm f 150
-for attempt in 1 2 3; do
-  out=$(probe -C "$DAEMON_NAME:click" -w 0.5 -S 1.5 -T 1e-9 -o 1000 -p "$OSC_PORT") || fail "rtl-probe: $out"
+clean=0
+for attempt in 1 2 3 4 5 6; do
+  out=$(probe -C "$DAEMON_NAME:click" -w 1.0 -S 1.0 -T 1e-9 -o 1000) || fail "rtl-probe: $out"
+  if [ "$(kv "$out" start_frame xruns)" != 0 ]; then
+    log "attempt $attempt: xruns during the capture, excluded"
+    continue
+  fi
   set -- $(printf '%s\n' "$out" | grep '^onsets ')
   shift 2
-  [ $# -ge 3 ] || fail "expected at least 3 clicks in 1.5 s at 150 bpm, got $#: $*"
+  [ $# -ge 2 ] || fail "expected at least 2 clicks in 1 s at 150 bpm, got $#: $*"
   prev=
-  bad=
   for o in "$@"; do
-    [ -n "$prev" ] && [ $((o - prev)) != $((JACK_RATE * 60 / 150)) ] && bad="$bad $((o - prev))"
+    [ -z "$prev" ] || expect_eq "$((o - prev))" "$((JACK_RATE * 60 / 150))" "click spacing at 150 bpm ($*)"
     prev=$o
   done
-  [ -z "$bad" ] && break
-  log "attempt $attempt: spacings$bad (xruns can shift them; retrying)"
+  clean=1
+  break
 done
-[ -z "$bad" ] || fail "click spacing at 150 bpm: got$bad, expected $((JACK_RATE * 60 / 150))"
+[ $clean = 1 ] || fail "every capture had xruns: the server is too loaded to measure"
 pass "150 bpm: clicks every $((JACK_RATE * 60 / 150)) frames"
 
 set_ok /transport/stop

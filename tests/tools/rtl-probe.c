@@ -246,6 +246,7 @@ usage(FILE* const out)
     "  -o, --onsets N        also list the frames where a captured port starts"
     "\n                        sounding after N silent samples\n"
     "Output lines:\n"
+    "  start_frame F frames N xruns X period P rate R\n"
     "  capture PORT peak P peak_db D rms R rms_db D change_frame F|none\n"
     "  onsets PORT F...\n"
     "  timed N expected F observed G error E remapped M xruns X period P rate R\n"
@@ -901,14 +902,18 @@ main(int argc, char** argv)
     const jack_nframes_t after =
       jack_frame_time(p.sink) + (jack_nframes_t)(settle * p.rate);
     if (mode == 0 && p.n_cap > 0U) {
+      const unsigned xruns0 = atomic_load_explicit(&p.xruns, memory_order_relaxed);
       capture_arm(&p, p.cap_frames, after);
       if (capture_wait(&p, &p.done, settle + seconds + 10.0) != 0) {
         fprintf(stderr, "rtl-probe: capture did not finish\n");
         status = 1;
       } else {
-        printf("start_frame %" PRIu32 " frames %zu period %" PRIu32
+        sleep_ms(200); // xrun notifications arrive asynchronously
+        printf("start_frame %" PRIu32 " frames %zu xruns %u period %" PRIu32
                " rate %.0f\n",
-               p.start_frame, p.want_frames, p.period, p.rate);
+               p.start_frame, p.want_frames,
+               atomic_load_explicit(&p.xruns, memory_order_relaxed) - xruns0,
+               p.period, p.rate);
         report_captures(&p, threshold);
         if (onsets > 0) {
           report_onsets(&p, threshold, onsets);
