@@ -224,7 +224,9 @@ reply_status(RtlControl* const c, const RtlOscPeer* const peer)
   if (!msg) {
     return;
   }
-  lo_message_add_string(msg, rtl_jack_name(c->config.jack));
+  char name[128];
+  rtl_jack_name(c->config.jack, name, sizeof(name));
+  lo_message_add_string(msg, name);
   lo_message_add_int32(msg, (int32_t)info.rate);
   lo_message_add_int32(msg, (int32_t)info.period);
   lo_message_add_int32(msg, 0);  // latency_frames: direct mode adds none
@@ -458,10 +460,12 @@ schedule(RtlControl* const c, const RtlEvent* const ev)
 }
 
 static bool
-send_event(RtlControl* const c, const RtlEvent* const ev)
+send_event(RtlControl* const c, const RtlEvent* const event)
 {
-  if (rtl_msgring_send(rtl_process_events(c->config.process), (uint32_t)ev->type, ev,
-                       sizeof(*ev)) != RTL_SUCCESS) {
+  RtlEvent ev = *event;
+  ev.epoch    = rtl_process_epoch(c->config.process);
+  if (rtl_msgring_send(rtl_process_events(c->config.process), ev.type, &ev,
+                       sizeof(ev)) != RTL_SUCCESS) {
     return false;
   }
   // A new sequence after every event: an RT thread that has adopted it has
@@ -552,7 +556,7 @@ apply(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
   switch ((RtlCmdKind)cmd->kind) {
   case RTL_CMD_SET:
     if (timed) {
-      const RtlEvent ev = {frame, cmd->param, cmd->value, 0U, RTL_EV_PARAM};
+      const RtlEvent ev = {frame, cmd->param, cmd->value, 0U, RTL_EV_PARAM, 0U, 0U};
       if (!schedule(c, &ev)) {
         rtl_osc_send_error(c->config.osc, &cmd->peer,
                            c->config.table->params[cmd->param].path, "busy");
@@ -568,7 +572,7 @@ apply(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
       "", "/transport/start", "/transport/stop", "/transport/pause", "/transport/reset",
     };
     const RtlEvent ev = {timed ? frame : 0U, 0U, 0.0f, (uint32_t)cmd->ival,
-                         RTL_EV_TRANSPORT};
+                         RTL_EV_TRANSPORT, 0U, 0U};
     // Untimed transport commands go to the ring now; if it is full they
     // wait in the timed list (frame 0 sorts first) rather than being lost.
     if ((timed || !send_event(c, &ev)) && !schedule(c, &ev)) {

@@ -20,7 +20,7 @@
 
 struct RtlJackImpl {
   RtlJackConfig    config;
-  pthread_mutex_t  lock;     ///< Guards client against queries while it changes
+  pthread_mutex_t  lock;     ///< Guards client and name against concurrent queries
   jack_client_t*   client;
   char             name[128];
   RtlPorts         ports;
@@ -214,9 +214,8 @@ reg(jack_client_t* const client, const char* const name, const char* const type,
 }
 
 static void
-autoconnect(RtlJack* const j)
+autoconnect(RtlJack* const j, jack_client_t* const client)
 {
-  jack_client_t* const client = j->client;
   const char** const   capture =
     jack_get_ports(client, NULL, JACK_DEFAULT_AUDIO_TYPE, JackPortIsPhysical | JackPortIsOutput);
   const char** const playback =
@@ -241,49 +240,48 @@ autoconnect(RtlJack* const j)
 }
 
 static RtlStatus
-fail(RtlJack* const j, char* const err, const size_t err_size, const char* const what)
+fail(jack_client_t* const client, char* const err, const size_t err_size,
+     const char* const what)
 {
   snprintf(err, err_size, "%s", what);
-  jack_client_close(j->client);
-  j->client = NULL;
+  jack_client_close(client);
   return RTL_JACK_ERROR;
 }
 
 RtlStatus
 rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
 {
-  pthread_mutex_lock(&j->lock);
+  // The client is built and activated without the lock, and published
+  // under it only once it runs: queries from the OSC and control threads
+  // never wait for a slow server.
   atomic_store_explicit(&j->gone, false, memory_order_release);
-
   jack_set_error_function(on_jack_error);
   jack_set_info_function(on_jack_info);
   atomic_store_explicit(&g_quiet, true, memory_order_relaxed);
 
   jack_status_t  status = (jack_status_t)0;
   jack_options_t opts   = (jack_options_t)(JackNoStartServer | JackUseExactName);
+  jack_client_t* c      = NULL;
   if (j->config.server) {
     opts = (jack_options_t)(opts | JackServerName);
-    j->client = jack_client_open(j->config.name, opts, &status, j->config.server);
+    c    = jack_client_open(j->config.name, opts, &status, j->config.server);
   } else {
-    j->client = jack_client_open(j->config.name, opts, &status);
+    c = jack_client_open(j->config.name, opts, &status);
   }
   atomic_store_explicit(&g_quiet, false, memory_order_relaxed);
-  if (!j->client) {
+  if (!c) {
     if (status & JackNameNotUnique) {
       snprintf(err, err_size, "JACK client name '%s' is already in use", j->config.name);
     } else {
-      snprintf(err, err_size, "cannot connect to JACK server '%s' (status 0x%x)",
-               j->config.server ? j->config.server : "default", (unsigned)status);
+      snprintf(err, err_size, "cannot connect to JACK server '%s' (is it running?)",
+               j->config.server ? j->config.server : "default");
     }
-    pthread_mutex_unlock(&j->lock);
     return RTL_JACK_ERROR;
   }
-  snprintf(j->name, sizeof(j->name), "%s", jack_get_client_name(j->client));
 
-  jack_client_t* const c     = j->client;
-  const unsigned long  in_f  = JackPortIsInput;
-  const unsigned long  out_f = JackPortIsOutput;
-  bool                 ok    = true;
+  const unsigned long in_f  = JackPortIsInput;
+  const unsigned long out_f = JackPortIsOutput;
+  bool                ok    = true;
   for (unsigned i = 0U; i < j->config.inputs; ++i) {
     char name[16];
     snprintf(name, sizeof(name), "in_%u", i + 1U);
@@ -295,9 +293,7 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
   ok = ok && (j->ports.midi_in = reg(c, "midi_in", JACK_DEFAULT_MIDI_TYPE, in_f));
   ok = ok && (j->ports.midi_out = reg(c, "midi_out", JACK_DEFAULT_MIDI_TYPE, out_f));
   if (!ok) {
-    const RtlStatus st = fail(j, err, err_size, "cannot register JACK ports");
-    pthread_mutex_unlock(&j->lock);
-    return st;
+    return fail(c, err, err_size, "cannot register JACK ports");
   }
 
   void* const p = j->config.process;
@@ -307,9 +303,7 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
       jack_set_buffer_size_callback(c, on_buffer_size, j) ||
       jack_set_sample_rate_callback(c, on_sample_rate, j) ||
       jack_set_latency_callback(c, on_latency, j)) {
-    const RtlStatus st = fail(j, err, err_size, "cannot install JACK callbacks");
-    pthread_mutex_unlock(&j->lock);
-    return st;
+    return fail(c, err, err_size, "cannot install JACK callbacks");
   }
   jack_on_info_shutdown(c, on_shutdown, j);
 
@@ -320,14 +314,17 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
   rtl_process_attach(j->config.process, c, &j->ports);
 
   if (jack_activate(c)) {
-    const RtlStatus st = fail(j, err, err_size, "cannot activate the JACK client");
-    pthread_mutex_unlock(&j->lock);
-    return st;
+    return fail(c, err, err_size, "cannot activate the JACK client");
   }
-  if (j->config.connect) {
-    autoconnect(j);
-  }
+
+  pthread_mutex_lock(&j->lock);
+  j->client = c;
+  snprintf(j->name, sizeof(j->name), "%s", jack_get_client_name(c));
   pthread_mutex_unlock(&j->lock);
+
+  if (j->config.connect) {
+    autoconnect(j, c);
+  }
   return RTL_SUCCESS;
 }
 
@@ -335,17 +332,19 @@ void
 rtl_jack_stop(RtlJack* const j)
 {
   pthread_mutex_lock(&j->lock);
-  if (j->client) {
-    const bool gone = atomic_load_explicit(&j->gone, memory_order_acquire);
-    if (!gone) {
-      jack_deactivate(j->client);
-    }
-    atomic_store_explicit(&g_quiet, gone, memory_order_relaxed);
-    jack_client_close(j->client);
-    atomic_store_explicit(&g_quiet, false, memory_order_relaxed);
-    j->client = NULL;
-  }
+  jack_client_t* const c = j->client;
+  j->client              = NULL;
   pthread_mutex_unlock(&j->lock);
+  if (!c) {
+    return;
+  }
+  const bool gone = atomic_load_explicit(&j->gone, memory_order_acquire);
+  if (!gone) {
+    jack_deactivate(c);
+  }
+  atomic_store_explicit(&g_quiet, gone, memory_order_relaxed);
+  jack_client_close(c);
+  atomic_store_explicit(&g_quiet, false, memory_order_relaxed);
 }
 
 bool
@@ -354,10 +353,12 @@ rtl_jack_server_gone(const RtlJack* const j)
   return atomic_load_explicit(&j->gone, memory_order_acquire);
 }
 
-const char*
-rtl_jack_name(const RtlJack* const j)
+void
+rtl_jack_name(RtlJack* const j, char* const name, const size_t size)
 {
-  return j->name;
+  pthread_mutex_lock(&j->lock);
+  snprintf(name, size, "%s", j->name);
+  pthread_mutex_unlock(&j->lock);
 }
 
 void

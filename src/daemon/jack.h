@@ -67,9 +67,9 @@ rtl_jack_server_gone(const RtlJack* jack);
 void
 rtl_jack_info(RtlJack* jack, RtlJackInfo* info);
 
-/// The client name actually in use.
-const char*
-rtl_jack_name(const RtlJack* jack);
+/// Copy the client name in use (the requested one before the first start).
+void
+rtl_jack_name(RtlJack* jack, char* name, size_t size);
 
 /**
    The 64-bit frame at which wall-clock time `unix_us` (microseconds since

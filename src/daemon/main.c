@@ -95,7 +95,9 @@ reconnect(RtlJack* const jack, RtlControl* const control, const sigset_t* const 
     }
     if (rtl_jack_start(jack, err, sizeof(err)) == RTL_SUCCESS) {
       rtl_control_resync(control);
-      rtl_log("reconnected to JACK as %s", rtl_jack_name(jack));
+      char name[128];
+      rtl_jack_name(jack, name, sizeof(name));
+      rtl_log("reconnected to JACK as %s", name);
       return;
     }
   }
@@ -192,8 +194,10 @@ main(int argc, char** argv)
   }
 
   RtlJackInfo info;
+  char        name[128];
   rtl_jack_info(jack, &info);
-  rtl_log("ready: client %s, %u inputs, %u Hz, period %u, OSC %s", rtl_jack_name(jack),
+  rtl_jack_name(jack, name, sizeof(name));
+  rtl_log("ready: client %s, %u inputs, %u Hz, period %u, OSC %s", name,
           opts.inputs, info.rate, info.period, rtl_osc_describe(osc));
 
   // A signal ends the wait at once; the timeout only paces the check for a

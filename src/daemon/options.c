@@ -171,15 +171,11 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
       puts("rtlane " RTL_VERSION);
       return RTL_OPTIONS_EXIT;
     case ':':
-      if (optopt) {
-        char opt[2] = {(char)optopt, '\0'};
-        return bad("option '-%s' needs a value", opt);
-      }
+      // The word as the user typed it: "-i", "--name", "--insert".
       return bad("option '%s' needs a value", argv[optind - 1]);
     default:
-      if (optopt) {
-        char opt[2] = {(char)optopt, '\0'};
-        return bad("unknown option '-%s'", opt);
+      if (optopt > 0 && optopt < 128) {
+        return bad("unknown option '-%c'", optopt);
       }
       return bad("unknown option '%s'", argv[optind - 1]);
     }

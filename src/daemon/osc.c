@@ -328,6 +328,33 @@ rtl_osc_send_error(RtlOsc* const           o,
 
 // --- validation --------------------------------------------------------------
 
+/*
+  liblo's argument pointers point into the packet, which is only 4-byte
+  aligned, while lo_arg is a union with 8-byte members: read through memcpy
+  rather than through the union.
+*/
+static int32_t
+arg_i32(const lo_arg* const arg)
+{
+  int32_t v = 0;
+  memcpy(&v, (const void*)arg, sizeof(v));
+  return v;
+}
+
+static float
+arg_f32(const lo_arg* const arg)
+{
+  float v = 0.0f;
+  memcpy(&v, (const void*)arg, sizeof(v));
+  return v;
+}
+
+static const char*
+arg_str(const lo_arg* const arg)
+{
+  return (const char*)(const void*)arg;
+}
+
 static void
 push(RtlOsc* const o, const char* const path, RtlCommand* const cmd)
 {
@@ -376,7 +403,7 @@ dispatch_command(RtlOsc* const    o,
     break;
   case OP_SYNC:
     cmd->kind = RTL_CMD_SYNC;
-    cmd->ival = argv[0]->i;
+    cmd->ival = arg_i32(argv[0]);
     break;
   case OP_LIST:
     cmd->kind = RTL_CMD_LIST;
@@ -386,7 +413,7 @@ dispatch_command(RtlOsc* const    o,
     break;
   case OP_GET: {
     unsigned        index  = 0U;
-    const RtlLookup lookup = rtl_param_lookup(o->config.table, &argv[0]->s, &index);
+    const RtlLookup lookup = rtl_param_lookup(o->config.table, arg_str(argv[0]), &index);
     if (lookup == RTL_LOOKUP_UNKNOWN_CHANNEL) {
       reason = "unknown channel";
     } else if (lookup != RTL_LOOKUP_FOUND) {
@@ -399,14 +426,14 @@ dispatch_command(RtlOsc* const    o,
   case OP_SUBSCRIBE:
   case OP_UNSUBSCRIBE: {
     bool           ok    = false;
-    const RtlTopic topic = parse_topic(&argv[0]->s, &ok);
+    const RtlTopic topic = parse_topic(arg_str(argv[0]), &ok);
     cmd->kind = op == OP_SUBSCRIBE ? RTL_CMD_SUBSCRIBE : RTL_CMD_UNSUBSCRIBE;
     cmd->ival = (int32_t)topic;
     cmd->hz   = 30;
     if (!ok) {
       reason = "unknown topic (meters, state or record)";
     } else if (op == OP_SUBSCRIBE && types[1] == 'i') {
-      cmd->hz = argv[1]->i;
+      cmd->hz = arg_i32(argv[1]);
       if (cmd->hz < 1 || cmd->hz > 100) {
         reason = "rate out of range (1..100 Hz)";
       }
@@ -467,7 +494,7 @@ handle_message(RtlOsc* const           o,
   lo_arg** const    argv  = lo_message_get_argv(msg);
 
   for (int i = 0; i < argc; ++i) {
-    if ((types[i] == 's' || types[i] == 'S') && strlen(&argv[i]->s) >= RTL_PATH_MAX) {
+    if ((types[i] == 's' || types[i] == 'S') && strlen(arg_str(argv[i])) >= RTL_PATH_MAX) {
       rtl_osc_send_error(o, peer, path, "string too long (at most 255 bytes)");
       lo_message_free(msg);
       return;
@@ -487,9 +514,10 @@ handle_message(RtlOsc* const           o,
                          info->type == 'f' ? "wrong arguments (expected f)"
                                            : "wrong arguments (expected i)");
     } else {
-      const float value = info->type == 'f' ? argv[0]->f : (float)argv[0]->i;
+      const int32_t ival  = arg_i32(argv[0]);
+      const float   value = info->type == 'f' ? arg_f32(argv[0]) : (float)ival;
       const char* const reason =
-        (info->type == 'i' && argv[0]->i != 0 && argv[0]->i != 1)
+        (info->type == 'i' && ival != 0 && ival != 1)
           ? "out of range"
           : rtl_param_check(o->config.table, index, value);
       if (reason) {

@@ -64,6 +64,7 @@ struct RtlProcessImpl {
   _Atomic uint64_t meter_drops;
   _Atomic uint32_t sample_rate;   ///< Written by the sample-rate callback
   _Atomic uint32_t click_current; ///< Which click table is valid (0 or 1)
+  _Atomic uint32_t epoch;         ///< Bumped by every attach
 
   // RT thread only from here on.
   uint32_t    rate;            ///< The rate the fields below were set for
@@ -221,6 +222,12 @@ rtl_process_set_sample_rate(RtlProcess* const p, const uint32_t sample_rate)
   fill_click(p->click_table[next], rate, &p->click_len[next]);
   atomic_store_explicit(&p->click_current, next, memory_order_release);
   atomic_store_explicit(&p->sample_rate, rate, memory_order_release);
+}
+
+uint32_t
+rtl_process_epoch(const RtlProcess* const p)
+{
+  return atomic_load_explicit(&p->epoch, memory_order_acquire);
 }
 
 uint64_t
@@ -398,6 +405,7 @@ rtl_process_attach(RtlProcess* const     p,
 {
   p->client = client;
   p->ports  = *ports;
+  atomic_fetch_add_explicit(&p->epoch, 1U, memory_order_acq_rel);
 
   // Start from the defaults; the control thread republishes the current
   // values, and serials of zero make the RT thread adopt every one of them.
@@ -482,11 +490,12 @@ adopt_snapshot(RtlProcess* const p)
 static void
 drain_events(RtlProcess* const p)
 {
-  RtlMsgHeader hdr;
-  RtlEvent     ev;
+  RtlMsgHeader   hdr;
+  RtlEvent       ev;
+  const uint32_t epoch = atomic_load_explicit(&p->epoch, memory_order_relaxed);
   while (p->n_pending < RTL_RT_PENDING &&
          rtl_msgring_recv(p->events, &hdr, &ev, sizeof(ev)) == RTL_SUCCESS) {
-    if (hdr.size != sizeof(ev)) {
+    if (hdr.size != sizeof(ev) || ev.epoch != epoch) {
       continue;
     }
     unsigned i = p->n_pending;

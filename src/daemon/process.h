@@ -56,6 +56,8 @@ typedef struct {
   float    value;
   uint32_t op;
   uint32_t type;
+  uint32_t epoch;    ///< rtl_process_epoch() when it was sent
+  uint32_t reserved;
 } RtlEvent;
 
 /// RT -> control message type.
@@ -117,6 +119,13 @@ rtl_process_meters(RtlProcess* process);
 */
 void
 rtl_process_attach(RtlProcess* process, jack_client_t* client, const RtlPorts* ports);
+
+/**
+   Which client the RT state belongs to; changes with every attach, so that
+   events timed against an old server's clock are dropped.  Any thread.
+*/
+uint32_t
+rtl_process_epoch(const RtlProcess* process);
 
 /// Follow a sample-rate change.  Non-RT (JACK's notification thread).
 void
