@@ -61,6 +61,9 @@ typedef enum {
   RTL_N_TOPICS,
 } RtlTopic;
 
+/// Stack size of the daemon's own threads (OSC, control).
+#define RTL_THREAD_STACK (512U * 1024U)
+
 /// The OSC "immediately" time tag (seconds 0, fraction 1).
 #define RTL_TIMETAG_NOW 1U
 

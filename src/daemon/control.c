@@ -779,7 +779,13 @@ rtl_control_free(RtlControl* const c)
 RtlStatus
 rtl_control_start(RtlControl* const c)
 {
-  if (pthread_create(&c->thread, NULL, control_thread, c)) {
+  // With mlockall(MCL_FUTURE) a default 8 MiB stack would be locked whole.
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, RTL_THREAD_STACK);
+  const int err = pthread_create(&c->thread, &attr, control_thread, c);
+  pthread_attr_destroy(&attr);
+  if (err) {
     return RTL_SYSTEM_ERROR;
   }
   c->thread_started = true;

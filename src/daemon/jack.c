@@ -12,6 +12,10 @@
 
 #include <jack/jack.h>
 
+#if defined(__SSE__)
+#  include <xmmintrin.h>
+#endif
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -68,6 +72,11 @@ on_thread_init(void* const arg)
   RtlJack* const j = (RtlJack*)arg;
   rtl_snapshot_register_thread();
   (void)pthread_setspecific(j->reader_key, j);
+#if defined(__SSE__)
+  // Flush denormals to zero: a decaying ramp or a quiet input must not
+  // make a period many times slower.
+  _mm_setcsr(_mm_getcsr() | 0x8040U);
+#endif
 }
 
 static int

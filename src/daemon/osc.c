@@ -776,7 +776,13 @@ osc_thread(void* const arg)
 RtlStatus
 rtl_osc_start(RtlOsc* const o)
 {
-  if (pthread_create(&o->thread, NULL, osc_thread, o)) {
+  // With mlockall(MCL_FUTURE) a default 8 MiB stack would be locked whole.
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, RTL_THREAD_STACK);
+  const int err = pthread_create(&o->thread, &attr, osc_thread, o);
+  pthread_attr_destroy(&attr);
+  if (err) {
     return RTL_SYSTEM_ERROR;
   }
   o->thread_started = true;
