@@ -96,7 +96,8 @@ start_jackd
 
 # Options of later issues are parsed already: --state and --record-dir are
 # accepted; -l 0 is direct mode; -l 50 and --insert may say "not yet
-# supported" with one line and exit 1, or run.
+# supported" with one line and exit 1, or run (--insert of a missing file
+# may also be a bad value, exit 2).
 start_daemon --state "$TMP/state" --record-dir "$TMP" -l 0
 expect_eq "$(osc /ping)" "/pong" "daemon with --state, --record-dir, -l 0"
 stop_daemon TERM
@@ -111,7 +112,12 @@ for later in "-l 50" "--insert $TMP/none.so"; do
   else
     wait "$pid"
     rc=$?
-    expect_eq "$rc" 1 "rtlane $later exit status (when not supported)"
+    # Not supported yet: 1.  A plug-in file that does not exist (the
+    # --insert case) may also be refused as a bad value: 2.
+    case "$later:$rc" in
+    *:1 | --insert*:2) ;;
+    *) fail "rtlane $later: exit status $rc (expected 1, or a ready line)" ;;
+    esac
     [ "$(grep -c . "$TMP/err")" -ge 1 ] && grep -q '^rtlane: ' "$TMP/err" || fail "rtlane $later: no 'rtlane: ...' line"
     log "rtlane $later -> 1: $(head -n 1 "$TMP/err")"
   fi
