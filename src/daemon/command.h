@@ -35,16 +35,16 @@ typedef struct {
 } RtlOscPeer;
 
 typedef enum {
-  RTL_CMD_SET = 1,       ///< param, value
+  RTL_CMD_SET = 1, ///< param, value
   RTL_CMD_PING,
-  RTL_CMD_SYNC,          ///< ival: id
+  RTL_CMD_SYNC, ///< ival: id
   RTL_CMD_LIST,
   RTL_CMD_STATUS,
-  RTL_CMD_GET,           ///< param
-  RTL_CMD_SUBSCRIBE,     ///< ival: topic, hz: rate
-  RTL_CMD_UNSUBSCRIBE,   ///< ival: topic
-  RTL_CMD_TRANSPORT,     ///< ival: RtlTransportOp
-  RTL_CMD_PEER_GONE,     ///< a TCP connection closed: drop its subscriptions
+  RTL_CMD_GET,         ///< param
+  RTL_CMD_SUBSCRIBE,   ///< ival: topic, hz: rate
+  RTL_CMD_UNSUBSCRIBE, ///< ival: topic
+  RTL_CMD_TRANSPORT,   ///< ival: RtlTransportOp
+  RTL_CMD_PEER_GONE,   ///< a TCP connection closed: drop its subscriptions
 } RtlCmdKind;
 
 typedef enum {
@@ -68,13 +68,13 @@ typedef enum {
 #define RTL_TIMETAG_NOW 1U
 
 typedef struct {
-  uint32_t   kind;     ///< RtlCmdKind
-  uint32_t   param;    ///< Parameter index (SET, GET)
-  uint64_t   timetag;  ///< NTP time tag; RTL_TIMETAG_NOW for plain messages
-  uint64_t   frame;    ///< The JACK frame the tag names, 0 if not in the future
-  float      value;    ///< SET
-  int32_t    ival;     ///< SYNC id, topic, transport op
-  int32_t    hz;       ///< SUBSCRIBE rate
+  uint32_t   kind;    ///< RtlCmdKind
+  uint32_t   param;   ///< Parameter index (SET, GET)
+  uint64_t   timetag; ///< NTP time tag; RTL_TIMETAG_NOW for plain messages
+  uint64_t   frame;   ///< The JACK frame the tag names, 0 if not in the future
+  float      value;   ///< SET
+  int32_t    ival;    ///< SYNC id, topic, transport op
+  int32_t    hz;      ///< SUBSCRIBE rate
   uint32_t   reserved;
   RtlOscPeer peer;
 } RtlCommand;

@@ -36,22 +36,22 @@
 typedef struct {
   bool       used;
   RtlOscPeer peer;
-  uint32_t   topics;        ///< Bit per RtlTopic
+  uint32_t   topics; ///< Bit per RtlTopic
   int32_t    hz;
   int64_t    next_meter_ns;
-  bool       fresh;         ///< A reading arrived since the last /meters
+  bool       fresh; ///< A reading arrived since the last /meters
   float      peak[RTL_MAX_METERS];
 } RtlSubscriber;
 
 typedef struct {
   RtlOscPeer peer;
   int32_t    id;
-  uint64_t   seq;           ///< Confirm once the RT thread adopted this
+  uint64_t   seq; ///< Confirm once the RT thread adopted this
 } RtlPendingSync;
 
 typedef struct {
-  RtlEvent ev;              ///< ev.frame is when it applies
-  bool     sent;            ///< Handed to the RT thread
+  RtlEvent ev;   ///< ev.frame is when it applies
+  bool     sent; ///< Handed to the RT thread
 } RtlTimed;
 
 struct RtlControlImpl {
@@ -62,23 +62,23 @@ struct RtlControlImpl {
   _Atomic bool     quit;
   _Atomic bool     resync;
 
-  bool     dirty;           ///< The model changed since the last publication
-  uint64_t published;       ///< Sequence of the last published snapshot
+  bool     dirty;     ///< The model changed since the last publication
+  uint64_t published; ///< Sequence of the last published snapshot
 
   RtlPendingSync* syncs;
   unsigned        n_syncs;
 
-  RtlTimed* timed;          ///< Sorted by frame, arrival order kept
+  RtlTimed* timed; ///< Sorted by frame, arrival order kept
   unsigned  n_timed;
 
   RtlSubscriber subs[RTL_MAX_SUBSCRIBERS];
 
-  uint8_t* state_dirty;     ///< Per parameter: changed since the last /state
+  uint8_t* state_dirty; ///< Per parameter: changed since the last /state
   unsigned n_state_dirty;
-  int64_t  last_state_ns;   ///< When /state was last sent
+  int64_t  last_state_ns; ///< When /state was last sent
   bool     state_scheduled;
 
-  RtlMeterMsg last_meter;   ///< Most recent reading
+  RtlMeterMsg last_meter; ///< Most recent reading
   int64_t     last_meter_ns;
 
   uint64_t cmds_applied;
@@ -157,7 +157,9 @@ add_value(lo_message msg, const RtlParamInfo* const info, const float value)
 }
 
 static void
-reply_value(RtlControl* const c, const RtlOscPeer* const peer, const unsigned index)
+reply_value(RtlControl* const       c,
+            const RtlOscPeer* const peer,
+            const unsigned          index)
 {
   const RtlParamInfo* const info = &c->config.table->params[index];
   const lo_message          msg  = lo_message_new();
@@ -170,7 +172,9 @@ reply_value(RtlControl* const c, const RtlOscPeer* const peer, const unsigned in
 }
 
 static void
-reply_simple(RtlControl* const c, const RtlOscPeer* const peer, const char* const path)
+reply_simple(RtlControl* const       c,
+             const RtlOscPeer* const peer,
+             const char* const       path)
 {
   const lo_message msg = lo_message_new();
   if (msg) {
@@ -188,7 +192,7 @@ reply_list(RtlControl* const c, const RtlOscPeer* const peer)
     if (!msg) {
       return;
     }
-    const char types[2] = {t->params[i].type, '\0'};
+    const char types[2] = { t->params[i].type, '\0' };
     lo_message_add_string(msg, t->params[i].path);
     lo_message_add_string(msg, types);
     lo_message_add_string(msg, t->params[i].description);
@@ -229,10 +233,10 @@ reply_status(RtlControl* const c, const RtlOscPeer* const peer)
   lo_message_add_string(msg, name);
   lo_message_add_int32(msg, (int32_t)info.rate);
   lo_message_add_int32(msg, (int32_t)info.period);
-  lo_message_add_int32(msg, 0);  // latency_frames: direct mode adds none
+  lo_message_add_int32(msg, 0); // latency_frames: direct mode adds none
   lo_message_add_int32(msg, clamp_i32(info.xruns));
-  lo_message_add_int32(msg, 0);  // underruns: no write-ahead buffer
-  lo_message_add_int32(msg, 0);  // overruns: no write-ahead buffer
+  lo_message_add_int32(msg, 0); // underruns: no write-ahead buffer
+  lo_message_add_int32(msg, 0); // overruns: no write-ahead buffer
   lo_message_add_int64(msg, (int64_t)rtl_process_frames(c->config.process));
   lo_message_add_float(msg, info.dsp_load);
   lo_message_add_int32(msg, clamp_i32(c->cmds_applied));
@@ -382,7 +386,9 @@ send_meters(RtlControl* const c, const int64_t now)
       return;
     }
     for (unsigned m = 0U; m < n; ++m) {
-      const float peak = s->fresh ? s->peak[m] : hold ? c->last_meter.v[m] : 0.0f;
+      const float peak = s->fresh ? s->peak[m]
+                         : hold   ? c->last_meter.v[m]
+                                  : 0.0f;
       lo_message_add_float(msg, peak_db(peak));
       s->peak[m] = 0.0f;
     }
@@ -438,9 +444,11 @@ rtl_control_tag_to_frame(void* const     jack,
                          uint64_t* const frame,
                          uint64_t* const now)
 {
-  const int64_t sec  = (int64_t)(tag >> 32U) - RTL_NTP_UNIX_OFFSET;
-  const int64_t frac = (int64_t)(((tag & 0xFFFFFFFFULL) * 1000000ULL + 0x80000000ULL) >> 32U);
-  return rtl_jack_unix_to_frame((RtlJack*)jack, sec * 1000000LL + frac, frame, now);
+  const int64_t sec = (int64_t)(tag >> 32U) - RTL_NTP_UNIX_OFFSET;
+  const int64_t frac =
+    (int64_t)(((tag & 0xFFFFFFFFULL) * 1000000ULL + 0x80000000ULL) >> 32U);
+  return rtl_jack_unix_to_frame((RtlJack*)jack, sec * 1000000LL + frac, frame,
+                                now);
 }
 
 static bool
@@ -454,7 +462,7 @@ schedule(RtlControl* const c, const RtlEvent* const ev)
     c->timed[i] = c->timed[i - 1U];
     --i;
   }
-  c->timed[i] = (RtlTimed){*ev, false};
+  c->timed[i] = (RtlTimed){ *ev, false };
   ++c->n_timed;
   return true;
 }
@@ -488,7 +496,8 @@ run_timed(RtlControl* const c, const int64_t now)
   uint64_t    frame_now = 0U;
   RtlJackInfo info;
   rtl_jack_info(c->config.jack, &info);
-  const bool up = info.up && rtl_jack_unix_to_frame(c->config.jack, 0, NULL, &frame_now);
+  const bool up =
+    info.up && rtl_jack_unix_to_frame(c->config.jack, 0, NULL, &frame_now);
   const uint64_t horizon = (uint64_t)info.rate * RTL_HORIZON_MS / 1000U;
 
   unsigned done = 0U;
@@ -517,10 +526,12 @@ run_timed(RtlControl* const c, const int64_t now)
   }
   const RtlTimed* const next = &c->timed[0];
   if (!next->sent && next->ev.frame > frame_now + horizon) {
-    return (int64_t)((next->ev.frame - frame_now - horizon) * 1000000000ULL / info.rate);
+    return (int64_t)((next->ev.frame - frame_now - horizon) * 1000000000ULL /
+                     info.rate);
   }
   if (next->sent && next->ev.frame > frame_now) {
-    return (int64_t)((next->ev.frame - frame_now) * 1000000000ULL / info.rate) + 1000000LL;
+    return (int64_t)((next->ev.frame - frame_now) * 1000000000ULL / info.rate) +
+           1000000LL;
   }
   return RTL_SYNC_POLL_NS;
 }
@@ -556,7 +567,8 @@ apply(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
   switch ((RtlCmdKind)cmd->kind) {
   case RTL_CMD_SET:
     if (timed) {
-      const RtlEvent ev = {frame, cmd->param, cmd->value, 0U, RTL_EV_PARAM, 0U, 0U};
+      const RtlEvent ev = { frame,        cmd->param, cmd->value, 0U,
+                            RTL_EV_PARAM, 0U,         0U };
       if (!schedule(c, &ev)) {
         rtl_osc_send_error(c->config.osc, &cmd->peer,
                            c->config.table->params[cmd->param].path, "busy");
@@ -569,16 +581,20 @@ apply(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
     return;
   case RTL_CMD_TRANSPORT: {
     static const char* const paths[] = {
-      "", "/transport/start", "/transport/stop", "/transport/pause", "/transport/reset",
+      "",
+      "/transport/start",
+      "/transport/stop",
+      "/transport/pause",
+      "/transport/reset",
     };
-    const RtlEvent ev = {timed ? frame : 0U, 0U, 0.0f, (uint32_t)cmd->ival,
-                         RTL_EV_TRANSPORT, 0U, 0U};
+    const RtlEvent ev = { timed ? frame : 0U, 0U, 0.0f, (uint32_t)cmd->ival,
+                          RTL_EV_TRANSPORT,   0U, 0U };
     // Untimed transport commands go to the ring now; if it is full they
     // wait in the timed list (frame 0 sorts first) rather than being lost.
     if ((timed || !send_event(c, &ev)) && !schedule(c, &ev)) {
-      rtl_osc_send_error(c->config.osc, &cmd->peer,
-                         cmd->ival >= 1 && cmd->ival <= 4 ? paths[cmd->ival] : "",
-                         "busy");
+      rtl_osc_send_error(
+        c->config.osc, &cmd->peer,
+        cmd->ival >= 1 && cmd->ival <= 4 ? paths[cmd->ival] : "", "busy");
       return;
     }
     ++c->cmds_applied;
@@ -594,7 +610,7 @@ apply(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
     }
     // The snapshot published at the end of this round (or the last one,
     // if nothing changes) holds every earlier command.
-    c->syncs[c->n_syncs++] = (RtlPendingSync){cmd->peer, cmd->ival, 0U};
+    c->syncs[c->n_syncs++] = (RtlPendingSync){ cmd->peer, cmd->ival, 0U };
     return;
   case RTL_CMD_LIST:
     reply_list(c, &cmd->peer);
@@ -669,7 +685,9 @@ log_health(RtlControl* const c, const int64_t now)
 }
 
 static int64_t
-next_deadline(const RtlControl* const c, const int64_t now, const int64_t timed_in)
+next_deadline(const RtlControl* const c,
+              const int64_t           now,
+              const int64_t           timed_in)
 {
   int64_t wait = timed_in < RTL_IDLE_NS ? timed_in : RTL_IDLE_NS;
   if (c->n_syncs && wait > RTL_SYNC_POLL_NS) {
@@ -692,17 +710,19 @@ next_deadline(const RtlControl* const c, const int64_t now, const int64_t timed_
 static void*
 control_thread(void* const arg)
 {
-  RtlControl* const c   = (RtlControl*)arg;
+  RtlControl* const c = (RtlControl*)arg;
   RtlCommand        cmd;
   int64_t           wait = 0;
   while (!atomic_load_explicit(&c->quit, memory_order_acquire)) {
     if (wait > 0) {
       struct timespec ts;
       clock_gettime(CLOCK_MONOTONIC, &ts);
-      const int64_t deadline = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec + wait;
-      ts.tv_sec              = (time_t)(deadline / 1000000000LL);
-      ts.tv_nsec             = (long)(deadline % 1000000000LL);
-      while (sem_clockwait(c->config.wake, CLOCK_MONOTONIC, &ts) && errno == EINTR) {
+      const int64_t deadline =
+        (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec + wait;
+      ts.tv_sec  = (time_t)(deadline / 1000000000LL);
+      ts.tv_nsec = (long)(deadline % 1000000000LL);
+      while (sem_clockwait(c->config.wake, CLOCK_MONOTONIC, &ts) &&
+             errno == EINTR) {
       }
     }
     // Several posts may have piled up for commands already handled.
@@ -713,7 +733,8 @@ control_thread(void* const arg)
     if (atomic_exchange_explicit(&c->resync, false, memory_order_acq_rel)) {
       resync(c, now);
     }
-    for (unsigned n = 0U; n < RTL_BATCH && rtl_queue_pop(c->config.queue, &cmd) == RTL_SUCCESS;
+    for (unsigned n = 0U;
+         n < RTL_BATCH && rtl_queue_pop(c->config.queue, &cmd) == RTL_SUCCESS;
          ++n) {
       apply(c, &cmd, now);
     }
@@ -726,7 +747,8 @@ control_thread(void* const arg)
     send_meters(c, now);
     send_state(c, now);
     log_health(c, now);
-    wait = rtl_queue_size(c->config.queue) ? 0 : next_deadline(c, now, timed_in);
+    wait =
+      rtl_queue_size(c->config.queue) ? 0 : next_deadline(c, now, timed_in);
   }
   return NULL;
 }
@@ -734,15 +756,17 @@ control_thread(void* const arg)
 // --- life cycle --------------------------------------------------------------
 
 RtlStatus
-rtl_control_new(const RtlControlConfig* const config, RtlControl** const control)
+rtl_control_new(const RtlControlConfig* const config,
+                RtlControl** const            control)
 {
-  *control = NULL;
+  *control            = NULL;
   RtlControl* const c = (RtlControl*)rtl_calloc(NULL, 1U, sizeof(RtlControl));
   if (!c) {
     return RTL_NO_MEM;
   }
-  c->config      = *config;
-  c->syncs       = (RtlPendingSync*)rtl_calloc(NULL, RTL_MAX_SYNCS, sizeof(RtlPendingSync));
+  c->config = *config;
+  c->syncs =
+    (RtlPendingSync*)rtl_calloc(NULL, RTL_MAX_SYNCS, sizeof(RtlPendingSync));
   c->timed       = (RtlTimed*)rtl_calloc(NULL, RTL_MAX_TIMED, sizeof(RtlTimed));
   c->state_dirty = (uint8_t*)rtl_calloc(NULL, config->table->n_params, 1U);
   if (!c->syncs || !c->timed || !c->state_dirty ||

@@ -43,32 +43,29 @@ typedef struct {
    Create the control state and publish the initial snapshot.  Start-up,
    before the JACK client is activated.
 */
-RtlStatus
-rtl_control_new(const RtlControlConfig* config, RtlControl** control);
+RtlStatus rtl_control_new(const RtlControlConfig* config, RtlControl** control);
 
-void
-rtl_control_free(RtlControl* control);
+void rtl_control_free(RtlControl* control);
 
-RtlStatus
-rtl_control_start(RtlControl* control);
+RtlStatus rtl_control_start(RtlControl* control);
 
 /// Stop and join the thread.
-void
-rtl_control_stop(RtlControl* control);
+void rtl_control_stop(RtlControl* control);
 
 /**
    Convert an OSC time tag to a JACK frame as the contract computes it (an
    RtlTagToFrameFunc; `jack` is the RtlJack).  Any non-RT thread.
 */
-bool
-rtl_control_tag_to_frame(void* jack, uint64_t tag, uint64_t* frame, uint64_t* now);
+bool rtl_control_tag_to_frame(void*     jack,
+                              uint64_t  tag,
+                              uint64_t* frame,
+                              uint64_t* now);
 
 /**
    The RT state was reset (a new JACK client): republish every value and
    drop timed events, applying their values at once.  Any thread; the
    control thread does the work.
 */
-void
-rtl_control_resync(RtlControl* control);
+void rtl_control_resync(RtlControl* control);
 
 #endif // RTL_DAEMON_CONTROL_H

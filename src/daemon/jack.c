@@ -24,7 +24,7 @@
 
 struct RtlJackImpl {
   RtlJackConfig    config;
-  pthread_mutex_t  lock;     ///< Guards client and name against concurrent queries
+  pthread_mutex_t  lock; ///< Guards client and name against concurrent queries
   jack_client_t*   client;
   char             name[128];
   RtlPorts         ports;
@@ -115,7 +115,8 @@ on_shutdown(const jack_status_t code, const char* const reason, void* const arg)
 }
 
 static void
-widen(jack_latency_range_t* const acc, jack_port_t* const port,
+widen(jack_latency_range_t* const        acc,
+      jack_port_t* const                 port,
       const jack_latency_callback_mode_t mode)
 {
   jack_latency_range_t r;
@@ -147,28 +148,28 @@ on_latency(const jack_latency_callback_mode_t mode, void* const arg)
   RtlJack* const  j = (RtlJack*)arg;
   const RtlPorts* p = &j->ports;
   if (mode == JackCaptureLatency) {
-    jack_latency_range_t audio = {UINT32_MAX, 0U};
+    jack_latency_range_t audio = { UINT32_MAX, 0U };
     for (unsigned i = 0U; i < j->config.inputs; ++i) {
       widen(&audio, p->in[i], mode);
     }
     settle(&audio);
     jack_port_set_latency_range(p->out_l, mode, &audio);
     jack_port_set_latency_range(p->out_r, mode, &audio);
-    jack_latency_range_t zero = {0U, 0U};
+    jack_latency_range_t zero = { 0U, 0U };
     jack_port_set_latency_range(p->click, mode, &zero);
-    jack_latency_range_t midi = {UINT32_MAX, 0U};
+    jack_latency_range_t midi = { UINT32_MAX, 0U };
     widen(&midi, p->midi_in, mode);
     settle(&midi);
     jack_port_set_latency_range(p->midi_out, mode, &midi);
   } else {
-    jack_latency_range_t audio = {UINT32_MAX, 0U};
+    jack_latency_range_t audio = { UINT32_MAX, 0U };
     widen(&audio, p->out_l, mode);
     widen(&audio, p->out_r, mode);
     settle(&audio);
     for (unsigned i = 0U; i < j->config.inputs; ++i) {
       jack_port_set_latency_range(p->in[i], mode, &audio);
     }
-    jack_latency_range_t midi = {UINT32_MAX, 0U};
+    jack_latency_range_t midi = { UINT32_MAX, 0U };
     widen(&midi, p->midi_out, mode);
     settle(&midi);
     jack_port_set_latency_range(p->midi_in, mode, &midi);
@@ -180,13 +181,14 @@ on_latency(const jack_latency_callback_mode_t mode, void* const arg)
 RtlStatus
 rtl_jack_new(const RtlJackConfig* const config, RtlJack** const jack)
 {
-  *jack = NULL;
+  *jack            = NULL;
   RtlJack* const j = (RtlJack*)rtl_calloc(NULL, 1U, sizeof(RtlJack));
   if (!j) {
     return RTL_NO_MEM;
   }
-  j->config   = *config;
-  j->ports.in = (jack_port_t**)rtl_calloc(NULL, config->inputs, sizeof(jack_port_t*));
+  j->config = *config;
+  j->ports.in =
+    (jack_port_t**)rtl_calloc(NULL, config->inputs, sizeof(jack_port_t*));
   if (!j->ports.in) {
     rtl_free(NULL, j);
     return RTL_NO_MEM;
@@ -216,8 +218,10 @@ rtl_jack_free(RtlJack* const j)
 }
 
 static jack_port_t*
-reg(jack_client_t* const client, const char* const name, const char* const type,
-    const unsigned long flags)
+reg(jack_client_t* const client,
+    const char* const    name,
+    const char* const    type,
+    const unsigned long  flags)
 {
   return jack_port_register(client, name, type, flags, 0U);
 }
@@ -225,32 +229,38 @@ reg(jack_client_t* const client, const char* const name, const char* const type,
 static void
 autoconnect(RtlJack* const j, jack_client_t* const client)
 {
-  const char** const   capture =
-    jack_get_ports(client, NULL, JACK_DEFAULT_AUDIO_TYPE, JackPortIsPhysical | JackPortIsOutput);
+  const char** const capture =
+    jack_get_ports(client, NULL, JACK_DEFAULT_AUDIO_TYPE,
+                   JackPortIsPhysical | JackPortIsOutput);
   const char** const playback =
-    jack_get_ports(client, NULL, JACK_DEFAULT_AUDIO_TYPE, JackPortIsPhysical | JackPortIsInput);
+    jack_get_ports(client, NULL, JACK_DEFAULT_AUDIO_TYPE,
+                   JackPortIsPhysical | JackPortIsInput);
 
   for (unsigned i = 0U; capture && capture[i] && i < j->config.inputs; ++i) {
     if (jack_connect(client, capture[i], jack_port_name(j->ports.in[i]))) {
-      rtl_log("cannot connect %s to %s", capture[i], jack_port_name(j->ports.in[i]));
+      rtl_log("cannot connect %s to %s", capture[i],
+              jack_port_name(j->ports.in[i]));
     }
   }
-  jack_port_t* const outs[2] = {j->ports.out_l, j->ports.out_r};
+  jack_port_t* const outs[2] = { j->ports.out_l, j->ports.out_r };
   for (unsigned i = 0U; playback && playback[i] && i < 2U; ++i) {
     if (jack_connect(client, jack_port_name(outs[i]), playback[i])) {
       rtl_log("cannot connect %s to %s", jack_port_name(outs[i]), playback[i]);
     }
   }
   if (!capture || !playback) {
-    rtl_log("autoconnect: no physical %s ports", !capture ? "capture" : "playback");
+    rtl_log("autoconnect: no physical %s ports",
+            !capture ? "capture" : "playback");
   }
   jack_free((void*)capture);
   jack_free((void*)playback);
 }
 
 static RtlStatus
-fail(jack_client_t* const client, char* const err, const size_t err_size,
-     const char* const what)
+fail(jack_client_t* const client,
+     char* const          err,
+     const size_t         err_size,
+     const char* const    what)
 {
   snprintf(err, err_size, "%s", what);
   jack_client_close(client);
@@ -269,8 +279,8 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
   atomic_store_explicit(&g_quiet, true, memory_order_relaxed);
 
   jack_status_t  status = (jack_status_t)0;
-  jack_options_t opts   = (jack_options_t)(JackNoStartServer | JackUseExactName);
-  jack_client_t* c      = NULL;
+  jack_options_t opts = (jack_options_t)(JackNoStartServer | JackUseExactName);
+  jack_client_t* c    = NULL;
   if (j->config.server) {
     opts = (jack_options_t)(opts | JackServerName);
     c    = jack_client_open(j->config.name, opts, &status, j->config.server);
@@ -280,9 +290,11 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
   atomic_store_explicit(&g_quiet, false, memory_order_relaxed);
   if (!c) {
     if (status & JackNameNotUnique) {
-      snprintf(err, err_size, "JACK client name '%s' is already in use", j->config.name);
+      snprintf(err, err_size, "JACK client name '%s' is already in use",
+               j->config.name);
     } else {
-      snprintf(err, err_size, "cannot connect to JACK server '%s' (is it running?)",
+      snprintf(err, err_size,
+               "cannot connect to JACK server '%s' (is it running?)",
                j->config.server ? j->config.server : "default");
     }
     return RTL_JACK_ERROR;
@@ -299,8 +311,10 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
   ok = ok && (j->ports.out_l = reg(c, "out_L", JACK_DEFAULT_AUDIO_TYPE, out_f));
   ok = ok && (j->ports.out_r = reg(c, "out_R", JACK_DEFAULT_AUDIO_TYPE, out_f));
   ok = ok && (j->ports.click = reg(c, "click", JACK_DEFAULT_AUDIO_TYPE, out_f));
-  ok = ok && (j->ports.midi_in = reg(c, "midi_in", JACK_DEFAULT_MIDI_TYPE, in_f));
-  ok = ok && (j->ports.midi_out = reg(c, "midi_out", JACK_DEFAULT_MIDI_TYPE, out_f));
+  ok =
+    ok && (j->ports.midi_in = reg(c, "midi_in", JACK_DEFAULT_MIDI_TYPE, in_f));
+  ok = ok &&
+       (j->ports.midi_out = reg(c, "midi_out", JACK_DEFAULT_MIDI_TYPE, out_f));
   if (!ok) {
     return fail(c, err, err_size, "cannot register JACK ports");
   }
@@ -318,7 +332,8 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
 
   const jack_nframes_t rate = jack_get_sample_rate(c);
   atomic_store_explicit(&j->rate, rate, memory_order_relaxed);
-  atomic_store_explicit(&j->period, jack_get_buffer_size(c), memory_order_relaxed);
+  atomic_store_explicit(&j->period, jack_get_buffer_size(c),
+                        memory_order_relaxed);
   rtl_process_set_sample_rate(j->config.process, rate);
   rtl_process_attach(j->config.process, c, &j->ports);
 
@@ -394,22 +409,29 @@ rtl_jack_unix_to_frame(RtlJack* const  j,
     pthread_mutex_unlock(&j->lock);
     return false;
   }
+  // Frames are unwrapped relative to the current one, so that a time
+  // before the server started (a past tag on a young server) comes out as
+  // a frame in the past rather than wrapping round to the far future.
+  const jack_nframes_t now32 = jack_frame_time(c);
+  const int64_t now64 = (int64_t)rtl_process_frame64(j->config.process, now32);
   if (frame) {
     // Both clocks read back to back, so the offset between them is as
     // close as this process can know it.
     const jack_time_t jack_now = jack_get_time();
     struct timespec   wall;
     clock_gettime(CLOCK_REALTIME, &wall);
-    const int64_t wall_us = (int64_t)wall.tv_sec * 1000000LL + wall.tv_nsec / 1000;
-    int64_t       t_us    = (int64_t)jack_now + (unix_us - wall_us);
+    const int64_t wall_us =
+      (int64_t)wall.tv_sec * 1000000LL + wall.tv_nsec / 1000;
+    int64_t t_us = (int64_t)jack_now + (unix_us - wall_us);
     if (t_us < 0) {
       t_us = 0;
     }
-    *frame = rtl_process_frame64(j->config.process,
-                                 jack_time_to_frames(c, (jack_time_t)t_us));
+    const jack_nframes_t f32 = jack_time_to_frames(c, (jack_time_t)t_us);
+    const int64_t        f   = now64 + (int32_t)(f32 - now32);
+    *frame                   = f > 0 ? (uint64_t)f : 0U;
   }
   if (now) {
-    *now = rtl_process_frame64(j->config.process, jack_frame_time(c));
+    *now = (uint64_t)now64;
   }
   pthread_mutex_unlock(&j->lock);
   return true;

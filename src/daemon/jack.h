@@ -26,10 +26,10 @@
 typedef struct RtlJackImpl RtlJack;
 
 typedef struct {
-  const char* name;     ///< Client name (exact)
-  const char* server;   ///< Server name or NULL
+  const char* name;   ///< Client name (exact)
+  const char* server; ///< Server name or NULL
   unsigned    inputs;
-  bool        connect;  ///< Autoconnect to physical ports
+  bool        connect; ///< Autoconnect to physical ports
   RtlProcess* process;
 } RtlJackConfig;
 
@@ -37,46 +37,41 @@ typedef struct {
   bool     up;
   uint32_t rate;
   uint32_t period;
-  float    dsp_load;   ///< Percent
+  float    dsp_load; ///< Percent
   uint64_t xruns;
 } RtlJackInfo;
 
 /// Create the holder (no client yet).  Start-up.
-RtlStatus
-rtl_jack_new(const RtlJackConfig* config, RtlJack** jack);
+RtlStatus rtl_jack_new(const RtlJackConfig* config, RtlJack** jack);
 
-void
-rtl_jack_free(RtlJack* jack);
+void rtl_jack_free(RtlJack* jack);
 
 /**
    Open the client, register ports, install callbacks, activate and (with
    `connect`) connect.  Main thread.  On failure writes one line into `err`.
 */
-RtlStatus
-rtl_jack_start(RtlJack* jack, char* err, size_t err_size);
+RtlStatus rtl_jack_start(RtlJack* jack, char* err, size_t err_size);
 
 /// Deactivate and close the client if there is one.  Main thread.
-void
-rtl_jack_stop(RtlJack* jack);
+void rtl_jack_stop(RtlJack* jack);
 
 /// True once the server has gone away since the last start.  Any thread.
-bool
-rtl_jack_server_gone(const RtlJack* jack);
+bool rtl_jack_server_gone(const RtlJack* jack);
 
 /// Snapshot of rate, period, load and xruns.  Any non-RT thread.
-void
-rtl_jack_info(RtlJack* jack, RtlJackInfo* info);
+void rtl_jack_info(RtlJack* jack, RtlJackInfo* info);
 
 /// Copy the client name in use (the requested one before the first start).
-void
-rtl_jack_name(RtlJack* jack, char* name, size_t size);
+void rtl_jack_name(RtlJack* jack, char* name, size_t size);
 
 /**
    The 64-bit frame at which wall-clock time `unix_us` (microseconds since
    1970) falls, as the contract computes it; and the current frame.  False
    if there is no client.  Any non-RT thread.
 */
-bool
-rtl_jack_unix_to_frame(RtlJack* jack, int64_t unix_us, uint64_t* frame, uint64_t* now);
+bool rtl_jack_unix_to_frame(RtlJack*  jack,
+                            int64_t   unix_us,
+                            uint64_t* frame,
+                            uint64_t* now);
 
 #endif // RTL_DAEMON_JACK_H

@@ -13,9 +13,9 @@
 void
 rtl_log(const char* const fmt, ...)
 {
-  char         line[1024];
+  char              line[1024];
   static const char prefix[] = "rtlane: ";
-  const size_t plen          = sizeof(prefix) - 1U;
+  const size_t      plen     = sizeof(prefix) - 1U;
   memcpy(line, prefix, plen);
 
   va_list args;

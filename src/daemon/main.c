@@ -49,8 +49,8 @@ lock_memory(void)
   // under one, a later thread stack or allocation would fail outright.  The
   // RT state is prefaulted either way.
   struct rlimit lim;
-  const bool    unlimited = !getrlimit(RLIMIT_MEMLOCK, &lim) &&
-                         lim.rlim_cur == RLIM_INFINITY;
+  const bool    unlimited =
+    !getrlimit(RLIMIT_MEMLOCK, &lim) && lim.rlim_cur == RLIM_INFINITY;
   if (!unlimited && geteuid() != 0) {
     rtl_log("memory not locked (RLIMIT_MEMLOCK is limited); "
             "the real-time state is prefaulted instead");
@@ -66,7 +66,8 @@ lock_memory(void)
 static void
 wait_main(const sigset_t* const sigs, const long timeout_ms)
 {
-  const struct timespec ts = {timeout_ms / 1000L, (timeout_ms % 1000L) * 1000000L};
+  const struct timespec ts  = { timeout_ms / 1000L,
+                                (timeout_ms % 1000L) * 1000000L };
   const int             sig = sigtimedwait(sigs, NULL, &ts);
   if (sig == SIGINT || sig == SIGTERM) {
     atomic_store_explicit(&g_quit, true, memory_order_release);
@@ -81,7 +82,9 @@ quitting(void)
 
 /// Survive a server restart: keep OSC and the state, retry once a second.
 static void
-reconnect(RtlJack* const jack, RtlControl* const control, const sigset_t* const sigs)
+reconnect(RtlJack* const        jack,
+          RtlControl* const     control,
+          const sigset_t* const sigs)
 {
   rtl_log("JACK server went away; keeping state and retrying every second");
   rtl_jack_stop(jack);
@@ -139,16 +142,16 @@ main(int argc, char** argv)
   }
   lock_memory();
 
-  int            rc       = 1;
-  char           err[256] = "out of memory";
-  RtlParamTable  table    = {0};
-  RtlQueue*      queue    = NULL;
-  RtlSnapshot*   snapshot = NULL;
-  RtlProcess*    process  = NULL;
-  RtlJack*       jack     = NULL;
-  RtlOsc*        osc      = NULL;
-  RtlControl*    control  = NULL;
-  sem_t          wake;
+  int           rc       = 1;
+  char          err[256] = "out of memory";
+  RtlParamTable table    = { 0 };
+  RtlQueue*     queue    = NULL;
+  RtlSnapshot*  snapshot = NULL;
+  RtlProcess*   process  = NULL;
+  RtlJack*      jack     = NULL;
+  RtlOsc*       osc      = NULL;
+  RtlControl*   control  = NULL;
+  sem_t         wake;
   sem_init(&wake, 0, 0U);
 
   if (rtl_param_table_init(&table, opts.inputs) ||
@@ -168,8 +171,14 @@ main(int argc, char** argv)
   }
 
   const RtlOscConfig osc_config = {
-    opts.osc_bind, opts.osc_port, opts.osc_tcp, &table, queue, &wake,
-    rtl_control_tag_to_frame, jack,
+    opts.osc_bind,
+    opts.osc_port,
+    opts.osc_tcp,
+    &table,
+    queue,
+    &wake,
+    rtl_control_tag_to_frame,
+    jack,
   };
   if (rtl_osc_open(&osc_config, &osc, err, sizeof(err))) {
     rtl_log("%s", err);

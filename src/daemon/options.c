@@ -30,7 +30,8 @@ static const char usage_text[] =
   "\n"
   "  -n, --name NAME         JACK client name (default rtlane)\n"
   "  -s, --server NAME       JACK server name (default: the default server)\n"
-  "  -i, --inputs N          mono input channels in_1..in_N, 1..64 (default 2)\n"
+  "  -i, --inputs N          mono input channels in_1..in_N, 1..64 (default "
+  "2)\n"
   "  -p, --osc-port PORT     OSC port (default 7770)\n"
   "      --osc-tcp           listen for OSC over TCP too, on the same port\n"
   "      --osc-bind ADDR     address the OSC sockets bind (default 127.0.0.1)\n"
@@ -46,8 +47,7 @@ static const char usage_text[] =
   "Ports: in_1..in_N, out_L, out_R, click (audio); midi_in, midi_out.\n"
   "Send /list to the OSC port for the address space.\n";
 
-static RtlOptionsResult
-bad(const char* fmt, ...) RTL_LOG_FUNC(1, 2);
+static RtlOptionsResult bad(const char* fmt, ...) RTL_LOG_FUNC(1, 2);
 
 static RtlOptionsResult
 bad(const char* const fmt, ...)
@@ -67,8 +67,8 @@ parse_uint(const char* const text, const unsigned long max, unsigned* const out)
   if (!text[0] || text[0] == '-' || text[0] == '+') {
     return false;
   }
-  char* end = NULL;
-  errno     = 0;
+  char* end             = NULL;
+  errno                 = 0;
   const unsigned long v = strtoul(text, &end, 10);
   if (errno || *end || v > max) {
     return false;
@@ -81,20 +81,20 @@ RtlOptionsResult
 rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
 {
   static const struct option long_opts[] = {
-    {"name", required_argument, NULL, 'n'},
-    {"server", required_argument, NULL, 's'},
-    {"inputs", required_argument, NULL, 'i'},
-    {"osc-port", required_argument, NULL, 'p'},
-    {"osc-tcp", no_argument, NULL, OPT_OSC_TCP},
-    {"osc-bind", required_argument, NULL, OPT_OSC_BIND},
-    {"connect", no_argument, NULL, 'c'},
-    {"write-ahead", required_argument, NULL, 'l'},
-    {"insert", required_argument, NULL, OPT_INSERT},
-    {"record-dir", required_argument, NULL, OPT_RECORD_DIR},
-    {"state", required_argument, NULL, OPT_STATE},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+    { "name", required_argument, NULL, 'n' },
+    { "server", required_argument, NULL, 's' },
+    { "inputs", required_argument, NULL, 'i' },
+    { "osc-port", required_argument, NULL, 'p' },
+    { "osc-tcp", no_argument, NULL, OPT_OSC_TCP },
+    { "osc-bind", required_argument, NULL, OPT_OSC_BIND },
+    { "connect", no_argument, NULL, 'c' },
+    { "write-ahead", required_argument, NULL, 'l' },
+    { "insert", required_argument, NULL, OPT_INSERT },
+    { "record-dir", required_argument, NULL, OPT_RECORD_DIR },
+    { "state", required_argument, NULL, OPT_STATE },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
   };
 
   *opts = (RtlOptions){
@@ -108,11 +108,13 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
   opterr = 0;
   optind = 1;
   int c  = 0;
-  while ((c = getopt_long(argc, argv, ":n:s:i:p:cl:hV", long_opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":n:s:i:p:cl:hV", long_opts, NULL)) !=
+         -1) {
     switch (c) {
     case 'n':
       if (!optarg[0] || strlen(optarg) > 63U || strchr(optarg, ':')) {
-        return bad("invalid client name '%s' (1..63 characters, no ':')", optarg);
+        return bad("invalid client name '%s' (1..63 characters, no ':')",
+                   optarg);
       }
       opts->name = optarg;
       break;
@@ -145,8 +147,8 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
       opts->connect = true;
       break;
     case 'l': {
-      char* end = NULL;
-      errno     = 0;
+      char* end       = NULL;
+      errno           = 0;
       const double ms = strtod(optarg, &end);
       if (errno || end == optarg || *end || !isfinite(ms) || ms < 0.0 ||
           ms > 10000.0) {

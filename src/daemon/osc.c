@@ -44,46 +44,47 @@ static const struct {
   RtlOscCommandInfo info;
   RtlOscOp          op;
 } commands[] = {
-  {{"/ping", "", "replies /pong"}, OP_PING},
-  {{"/sync", "i",
-    "replies /synced i:id once every earlier command has reached the audio"},
-   OP_SYNC},
-  {{"/list", "",
-    "replies /list.reply s:address s:typetags s:description per address, "
-    "then /list.reply with no arguments"},
-   OP_LIST},
-  {{"/status", "",
-    "replies /status.reply s:name i:rate i:period i:latency_frames i:xruns "
-    "i:underruns i:overruns h:frames f:dsp_load i:cmds_applied "
-    "i:cmds_rejected"},
-   OP_STATUS},
-  {{"/get", "s", "replies with the address and its current value"}, OP_GET},
-  {{"/subscribe", "s",
-    "topic meters (/meters f... peak dBFS per input then out_L, out_R; "
-    "optional i:hz 1..100, default 30), state (/state s:address value, "
-    "coalesced per 50 ms) or record"},
-   OP_SUBSCRIBE},
-  {{"/unsubscribe", "s", "stops a topic for this sender"}, OP_UNSUBSCRIBE},
-  {{"/transport/start", "",
-    "starts the metronome transport (from the top after stop or reset)"},
-   OP_START},
-  {{"/transport/stop", "", "stops the transport and rewinds it"}, OP_STOP},
-  {{"/transport/pause", "", "stops the transport where it is"}, OP_PAUSE},
-  {{"/transport/reset", "", "rewinds the transport to the first beat"}, OP_RESET},
-  {{NULL, NULL, NULL}, OP_PING},
+  { { "/ping", "", "replies /pong" }, OP_PING },
+  { { "/sync", "i",
+      "replies /synced i:id once every earlier command has reached the audio" },
+    OP_SYNC },
+  { { "/list", "",
+      "replies /list.reply s:address s:typetags s:description per address, "
+      "then /list.reply with no arguments" },
+    OP_LIST },
+  { { "/status", "",
+      "replies /status.reply s:name i:rate i:period i:latency_frames i:xruns "
+      "i:underruns i:overruns h:frames f:dsp_load i:cmds_applied "
+      "i:cmds_rejected" },
+    OP_STATUS },
+  { { "/get", "s", "replies with the address and its current value" }, OP_GET },
+  { { "/subscribe", "s",
+      "topic meters (/meters f... peak dBFS per input then out_L, out_R; "
+      "optional i:hz 1..100, default 30), state (/state s:address value, "
+      "coalesced per 50 ms) or record" },
+    OP_SUBSCRIBE },
+  { { "/unsubscribe", "s", "stops a topic for this sender" }, OP_UNSUBSCRIBE },
+  { { "/transport/start", "",
+      "starts the metronome transport (from the top after stop or reset)" },
+    OP_START },
+  { { "/transport/stop", "", "stops the transport and rewinds it" }, OP_STOP },
+  { { "/transport/pause", "", "stops the transport where it is" }, OP_PAUSE },
+  { { "/transport/reset", "", "rewinds the transport to the first beat" },
+    OP_RESET },
+  { { NULL, NULL, NULL }, OP_PING },
 };
 
 // Addresses of later versions: known, answered with a clear reason.
 static const char* const later[] = {
-  "/record/start", "/record/stop", "/latency", "/latency/set",
+  "/record/start", "/record/stop", "/latency",  "/latency/set",
   "/save",         "/load",        "/midi/map", NULL,
 };
 
 typedef struct {
-  int      fd;
-  uint32_t gen;
-  size_t   fill;
-  uint8_t* buf;
+  int        fd;
+  uint32_t   gen;
+  size_t     fill;
+  uint8_t*   buf;
   RtlOscPeer peer;
 } RtlTcpConn;
 
@@ -98,7 +99,7 @@ struct RtlOscImpl {
   _Atomic uint64_t rejected;
   char             description[160];
   uint8_t*         packet;
-  pthread_mutex_t  tcp_lock;   ///< Guards conns against concurrent senders
+  pthread_mutex_t  tcp_lock; ///< Guards conns against concurrent senders
   RtlTcpConn       conns[RTL_OSC_MAX_TCP];
 };
 
@@ -124,7 +125,7 @@ bind_socket(const char* const host,
   char service[16];
   snprintf(service, sizeof(service), "%u", port);
 
-  struct addrinfo hints = {0};
+  struct addrinfo hints = { 0 };
   hints.ai_family       = AF_UNSPEC;
   hints.ai_socktype     = type;
   hints.ai_flags        = AI_PASSIVE;
@@ -169,7 +170,7 @@ rtl_osc_open(const RtlOscConfig* const config,
              char* const               err,
              const size_t              err_size)
 {
-  *osc = NULL;
+  *osc            = NULL;
   RtlOsc* const o = (RtlOsc*)rtl_calloc(NULL, 1U, sizeof(RtlOsc));
   if (!o) {
     snprintf(err, err_size, "out of memory");
@@ -184,17 +185,20 @@ rtl_osc_open(const RtlOscConfig* const config,
     o->conns[i].fd = -1;
   }
 
-  o->packet = (uint8_t*)rtl_malloc(NULL, RTL_OSC_MAX_PACKET);
+  o->packet  = (uint8_t*)rtl_malloc(NULL, RTL_OSC_MAX_PACKET);
   o->wake_fd = eventfd(0U, EFD_CLOEXEC | EFD_NONBLOCK);
   if (!o->packet || o->wake_fd < 0) {
-    snprintf(err, err_size, "cannot set up the OSC thread: %s", strerror(errno));
+    snprintf(err, err_size, "cannot set up the OSC thread: %s",
+             strerror(errno));
     rtl_osc_free(o);
     return RTL_NO_MEM;
   }
 
-  o->udp_fd = bind_socket(config->bind, config->port, SOCK_DGRAM, err, err_size);
+  o->udp_fd =
+    bind_socket(config->bind, config->port, SOCK_DGRAM, err, err_size);
   if (o->udp_fd >= 0 && config->tcp) {
-    o->tcp_fd = bind_socket(config->bind, config->port, SOCK_STREAM, err, err_size);
+    o->tcp_fd =
+      bind_socket(config->bind, config->port, SOCK_STREAM, err, err_size);
   }
   if (o->udp_fd < 0 || (config->tcp && o->tcp_fd < 0)) {
     rtl_osc_free(o);
@@ -251,8 +255,10 @@ rtl_osc_rejected(const RtlOsc* const o)
 /// Send `size` bytes at `frame + 4`; the 4 bytes before are headroom for
 /// the TCP size prefix.
 static void
-send_bytes(RtlOsc* const o, const RtlOscPeer* const peer, uint8_t* const frame,
-           const size_t size)
+send_bytes(RtlOsc* const           o,
+           const RtlOscPeer* const peer,
+           uint8_t* const          frame,
+           const size_t            size)
 {
   if (peer->transport == RTL_PEER_UDP) {
     (void)sendto(o->udp_fd, frame + 4U, size, MSG_DONTWAIT | MSG_NOSIGNAL,
@@ -277,7 +283,8 @@ send_bytes(RtlOsc* const o, const RtlOscPeer* const peer, uint8_t* const frame,
   if (c->fd >= 0 && c->gen == gen) {
     // A client that does not read gets its connection shut rather than
     // stalling the sender; the receive thread then reaps it.
-    const ssize_t sent = send(c->fd, frame, size + 4U, MSG_DONTWAIT | MSG_NOSIGNAL);
+    const ssize_t sent =
+      send(c->fd, frame, size + 4U, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (sent != (ssize_t)(size + 4U)) {
       (void)shutdown(c->fd, SHUT_RDWR);
     }
@@ -291,10 +298,11 @@ rtl_osc_send(RtlOsc* const           o,
              const char* const       path,
              const lo_message        msg)
 {
-  uint8_t      stack_buf[2048];
-  const size_t len = lo_message_length(msg, path);
-  uint8_t* const buf =
-    len + 4U <= sizeof(stack_buf) ? stack_buf : (uint8_t*)rtl_malloc(NULL, len + 4U);
+  uint8_t        stack_buf[2048];
+  const size_t   len = lo_message_length(msg, path);
+  uint8_t* const buf = len + 4U <= sizeof(stack_buf)
+                         ? stack_buf
+                         : (uint8_t*)rtl_malloc(NULL, len + 4U);
   if (!buf) {
     return;
   }
@@ -362,7 +370,8 @@ push(RtlOsc* const o, const char* const path, RtlCommand* const cmd)
   uint64_t now   = 0U;
   if ((cmd->kind == RTL_CMD_SET || cmd->kind == RTL_CMD_TRANSPORT) &&
       cmd->timetag != RTL_TIMETAG_NOW && o->config.tag_to_frame &&
-      o->config.tag_to_frame(o->config.tag_to_frame_data, cmd->timetag, &frame, &now) &&
+      o->config.tag_to_frame(o->config.tag_to_frame_data, cmd->timetag, &frame,
+                             &now) &&
       frame > now) {
     cmd->frame = frame;
   }
@@ -377,7 +386,8 @@ push(RtlOsc* const o, const char* const path, RtlCommand* const cmd)
 static RtlTopic
 parse_topic(const char* const name, bool* const ok)
 {
-  static const char* const names[RTL_N_TOPICS] = {"meters", "state", "record"};
+  static const char* const names[RTL_N_TOPICS] = { "meters", "state",
+                                                   "record" };
   for (unsigned t = 0U; t < RTL_N_TOPICS; ++t) {
     if (!strcmp(name, names[t])) {
       *ok = true;
@@ -389,11 +399,11 @@ parse_topic(const char* const name, bool* const ok)
 }
 
 static void
-dispatch_command(RtlOsc* const    o,
-                 const RtlOscOp   op,
-                 const char*      path,
-                 const char*      types,
-                 lo_arg** const   argv,
+dispatch_command(RtlOsc* const     o,
+                 const RtlOscOp    op,
+                 const char*       path,
+                 const char*       types,
+                 lo_arg** const    argv,
                  RtlCommand* const cmd)
 {
   const char* reason = NULL;
@@ -412,8 +422,9 @@ dispatch_command(RtlOsc* const    o,
     cmd->kind = RTL_CMD_STATUS;
     break;
   case OP_GET: {
-    unsigned        index  = 0U;
-    const RtlLookup lookup = rtl_param_lookup(o->config.table, arg_str(argv[0]), &index);
+    unsigned        index = 0U;
+    const RtlLookup lookup =
+      rtl_param_lookup(o->config.table, arg_str(argv[0]), &index);
     if (lookup == RTL_LOOKUP_UNKNOWN_CHANNEL) {
       reason = "unknown channel";
     } else if (lookup != RTL_LOOKUP_FOUND) {
@@ -494,14 +505,15 @@ handle_message(RtlOsc* const           o,
   lo_arg** const    argv  = lo_message_get_argv(msg);
 
   for (int i = 0; i < argc; ++i) {
-    if ((types[i] == 's' || types[i] == 'S') && strlen(arg_str(argv[i])) >= RTL_PATH_MAX) {
+    if ((types[i] == 's' || types[i] == 'S') &&
+        strlen(arg_str(argv[i])) >= RTL_PATH_MAX) {
       rtl_osc_send_error(o, peer, path, "string too long (at most 255 bytes)");
       lo_message_free(msg);
       return;
     }
   }
 
-  RtlCommand cmd = {0};
+  RtlCommand cmd = { 0 };
   cmd.peer       = *peer;
   cmd.timetag    = timetag;
 
@@ -639,7 +651,7 @@ close_conn(RtlOsc* const o, const unsigned slot)
   c->fill = 0U;
   pthread_mutex_unlock(&o->tcp_lock);
 
-  RtlCommand cmd = {0};
+  RtlCommand cmd = { 0 };
   cmd.kind       = RTL_CMD_PEER_GONE;
   cmd.peer       = c->peer;
   if (rtl_queue_push(o->config.queue, &cmd) == RTL_SUCCESS) {
@@ -650,9 +662,10 @@ close_conn(RtlOsc* const o, const unsigned slot)
 static void
 accept_conn(RtlOsc* const o)
 {
-  RtlOscPeer peer = {0};
+  RtlOscPeer peer = { 0 };
   peer.addr_len   = sizeof(peer.addr);
-  const int fd = accept4(o->tcp_fd, &peer.addr.sa, &peer.addr_len, SOCK_CLOEXEC);
+  const int fd =
+    accept4(o->tcp_fd, &peer.addr.sa, &peer.addr_len, SOCK_CLOEXEC);
   if (fd < 0) {
     return;
   }
@@ -661,7 +674,8 @@ accept_conn(RtlOsc* const o)
     if (c->fd >= 0) {
       continue;
     }
-    if (!c->buf && !(c->buf = (uint8_t*)rtl_malloc(NULL, RTL_OSC_MAX_PACKET + 4U))) {
+    if (!c->buf &&
+        !(c->buf = (uint8_t*)rtl_malloc(NULL, RTL_OSC_MAX_PACKET + 4U))) {
       break;
     }
     pthread_mutex_lock(&o->tcp_lock);
@@ -674,16 +688,17 @@ accept_conn(RtlOsc* const o)
     pthread_mutex_unlock(&o->tcp_lock);
     return;
   }
-  rtl_log("refusing an OSC TCP connection: %u connections open", RTL_OSC_MAX_TCP);
+  rtl_log("refusing an OSC TCP connection: %u connections open",
+          RTL_OSC_MAX_TCP);
   close(fd);
 }
 
 static void
 read_conn(RtlOsc* const o, const unsigned slot)
 {
-  RtlTcpConn* const c    = &o->conns[slot];
-  const ssize_t     got  = recv(c->fd, c->buf + c->fill,
-                                RTL_OSC_MAX_PACKET + 4U - c->fill, MSG_DONTWAIT);
+  RtlTcpConn* const c   = &o->conns[slot];
+  const ssize_t     got = recv(c->fd, c->buf + c->fill,
+                               RTL_OSC_MAX_PACKET + 4U - c->fill, MSG_DONTWAIT);
   if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
     close_conn(o, slot);
     return;
@@ -715,11 +730,12 @@ static void
 read_udp(RtlOsc* const o)
 {
   for (unsigned burst = 0U; burst < 64U; ++burst) {
-    RtlOscPeer peer = {0};
+    RtlOscPeer peer = { 0 };
     peer.transport  = RTL_PEER_UDP;
     peer.addr_len   = sizeof(peer.addr);
-    const ssize_t got = recvfrom(o->udp_fd, o->packet, RTL_OSC_MAX_PACKET,
-                                 MSG_DONTWAIT | MSG_TRUNC, &peer.addr.sa, &peer.addr_len);
+    const ssize_t got =
+      recvfrom(o->udp_fd, o->packet, RTL_OSC_MAX_PACKET,
+               MSG_DONTWAIT | MSG_TRUNC, &peer.addr.sa, &peer.addr_len);
     if (got < 0) {
       return;
     }
@@ -739,16 +755,16 @@ osc_thread(void* const arg)
     struct pollfd fds[3U + RTL_OSC_MAX_TCP];
     unsigned      slot_of[3U + RTL_OSC_MAX_TCP];
     nfds_t        n = 0U;
-    fds[n++]        = (struct pollfd){o->wake_fd, POLLIN, 0};
-    fds[n++]        = (struct pollfd){o->udp_fd, POLLIN, 0};
+    fds[n++]        = (struct pollfd){ o->wake_fd, POLLIN, 0 };
+    fds[n++]        = (struct pollfd){ o->udp_fd, POLLIN, 0 };
     if (o->tcp_fd >= 0) {
-      fds[n++] = (struct pollfd){o->tcp_fd, POLLIN, 0};
+      fds[n++] = (struct pollfd){ o->tcp_fd, POLLIN, 0 };
     }
     const nfds_t first_conn = n;
     for (unsigned i = 0U; i < RTL_OSC_MAX_TCP; ++i) {
       if (o->conns[i].fd >= 0) {
         slot_of[n] = i;
-        fds[n++]   = (struct pollfd){o->conns[i].fd, POLLIN, 0};
+        fds[n++]   = (struct pollfd){ o->conns[i].fd, POLLIN, 0 };
       }
     }
 

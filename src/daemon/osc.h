@@ -41,16 +41,18 @@ typedef struct RtlOscImpl RtlOsc;
    the OSC thread as soon as a timed message arrives, so that the clock
    mapping used is the one in force when it was sent.
 */
-typedef bool (*RtlTagToFrameFunc)(void* user_data, uint64_t timetag,
-                                  uint64_t* frame, uint64_t* now);
+typedef bool (*RtlTagToFrameFunc)(void*     user_data,
+                                  uint64_t  timetag,
+                                  uint64_t* frame,
+                                  uint64_t* now);
 
 typedef struct {
-  const char*          bind;   ///< Address to bind
+  const char*          bind; ///< Address to bind
   unsigned             port;
-  bool                 tcp;    ///< Also listen on TCP
+  bool                 tcp; ///< Also listen on TCP
   const RtlParamTable* table;
-  RtlQueue*            queue;  ///< Where validated commands go
-  sem_t*               wake;   ///< Posted after each push
+  RtlQueue*            queue; ///< Where validated commands go
+  sem_t*               wake;  ///< Posted after each push
   RtlTagToFrameFunc    tag_to_frame;
   void*                tag_to_frame_data;
 } RtlOscConfig;
@@ -59,36 +61,36 @@ typedef struct {
    Bind the sockets.  Non-RT, start-up.  On failure writes one line
    describing it into `err` and returns RTL_OSC_ERROR or RTL_NO_MEM.
 */
-RtlStatus
-rtl_osc_open(const RtlOscConfig* config, RtlOsc** osc, char* err, size_t err_size);
+RtlStatus rtl_osc_open(const RtlOscConfig* config,
+                       RtlOsc**            osc,
+                       char*               err,
+                       size_t              err_size);
 
 /// Start the receive thread.
-RtlStatus
-rtl_osc_start(RtlOsc* osc);
+RtlStatus rtl_osc_start(RtlOsc* osc);
 
 /// Stop the receive thread (joins it).  Safe if it was never started.
-void
-rtl_osc_stop(RtlOsc* osc);
+void rtl_osc_stop(RtlOsc* osc);
 
-void
-rtl_osc_free(RtlOsc* osc);
+void rtl_osc_free(RtlOsc* osc);
 
 /// "udp 127.0.0.1:7770" (and " tcp ..." when TCP is on), for the log.
-const char*
-rtl_osc_describe(const RtlOsc* osc);
+const char* rtl_osc_describe(const RtlOsc* osc);
 
 /// Send `msg` to `peer` as `path`.  Any non-RT thread; never blocks.
-void
-rtl_osc_send(RtlOsc* osc, const RtlOscPeer* peer, const char* path, lo_message msg);
+void rtl_osc_send(RtlOsc*           osc,
+                  const RtlOscPeer* peer,
+                  const char*       path,
+                  lo_message        msg);
 
 /// Send /error s:request_path s:reason and count a rejected command.
-void
-rtl_osc_send_error(RtlOsc* osc, const RtlOscPeer* peer, const char* request_path,
-                   const char* reason);
+void rtl_osc_send_error(RtlOsc*           osc,
+                        const RtlOscPeer* peer,
+                        const char*       request_path,
+                        const char*       reason);
 
 /// Requests rejected so far (by the OSC threads and by rtl_osc_send_error()).
-uint64_t
-rtl_osc_rejected(const RtlOsc* osc);
+uint64_t rtl_osc_rejected(const RtlOsc* osc);
 
 /// Addresses that are commands rather than parameters, for /list.
 typedef struct {
@@ -98,7 +100,6 @@ typedef struct {
 } RtlOscCommandInfo;
 
 /// The command table, terminated by an entry with a NULL path.
-const RtlOscCommandInfo*
-rtl_osc_commands(void);
+const RtlOscCommandInfo* rtl_osc_commands(void);
 
 #endif // RTL_DAEMON_OSC_H

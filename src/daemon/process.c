@@ -24,18 +24,18 @@
 #define RTL_METER_SLOTS 128U
 
 typedef struct {
-  float gain;      ///< Linear fader gain (0 at -90 dB)
-  float pan_l;     ///< Constant-power pan gains
-  float pan_r;
-  bool  mute;
-  bool  solo;
-  float cur_l;     ///< Gains applied now, ramping towards tgt_*
-  float cur_r;
-  float tgt_l;
-  float tgt_r;
-  float inc_l;
-  float inc_r;
-  uint32_t ramp;   ///< Frames of ramp left
+  float    gain;  ///< Linear fader gain (0 at -90 dB)
+  float    pan_l; ///< Constant-power pan gains
+  float    pan_r;
+  bool     mute;
+  bool     solo;
+  float    cur_l; ///< Gains applied now, ramping towards tgt_*
+  float    cur_r;
+  float    tgt_l;
+  float    tgt_r;
+  float    inc_l;
+  float    inc_r;
+  uint32_t ramp; ///< Frames of ramp left
 } RtlChannel;
 
 typedef struct {
@@ -59,35 +59,35 @@ struct RtlProcessImpl {
   // Shared with other threads.
   _Atomic uint64_t adopted_seq;
   _Atomic uint64_t frames;
-  _Atomic uint64_t period_frame;  ///< 64-bit frame time of the last period
-  _Atomic bool     started;       ///< period_frame is valid
+  _Atomic uint64_t period_frame; ///< 64-bit frame time of the last period
+  _Atomic bool     started;      ///< period_frame is valid
   _Atomic uint64_t meter_drops;
   _Atomic uint32_t sample_rate;   ///< Written by the sample-rate callback
   _Atomic uint32_t click_current; ///< Which click table is valid (0 or 1)
   _Atomic uint32_t epoch;         ///< Bumped by every attach
 
   // RT thread only from here on.
-  uint32_t    rate;            ///< The rate the fields below were set for
-  uint32_t    ramp_frames;
-  uint32_t    meter_interval;
-  uint64_t    seq;             ///< Adopted snapshot sequence
-  uint64_t    first64;         ///< JACK's 32-bit frame time, unwrapped
-  uint32_t*   serials;         ///< Adopted serial per parameter
-  RtlChannel* ch;
-  RtlRamp     master;
-  unsigned    n_solo;
+  uint32_t      rate; ///< The rate the fields below were set for
+  uint32_t      ramp_frames;
+  uint32_t      meter_interval;
+  uint64_t      seq;     ///< Adopted snapshot sequence
+  uint64_t      first64; ///< JACK's 32-bit frame time, unwrapped
+  uint32_t*     serials; ///< Adopted serial per parameter
+  RtlChannel*   ch;
+  RtlRamp       master;
+  unsigned      n_solo;
   const float** in_buf;
 
-  RtlEvent* pending;           ///< Sorted by frame, arrival order kept
+  RtlEvent* pending; ///< Sorted by frame, arrival order kept
   unsigned  n_pending;
 
   // Transport and click.
   bool     running;
   float    bpm;
-  double   beat_len;           ///< Frames per beat
-  double   next_beat;          ///< Frames until the next click starts
-  uint64_t beat_index;         ///< Beats clicked since the last rewind
-  uint32_t click_pos;          ///< Frames into the current click
+  double   beat_len;   ///< Frames per beat
+  double   next_beat;  ///< Frames until the next click starts
+  uint64_t beat_index; ///< Beats clicked since the last rewind
+  uint32_t click_pos;  ///< Frames into the current click
   float    click_amp;
   float*   click_table[2];
   uint32_t click_len[2];
@@ -128,7 +128,8 @@ rtl_process_new(const RtlParamTable* const table,
                 RtlProcess** const         process)
 {
   *process = NULL;
-  RtlProcess* const p = (RtlProcess*)rtl_aligned_alloc(NULL, 128U, sizeof(RtlProcess));
+  RtlProcess* const p =
+    (RtlProcess*)rtl_aligned_alloc(NULL, 128U, sizeof(RtlProcess));
   if (!p) {
     return RTL_NO_MEM;
   }
@@ -138,14 +139,14 @@ rtl_process_new(const RtlParamTable* const table,
   p->n_meters = table->n_inputs + 2U;
   p->snapshot = snapshot;
 
-  const size_t n = p->n_inputs;
+  const size_t n         = p->n_inputs;
   const size_t click_max = RTL_CLICK_MAX_RATE * RTL_CLICK_MS / 1000U;
-  p->serials      = (uint32_t*)rtl_calloc(NULL, table->n_params, sizeof(uint32_t));
-  p->ch           = (RtlChannel*)rtl_calloc(NULL, n, sizeof(RtlChannel));
-  p->in_buf       = (const float**)rtl_calloc(NULL, n, sizeof(float*));
-  p->pending      = (RtlEvent*)rtl_calloc(NULL, RTL_RT_PENDING, sizeof(RtlEvent));
-  p->peak_acc     = (float*)rtl_calloc(NULL, p->n_meters, sizeof(float));
-  p->sumsq_acc    = (float*)rtl_calloc(NULL, p->n_meters, sizeof(float));
+  p->serials   = (uint32_t*)rtl_calloc(NULL, table->n_params, sizeof(uint32_t));
+  p->ch        = (RtlChannel*)rtl_calloc(NULL, n, sizeof(RtlChannel));
+  p->in_buf    = (const float**)rtl_calloc(NULL, n, sizeof(float*));
+  p->pending   = (RtlEvent*)rtl_calloc(NULL, RTL_RT_PENDING, sizeof(RtlEvent));
+  p->peak_acc  = (float*)rtl_calloc(NULL, p->n_meters, sizeof(float));
+  p->sumsq_acc = (float*)rtl_calloc(NULL, p->n_meters, sizeof(float));
   p->click_table[0] = (float*)rtl_calloc(NULL, click_max, sizeof(float));
   p->click_table[1] = (float*)rtl_calloc(NULL, click_max, sizeof(float));
   if (!p->serials || !p->ch || !p->in_buf || !p->pending || !p->peak_acc ||
@@ -162,9 +163,11 @@ rtl_process_new(const RtlParamTable* const table,
   touch(p->click_table[0], click_max * sizeof(float));
   touch(p->click_table[1], click_max * sizeof(float));
 
-  RtlStatus st = rtl_msgring_new(NULL, RTL_EVENT_SLOTS, sizeof(RtlEvent), &p->events);
+  RtlStatus st =
+    rtl_msgring_new(NULL, RTL_EVENT_SLOTS, sizeof(RtlEvent), &p->events);
   if (!st) {
-    st = rtl_msgring_new(NULL, RTL_METER_SLOTS, sizeof(RtlMeterMsg), &p->meters);
+    st =
+      rtl_msgring_new(NULL, RTL_METER_SLOTS, sizeof(RtlMeterMsg), &p->meters);
   }
   if (st) {
     rtl_process_free(p);
@@ -218,7 +221,8 @@ rtl_process_set_sample_rate(RtlProcess* const p, const uint32_t sample_rate)
     return;
   }
   // Fill the table the RT thread is not reading, then switch to it.
-  const uint32_t next = 1U - atomic_load_explicit(&p->click_current, memory_order_relaxed);
+  const uint32_t next =
+    1U - atomic_load_explicit(&p->click_current, memory_order_relaxed);
   fill_click(p->click_table[next], rate, &p->click_len[next]);
   atomic_store_explicit(&p->click_current, next, memory_order_release);
   atomic_store_explicit(&p->sample_rate, rate, memory_order_release);
@@ -257,10 +261,10 @@ fader_gain(const float db)
 }
 
 static void
-ramp_to(float* const cur,
-        float* const tgt,
-        float* const inc,
-        const float  target,
+ramp_to(float* const   cur,
+        float* const   tgt,
+        float* const   inc,
+        const float    target,
         const uint32_t frames)
 {
   *tgt = target;
@@ -319,7 +323,7 @@ apply_param(RtlProcess* const p, const unsigned index, const float value)
   case RTL_PARAM_CH_SOLO: {
     const bool solo = value != 0.0f;
     if (solo != c->solo) {
-      c->solo = solo;
+      c->solo   = solo;
       p->n_solo = solo ? p->n_solo + 1U : p->n_solo - 1U;
     }
     return true;
@@ -327,7 +331,8 @@ apply_param(RtlProcess* const p, const unsigned index, const float value)
   case RTL_PARAM_MASTER_GAIN: {
     const float g = fader_gain(value);
     if (g != p->master.tgt) {
-      ramp_to(&p->master.cur, &p->master.tgt, &p->master.inc, g, p->ramp_frames);
+      ramp_to(&p->master.cur, &p->master.tgt, &p->master.inc, g,
+              p->ramp_frames);
       p->master.ramp = p->ramp_frames;
     }
     return false;
@@ -385,7 +390,8 @@ apply_event(RtlProcess* const p, const RtlEvent* const ev)
 static void
 follow_rate(RtlProcess* const p)
 {
-  const uint32_t rate = atomic_load_explicit(&p->sample_rate, memory_order_acquire);
+  const uint32_t rate =
+    atomic_load_explicit(&p->sample_rate, memory_order_acquire);
   if (rate == p->rate) {
     return;
   }
@@ -423,7 +429,7 @@ rtl_process_attach(RtlProcess* const     p,
   memset(p->serials, 0, p->table->n_params * sizeof(uint32_t));
   for (unsigned i = 0U; i < p->n_inputs; ++i) {
     RtlChannel* const c = &p->ch[i];
-    *c                  = (RtlChannel){0};
+    *c                  = (RtlChannel){ 0 };
   }
   for (unsigned i = 0U; i < p->table->n_params; ++i) {
     (void)apply_param(p, i, p->table->params[i].def);
@@ -432,12 +438,12 @@ rtl_process_attach(RtlProcess* const     p,
   // No ramps at start: the defaults are where the mixer begins.
   for (unsigned i = 0U; i < p->n_inputs; ++i) {
     RtlChannel* const c = &p->ch[i];
-    c->cur_l = c->tgt_l;
-    c->cur_r = c->tgt_r;
-    c->ramp  = 0U;
+    c->cur_l            = c->tgt_l;
+    c->cur_r            = c->tgt_r;
+    c->ramp             = 0U;
   }
-  p->master.cur  = p->master.tgt;
-  p->master.ramp = 0U;
+  p->master.cur   = p->master.tgt;
+  p->master.ramp  = 0U;
   p->meter_frames = 0U;
   memset(p->peak_acc, 0, p->n_meters * sizeof(float));
   memset(p->sumsq_acc, 0, p->n_meters * sizeof(float));
@@ -451,8 +457,9 @@ rtl_process_frame64(const RtlProcess* const p, const jack_nframes_t frame)
   if (!atomic_load_explicit(&p->started, memory_order_acquire)) {
     return frame;
   }
-  const uint64_t base = atomic_load_explicit(&p->period_frame, memory_order_relaxed);
-  const int32_t  diff = (int32_t)(frame - (uint32_t)base);
+  const uint64_t base =
+    atomic_load_explicit(&p->period_frame, memory_order_relaxed);
+  const int32_t diff = (int32_t)(frame - (uint32_t)base);
   return (uint64_t)((int64_t)base + diff);
 }
 
@@ -465,8 +472,8 @@ adopt_snapshot(RtlProcess* const p)
     (const RtlStateSnapshot*)rtl_snapshot_read_begin(p->snapshot);
   if (s && s->seq != p->seq) {
     bool           all = false;
-    const uint32_t n   = s->n_params < p->table->n_params ? s->n_params
-                                                         : p->table->n_params;
+    const uint32_t n =
+      s->n_params < p->table->n_params ? s->n_params : p->table->n_params;
     for (uint32_t i = 0U; i < n; ++i) {
       const RtlSlot* const slot = &s->slots[i];
       if (slot->serial != p->serials[i]) {
@@ -576,9 +583,13 @@ apply_master(RtlRamp* const m,
 }
 
 static void
-render_click(RtlProcess* const p, float* const out, const uint32_t start, const uint32_t end)
+render_click(RtlProcess* const p,
+             float* const      out,
+             const uint32_t    start,
+             const uint32_t    end)
 {
-  const uint32_t cur   = atomic_load_explicit(&p->click_current, memory_order_acquire);
+  const uint32_t cur =
+    atomic_load_explicit(&p->click_current, memory_order_acquire);
   const float*   table = p->click_table[cur];
   const uint32_t len   = p->click_len[cur];
 
@@ -630,7 +641,7 @@ render(RtlProcess* const p,
 }
 
 static void
-meter(RtlProcess* const p,
+meter(RtlProcess* const  p,
       const float* const out_l,
       const float* const out_r,
       const uint32_t     nframes,
@@ -638,11 +649,11 @@ meter(RtlProcess* const p,
 {
   const unsigned n = p->n_meters;
   for (unsigned m = 0U; m < n; ++m) {
-    const float* const buf = m < p->n_inputs ? p->in_buf[m]
-                             : m == p->n_inputs ? out_l
-                                                : out_r;
-    const float peak = rtl_block_peak(buf, nframes);
-    const float rms  = rtl_block_rms(buf, nframes);
+    const float* const buf  = m < p->n_inputs    ? p->in_buf[m]
+                              : m == p->n_inputs ? out_l
+                                                 : out_r;
+    const float        peak = rtl_block_peak(buf, nframes);
+    const float        rms  = rtl_block_rms(buf, nframes);
     if (peak > p->peak_acc[m]) {
       p->peak_acc[m] = peak;
     }
@@ -654,17 +665,18 @@ meter(RtlProcess* const p,
   }
 
   RtlMeterMsg* const msg = &p->meter_msg;
-  msg->frame  = frame_end;
-  msg->n      = n;
-  msg->frames = p->meter_frames;
+  msg->frame             = frame_end;
+  msg->n                 = n;
+  msg->frames            = p->meter_frames;
   for (unsigned m = 0U; m < n; ++m) {
-    msg->v[m]     = p->peak_acc[m];
-    msg->v[n + m] = sqrtf(p->sumsq_acc[m] / (float)p->meter_frames);
+    msg->v[m]       = p->peak_acc[m];
+    msg->v[n + m]   = sqrtf(p->sumsq_acc[m] / (float)p->meter_frames);
     p->peak_acc[m]  = 0.0f;
     p->sumsq_acc[m] = 0.0f;
   }
   p->meter_frames = 0U;
-  const uint32_t size = (uint32_t)(offsetof(RtlMeterMsg, v) + 2U * n * sizeof(float));
+  const uint32_t size =
+    (uint32_t)(offsetof(RtlMeterMsg, v) + 2U * n * sizeof(float));
   if (rtl_msgring_send(p->meters, RTL_MSG_METERS, msg, size) != RTL_SUCCESS) {
     atomic_fetch_add_explicit(&p->meter_drops, 1U, memory_order_relaxed);
   }
@@ -734,14 +746,16 @@ rtl_process_run(const jack_nframes_t nframes, void* const arg)
   }
   render(p, out_l, out_r, click, pos, nframes);
   if (done) {
-    memmove(p->pending, p->pending + done, (p->n_pending - done) * sizeof(RtlEvent));
+    memmove(p->pending, p->pending + done,
+            (p->n_pending - done) * sizeof(RtlEvent));
     p->n_pending -= done;
   }
 
   midi_through(&p->ports, nframes);
   meter(p, out_l, out_r, nframes, limit);
   atomic_store_explicit(&p->frames,
-                        atomic_load_explicit(&p->frames, memory_order_relaxed) + nframes,
+                        atomic_load_explicit(&p->frames, memory_order_relaxed) +
+                          nframes,
                         memory_order_relaxed);
   return 0;
 }

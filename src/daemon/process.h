@@ -45,7 +45,7 @@
 
 /// Control -> RT message types.
 typedef enum {
-  RTL_EV_PARAM = 1,     ///< param, value
+  RTL_EV_PARAM     = 1, ///< param, value
   RTL_EV_TRANSPORT = 2, ///< op (RtlTransportOp)
 } RtlEventType;
 
@@ -56,7 +56,7 @@ typedef struct {
   float    value;
   uint32_t op;
   uint32_t type;
-  uint32_t epoch;    ///< rtl_process_epoch() when it was sent
+  uint32_t epoch; ///< rtl_process_epoch() when it was sent
   uint32_t reserved;
 } RtlEvent;
 
@@ -72,9 +72,9 @@ typedef struct {
    2n values travel, so a reading for 2 inputs is 48 bytes.
 */
 typedef struct {
-  uint64_t frame;   ///< JACK frame time at the end of the interval
-  uint32_t n;       ///< Meters: inputs + 2
-  uint32_t frames;  ///< Frames the reading covers
+  uint64_t frame;  ///< JACK frame time at the end of the interval
+  uint32_t n;      ///< Meters: inputs + 2
+  uint32_t frames; ///< Frames the reading covers
   float    v[2U * RTL_MAX_METERS];
 } RtlMeterMsg;
 
@@ -82,7 +82,7 @@ typedef struct RtlProcessImpl RtlProcess;
 
 /// Ports, set by the JACK module before activation.
 typedef struct {
-  jack_port_t** in;      ///< n_inputs
+  jack_port_t** in; ///< n_inputs
   jack_port_t*  out_l;
   jack_port_t*  out_r;
   jack_port_t*  click;
@@ -95,64 +95,54 @@ typedef struct {
    table's defaults and prefaults everything.  `events` (control -> RT) and
    `meters` (RT -> control) are created here and owned by the process.
 */
-RtlStatus
-rtl_process_new(const RtlParamTable* table,
-                RtlSnapshot*         snapshot,
-                uint32_t             sample_rate,
-                RtlProcess**         process);
+RtlStatus rtl_process_new(const RtlParamTable* table,
+                          RtlSnapshot*         snapshot,
+                          uint32_t             sample_rate,
+                          RtlProcess**         process);
 
-void
-rtl_process_free(RtlProcess* process);
+void rtl_process_free(RtlProcess* process);
 
 /// The control -> RT event ring (the control thread is its only writer).
-RtlMsgRing*
-rtl_process_events(RtlProcess* process);
+RtlMsgRing* rtl_process_events(RtlProcess* process);
 
 /// The RT -> control meter ring (the control thread is its only reader).
-RtlMsgRing*
-rtl_process_meters(RtlProcess* process);
+RtlMsgRing* rtl_process_meters(RtlProcess* process);
 
 /**
    Attach a (new) JACK client and its ports, and bring the RT state back to
    the current parameter values with no transport running.  Non-RT, while
    the client is not active.
 */
-void
-rtl_process_attach(RtlProcess* process, jack_client_t* client, const RtlPorts* ports);
+void rtl_process_attach(RtlProcess*     process,
+                        jack_client_t*  client,
+                        const RtlPorts* ports);
 
 /**
    Which client the RT state belongs to; changes with every attach, so that
    events timed against an old server's clock are dropped.  Any thread.
 */
-uint32_t
-rtl_process_epoch(const RtlProcess* process);
+uint32_t rtl_process_epoch(const RtlProcess* process);
 
 /// Follow a sample-rate change.  Non-RT (JACK's notification thread).
-void
-rtl_process_set_sample_rate(RtlProcess* process, uint32_t sample_rate);
+void rtl_process_set_sample_rate(RtlProcess* process, uint32_t sample_rate);
 
 /// Sequence of the last snapshot the RT thread adopted.  Any thread.
-uint64_t
-rtl_process_adopted_seq(const RtlProcess* process);
+uint64_t rtl_process_adopted_seq(const RtlProcess* process);
 
 /**
    Unwrap JACK's 32-bit frame time `frame` into the 64-bit frame count that
    timed events carry, relative to the period the RT thread ran last.  Any
    thread; valid within 2^31 frames (12 hours at 48 kHz) of now.
 */
-uint64_t
-rtl_process_frame64(const RtlProcess* process, jack_nframes_t frame);
+uint64_t rtl_process_frame64(const RtlProcess* process, jack_nframes_t frame);
 
 /// Frames processed since start.  Any thread.
-uint64_t
-rtl_process_frames(const RtlProcess* process);
+uint64_t rtl_process_frames(const RtlProcess* process);
 
 /// Meter readings dropped because the ring was full.  Any thread.
-uint64_t
-rtl_process_meter_drops(const RtlProcess* process);
+uint64_t rtl_process_meter_drops(const RtlProcess* process);
 
 /// The JACK process callback body.  RT thread only.
-int
-rtl_process_run(jack_nframes_t nframes, void* process);
+int rtl_process_run(jack_nframes_t nframes, void* process);
 
 #endif // RTL_DAEMON_PROCESS_H

@@ -19,14 +19,14 @@ static const struct {
   float       def;
   const char* description;
 } channel_params[RTL_PARAMS_PER_CHANNEL] = {
-  {"gain", 'f', RTL_GAIN_MIN_DB, RTL_GAIN_MAX_DB, 0.0f,
-   "channel gain in dB, -90..12 (-90 is silence), smoothed"},
-  {"pan", 'f', -1.0f, 1.0f, 0.0f,
-   "channel pan, -1 (left)..1 (right), constant power"},
-  {"mute", 'i', 0.0f, 1.0f, 0.0f, "channel mute, 0 or 1"},
-  {"solo", 'i', 0.0f, 1.0f, 0.0f,
-   "channel solo, 0 or 1; while any channel is soloed only soloed channels "
-   "are heard"},
+  { "gain", 'f', RTL_GAIN_MIN_DB, RTL_GAIN_MAX_DB, 0.0f,
+    "channel gain in dB, -90..12 (-90 is silence), smoothed" },
+  { "pan", 'f', -1.0f, 1.0f, 0.0f,
+    "channel pan, -1 (left)..1 (right), constant power" },
+  { "mute", 'i', 0.0f, 1.0f, 0.0f, "channel mute, 0 or 1" },
+  { "solo", 'i', 0.0f, 1.0f, 0.0f,
+    "channel solo, 0 or 1; while any channel is soloed only soloed channels "
+    "are heard" },
 };
 
 RtlStatus
@@ -55,7 +55,8 @@ rtl_param_table_init(RtlParamTable* const table, const unsigned n_inputs)
     }
   }
 
-  RtlParamInfo* const master = &table->params[rtl_param_master_gain_index(table)];
+  RtlParamInfo* const master =
+    &table->params[rtl_param_master_gain_index(table)];
   snprintf(master->path, sizeof(master->path), "/master/gain");
   master->type        = 'f';
   master->kind        = RTL_PARAM_MASTER_GAIN;
@@ -113,15 +114,16 @@ rtl_param_lookup(const RtlParamTable* const table,
         if (channel > table->n_inputs) {
           return RTL_LOOKUP_UNKNOWN_CHANNEL;
         }
-        *index = rtl_param_channel_index((unsigned)channel - 1U, (RtlParamKind)k);
+        *index =
+          rtl_param_channel_index((unsigned)channel - 1U, (RtlParamKind)k);
         return RTL_LOOKUP_FOUND;
       }
     }
     return RTL_LOOKUP_UNKNOWN;
   }
 
-  for (unsigned i = table->n_inputs * RTL_PARAMS_PER_CHANNEL; i < table->n_params;
-       ++i) {
+  for (unsigned i = table->n_inputs * RTL_PARAMS_PER_CHANNEL;
+       i < table->n_params; ++i) {
     if (!strcmp(path, table->params[i].path)) {
       *index = i;
       return RTL_LOOKUP_FOUND;
@@ -182,7 +184,7 @@ rtl_model_set(RtlModel* const model,
 RtlStateSnapshot*
 rtl_model_snapshot(RtlModel* const model)
 {
-  const size_t n = model->table->n_params;
+  const size_t            n    = model->table->n_params;
   RtlStateSnapshot* const snap = (RtlStateSnapshot*)rtl_malloc(
     NULL, sizeof(RtlStateSnapshot) + n * sizeof(RtlSlot));
   if (!snap) {

@@ -41,13 +41,13 @@ typedef enum {
 #define RTL_GAIN_MAX_DB 12.0f
 #define RTL_BPM_MIN 20.0f
 #define RTL_BPM_MAX 300.0f
-#define RTL_PATH_MAX 256U    ///< Longest path or string argument, with NUL
+#define RTL_PATH_MAX 256U ///< Longest path or string argument, with NUL
 
 typedef struct {
-  char         path[24];    ///< e.g. "/ch/12/gain"
-  char         type;        ///< 'f' or 'i'
+  char         path[24]; ///< e.g. "/ch/12/gain"
+  char         type;     ///< 'f' or 'i'
   RtlParamKind kind;
-  uint16_t     channel;     ///< 0-based, channel kinds only
+  uint16_t     channel; ///< 0-based, channel kinds only
   float        min;
   float        max;
   float        def;
@@ -81,11 +81,9 @@ rtl_param_bpm_index(const RtlParamTable* const table)
 }
 
 /// Build the table for `n_inputs` channels.  Start-up only (allocates).
-RtlStatus
-rtl_param_table_init(RtlParamTable* table, unsigned n_inputs);
+RtlStatus rtl_param_table_init(RtlParamTable* table, unsigned n_inputs);
 
-void
-rtl_param_table_destroy(RtlParamTable* table);
+void rtl_param_table_destroy(RtlParamTable* table);
 
 /// Outcome of looking a path up.
 typedef enum {
@@ -95,12 +93,14 @@ typedef enum {
 } RtlLookup;
 
 /// Find `path`; on success `*index` is its parameter index.  Any thread.
-RtlLookup
-rtl_param_lookup(const RtlParamTable* table, const char* path, unsigned* index);
+RtlLookup rtl_param_lookup(const RtlParamTable* table,
+                           const char*          path,
+                           unsigned*            index);
 
 /// NULL if `value` is acceptable for parameter `index`, else the reason.
-const char*
-rtl_param_check(const RtlParamTable* table, unsigned index, float value);
+const char* rtl_param_check(const RtlParamTable* table,
+                            unsigned             index,
+                            float                value);
 
 // --- snapshot -------------------------------------------------------------
 
@@ -115,7 +115,7 @@ typedef struct {
 
 /// What the RT thread reads.  Immutable once published.
 typedef struct {
-  uint64_t seq;       ///< Increases with every publication
+  uint64_t seq; ///< Increases with every publication
   uint32_t n_params;
   uint32_t reserved;
   RtlSlot  slots[];
@@ -125,26 +125,21 @@ typedef struct {
 
 typedef struct {
   const RtlParamTable* table;
-  uint64_t             seq;    ///< Sequence of the last snapshot built
-  RtlSlot*             slots;  ///< Current values
+  uint64_t             seq;   ///< Sequence of the last snapshot built
+  RtlSlot*             slots; ///< Current values
 } RtlModel;
 
-RtlStatus
-rtl_model_init(RtlModel* model, const RtlParamTable* table);
+RtlStatus rtl_model_init(RtlModel* model, const RtlParamTable* table);
 
-void
-rtl_model_destroy(RtlModel* model);
+void rtl_model_destroy(RtlModel* model);
 
 /// Set parameter `index`.  `timed`: the RT thread applied it already.
-void
-rtl_model_set(RtlModel* model, unsigned index, float value, bool timed);
+void rtl_model_set(RtlModel* model, unsigned index, float value, bool timed);
 
 /// A snapshot of the current values with the next sequence number, or NULL.
-RtlStateSnapshot*
-rtl_model_snapshot(RtlModel* model);
+RtlStateSnapshot* rtl_model_snapshot(RtlModel* model);
 
 /// Frees a snapshot (an RtlSnapshotFreeFunc).
-void
-rtl_state_snapshot_free(void* state, void* user_data);
+void rtl_state_snapshot_free(void* state, void* user_data);
 
 #endif // RTL_DAEMON_STATE_H
