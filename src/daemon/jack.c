@@ -289,9 +289,12 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
   }
   atomic_store_explicit(&g_quiet, false, memory_order_relaxed);
   if (!c) {
-    if (status & JackNameNotUnique) {
-      snprintf(err, err_size, "JACK client name '%s' is already in use",
-               j->config.name);
+    // With JackUseExactName, JACK2 refuses a taken name as a server error
+    // (JackFailure | JackServerError) rather than JackNameNotUnique.
+    if (status & (JackNameNotUnique | JackServerError)) {
+      snprintf(err, err_size,
+               "JACK server '%s' refused client name '%s' (already in use?)",
+               j->config.server ? j->config.server : "default", j->config.name);
     } else {
       snprintf(err, err_size,
                "cannot connect to JACK server '%s' (is it running?)",
