@@ -107,11 +107,14 @@ publish(RtlControl* const c)
   if (!snap) {
     return; // stays dirty; the next round tries again
   }
+  // Once published the snapshot belongs to the RCU machinery: take what
+  // is needed from it first.
+  const uint64_t seq = snap->seq;
   if (rtl_snapshot_publish(c->config.snapshot, snap) != RTL_SUCCESS) {
     rtl_state_snapshot_free(snap, NULL);
     return;
   }
-  c->published = snap->seq;
+  c->published = seq;
   c->dirty     = false;
 }
 
