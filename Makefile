@@ -72,7 +72,10 @@ SHARED_LIB  = $(BUILD)/librtlane.so.$(VERSION)
 STATIC_LIB  = $(BUILD)/librtlane.a
 DAEMON      = $(BUILD)/rtlane
 UNIT_RUNNER = $(BUILD)/tests/unit
-EXAMPLES    = $(EXAMPLE_SRCS:%.c=$(BUILD)/%)
+# examples/insert_*.c are processor plug-ins (rtlane --insert FILE.so)
+PLUGIN_SRCS = $(filter examples/insert_%.c,$(EXAMPLE_SRCS))
+PLUGINS     = $(PLUGIN_SRCS:%.c=$(BUILD)/%.so)
+EXAMPLES    = $(patsubst %.c,$(BUILD)/%,$(filter-out $(PLUGIN_SRCS),$(EXAMPLE_SRCS))) $(PLUGINS)
 BENCHES     = $(BENCH_SRCS:%.c=$(BUILD)/%)
 TOOLS       = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/%)
 PRELOADS    = $(PRELOAD_SRCS:tests/preload/%.c=$(BUILD)/tests/%.so)
@@ -112,7 +115,7 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 $(SHARED_LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -Wl,--as-needed \
-	  $(BASE_LDFLAGS) -o $@ $(LIB_OBJS) $(call pc,--libs,$(LIB_PKGS)) -lm
+	  $(BASE_LDFLAGS) -o $@ $(LIB_OBJS) $(call pc,--libs,$(LIB_PKGS)) -lm -ldl
 
 $(BUILD)/librtlane.so: $(SHARED_LIB)
 	ln -sf librtlane.so.$(VERSION) $(BUILD)/$(SONAME)
@@ -135,6 +138,10 @@ $(BUILD)/examples/%: examples/%.c $(STATIC_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CPPFLAGS) $(call pc,--cflags,jack $(LIB_PKGS)) $(BASE_CFLAGS) -o $@ $< \
 	  $(STATIC_LIB) $(BASE_LDFLAGS) $(call pc,--libs,jack $(LIB_PKGS)) -lm -ldl
+
+$(BUILD)/examples/%.so: examples/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(BASE_CFLAGS) -shared -o $@ $< $(BASE_LDFLAGS) -lm
 
 $(BUILD)/bench/%: bench/%.c $(STATIC_LIB)
 	@mkdir -p $(@D)
@@ -191,7 +198,7 @@ $(BUILD)/hdrtest/%.ok: include/rtlane/%.h
 	$(CC) -std=c11 -pedantic -Werror -Wall -Wextra -Wconversion -Wshadow -Wstrict-prototypes -Iinclude -fsyntax-only $(BUILD)/hdrtest/$*.c
 	@touch $@
 
-check-unit: $(UNIT_RUNNER)
+check-unit: $(UNIT_RUNNER) $(PLUGINS)
 	$(UNIT_RUNNER)
 
 INTEGRATION_TESTS = $(sort $(wildcard tests/integration/test_*.sh))

@@ -13,8 +13,10 @@
 #include <rtlane/allocator.h>    // IWYU pragma: export
 #include <rtlane/attributes.h>   // IWYU pragma: export
 #include <rtlane/broadcast.h>    // IWYU pragma: export
+#include <rtlane/engine.h>       // IWYU pragma: export
 #include <rtlane/meter.h>        // IWYU pragma: export
 #include <rtlane/msgring.h>      // IWYU pragma: export
+#include <rtlane/processor.h>    // IWYU pragma: export
 #include <rtlane/queue.h>        // IWYU pragma: export
 #include <rtlane/ring.h>         // IWYU pragma: export
 #include <rtlane/snapshot.h>     // IWYU pragma: export
