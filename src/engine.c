@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 
 #include "common.h"
+#include "smallcopy.h"
 
 #include <rtlane/allocator.h>
 #include <rtlane/engine.h>
@@ -179,6 +180,10 @@ struct RtlEngineImpl {
   _Atomic uint64_t input_dropped_periods;
   _Atomic uint64_t midi_dropped_rt;
   _Atomic uint64_t midi_out_dropped;
+  // Underruns of a stopped engine, which plays silence by design: the
+  // buffer counts them, the engine's stats take them back out
+  _Atomic uint64_t idle_underruns;
+  _Atomic uint64_t idle_underrun_frames;
 
   // The worker's progress, for the audio thread's wake-up decision
   alignas(RTL_CACHE_LINE) _Atomic uint64_t worker_pos;
@@ -920,13 +925,22 @@ rtl_engine_config(const RtlEngine* const engine, RtlEngineConfig* const config)
 void
 rtl_engine_stats(const RtlEngine* const engine, RtlEngineStats* const stats)
 {
+  // The stopped engine's underruns first: the buffer's, loaded after
+  // them, include at least these
+  const uint64_t idle =
+    atomic_load_explicit(&engine->idle_underruns, memory_order_acquire);
+  const uint64_t idle_frames = load_relaxed(&engine->idle_underrun_frames);
   RtlWriteAheadStats s;
   rtl_writeahead_stats(engine->wa, &s);
 
   const uint64_t chunks = load_relaxed(&engine->chunks);
-  stats->underruns = load_relaxed(&engine->carry_underruns) + s.underruns;
-  stats->underrun_frames =
+  const uint64_t underruns =
+    load_relaxed(&engine->carry_underruns) + s.underruns;
+  const uint64_t underrun_frames =
     load_relaxed(&engine->carry_underrun_frames) + s.underrun_frames;
+  stats->underruns       = underruns > idle ? underruns - idle : 0U;
+  stats->underrun_frames =
+    underrun_frames > idle_frames ? underrun_frames - idle_frames : 0U;
   stats->overruns = load_relaxed(&engine->carry_overruns) + s.overruns;
   stats->dropped_frames = load_relaxed(&engine->carry_dropped) + s.dropped_frames;
   stats->adjustments =
@@ -1094,33 +1108,44 @@ push_input(RtlEngine* const e, const float* const* const in, const uint32_t n)
   }
 }
 
-/// Play `n` frames from the buffer, in pieces if longer than it.
-static void
-play(RtlEngine* const e, float* const* const out, const uint32_t n)
+/*
+  Play `n` frames from the buffer, in pieces if longer than it, and return
+  how many reads came up short (each one an underrun to the buffer) and
+  the frames missing.  Reading always moves the buffer's reader by exactly
+  `n`, so its positions stay on the audio thread's timeline.
+*/
+static uint64_t
+play(RtlEngine* const e,
+     float* const* const out,
+     const uint32_t      n,
+     uint64_t* const     missing)
 {
   const size_t cap = e->config.capacity;
-  if (n <= cap) {
-    (void)rtl_writeahead_read(e->wa, out, n);
-    return;
+  if (RTL_LIKELY(n <= cap)) {
+    const size_t real = rtl_writeahead_read(e->wa, out, n);
+    *missing          = n - real;
+    return real < n ? 1U : 0U;
   }
+  uint64_t short_reads = 0U;
+  *missing             = 0U;
   for (size_t done = 0U; done < n;) {
     const size_t k = min_u64(n - done, cap);
     for (uint32_t c = 0U; c < e->config.n_outputs; ++c) {
       e->rt_planes[c] = out[c] + done;
     }
-    (void)rtl_writeahead_read(e->wa, e->rt_planes, k);
+    const size_t real = rtl_writeahead_read(e->wa, e->rt_planes, k);
+    short_reads += real < k ? 1U : 0U;
+    *missing += k - real;
     done += k;
   }
+  return short_reads;
 }
 
 static void
-silence(RtlEngine* const e,
-        float* const* const out,
-        const size_t        from,
-        const size_t        n)
+silence(RtlEngine* const e, float* const* const out, const size_t n)
 {
   for (uint32_t c = 0U; c < e->config.n_outputs; ++c) {
-    memset(out[c] + from, 0, (n - from) * sizeof(float));
+    memset(out[c], 0, n * sizeof(float));
   }
 }
 
@@ -1152,19 +1177,26 @@ rtl_engine_process(RtlEngine* const          engine,
   }
   midi_in(engine, midi_in_events, n_midi_in, n_frames, running);
 
+  uint64_t missing = 0U;
   if (running) {
     push_input(engine, in, n_frames);
-    play(engine, out, n_frames);
+    (void)play(engine, out, n_frames, &missing);
   } else if (state == STATE_STOPPED) {
-    // Play out what the worker left, then silence: not an underrun
-    const size_t fill = rtl_writeahead_fill(engine->wa);
-    const size_t k    = fill < n_frames ? fill : n_frames;
-    if (k) {
-      play(engine, out, (uint32_t)k);
+    // Play out what the worker left, then silence, by reading on as if it
+    // ran: a worker still finishing its last block after stop() writes
+    // where its frames belong.  The silence is no underrun.
+    const uint64_t short_reads = play(engine, out, n_frames, &missing);
+    if (short_reads) {
+      bump(&engine->idle_underrun_frames, missing);
+      // Release: whoever sees this count sees the buffer's as well
+      atomic_store_explicit(
+        &engine->idle_underruns,
+        load_relaxed(&engine->idle_underruns) + short_reads,
+        memory_order_release);
     }
-    silence(engine, out, k, n_frames);
   } else {
-    silence(engine, out, 0U, n_frames);
+    // Starting: the buffer's reader waits at the new run's first frame
+    silence(engine, out, n_frames);
   }
 
   *n_midi_out = midi_out(engine, midi_out_events, max_midi_out,

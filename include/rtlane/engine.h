@@ -148,8 +148,10 @@ rtl_engine_free(RtlEngine* engine);
 /**
    Lock every buffer the audio thread touches into RAM, touching each page.
 
-   Control thread, before the audio thread starts.  RTL_SYSTEM_ERROR if
-   mlock is not permitted; the pages are prefaulted in any case.
+   Control thread, before rtl_engine_start() and before the audio thread
+   first calls rtl_engine_process() (it writes to every page).
+   RTL_SYSTEM_ERROR if mlock is not permitted; the pages are prefaulted in
+   any case.
 */
 RTL_API RtlStatus
 rtl_engine_lock_memory(RtlEngine* engine);
