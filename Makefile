@@ -97,7 +97,7 @@ examples: $(EXAMPLES)
 
 $(BUILD)/obj/src/daemon/%.o: src/daemon/%.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CPPFLAGS) $(call pc,--cflags,$(DAEMON_PKGS)) $(BASE_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(BASE_CPPFLAGS) -DRTL_VERSION=\"$(VERSION)\" $(call pc,--cflags,$(DAEMON_PKGS)) $(BASE_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/src/%.o: src/%.c
 	@mkdir -p $(@D)
