@@ -919,10 +919,50 @@ START_TEST(test_latency_change)
 }
 END_TEST
 
+/*
+  MIDI follows a latency change.  The worker is held at a gate while it
+  processes the block that ends the fade-out (period G), so the audio
+  thread queues the MIDI of the next periods before it learns of the
+  change: those events must still come out at the new delay.
+*/
+typedef struct {
+  uint64_t in_pos[2048];
+  uint64_t out_pos[2048];
+  uint32_t n_in;
+  uint32_t n_out;
+} MidiTrack;
+
+static void
+midi_period(Driver* const    d,
+            MidiTrack* const m,
+            const bool       lockstep,
+            const uint32_t   n_events)
+{
+  RtlMidiEvent ev;
+  memset(&ev, 0, sizeof(ev));
+  ev.size    = 3U;
+  ev.data[0] = 0x90U;
+  ev.frame   = (m->n_in * 7U) % 64U;
+  ev.data[1] = (uint8_t)(m->n_in >> 7U);
+  ev.data[2] = (uint8_t)(m->n_in & 0x7FU);
+  if (n_events) {
+    m->in_pos[m->n_in++] = d->pos + ev.frame;
+  }
+  driver_period(d, 64U, &ev, n_events, true);
+  for (uint32_t j = 0U; j < d->n_midi_out; ++j) {
+    const uint32_t id =
+      (uint32_t)d->midi_out[j].data[1] << 7U | d->midi_out[j].data[2];
+    ck_assert_uint_eq(id, m->n_out);
+    m->out_pos[m->n_out++] = d->pos + d->midi_out[j].frame;
+  }
+  d->pos += 64U;
+  if (lockstep) {
+    wait_processed(d->e, d->sent);
+  }
+}
+
 START_TEST(test_latency_change_midi)
 {
-  // MIDI follows a latency change: before it at the old delay, after it at
-  // the new one, never reordered or lost.
   static TestProc tp;
   memset(&tp, 0, sizeof(tp));
   const RtlProcessor p   = test_processor(&tp);
@@ -932,57 +972,66 @@ START_TEST(test_latency_change_midi)
   ck_assert_int_eq(rtl_engine_new(NULL, &cfg, &p, &e), RTL_SUCCESS);
   ck_assert_int_eq(rtl_engine_start(e), RTL_SUCCESS);
 
-  static Driver d;
+  static Driver    d;
+  static MidiTrack m;
+  memset(&m, 0, sizeof(m));
   driver_init(&d, e, 1U);
-  const uint32_t lat[] = {1000U, 1500U, 400U};
-  static uint64_t in_pos[4096];
-  static uint64_t out_pos[4096];
-  uint32_t        n_in  = 0U;
-  uint32_t        n_out = 0U;
-  RtlMidiEvent    ev;
-  memset(&ev, 0, sizeof(ev));
-  ev.size    = 3U;
-  ev.data[0] = 0x90U;
-
-  for (size_t phase = 0U; phase < 3U; ++phase) {
-    if (phase) {
-      ck_assert_int_eq(rtl_engine_set_latency(e, lat[phase]), RTL_SUCCESS);
-    }
-    for (int i = 0; i < 200; ++i) {
-      ev.frame   = (uint32_t)i % 64U;
-      ev.data[1] = (uint8_t)(n_in >> 7U);
-      ev.data[2] = (uint8_t)(n_in & 0x7FU);
-      in_pos[n_in++] = d.pos + ev.frame;
-      driver_period(&d, 64U, &ev, 1U, true);
-      for (uint32_t j = 0U; j < d.n_midi_out; ++j) {
-        const uint32_t id =
-          (uint32_t)d.midi_out[j].data[1] << 7U | d.midi_out[j].data[2];
-        ck_assert_uint_eq(id, n_out);
-        out_pos[n_out++] = d.pos + d.midi_out[j].frame;
-      }
-      d.pos += 64U;
-      wait_processed(e, d.sent);
-    }
-  }
   for (int i = 0; i < 40; ++i) {
-    driver_period(&d, 64U, NULL, 0U, true);
-    for (uint32_t j = 0U; j < d.n_midi_out; ++j) {
-      out_pos[n_out++] = d.pos + d.midi_out[j].frame;
+    midi_period(&d, &m, true, 1U);
+  }
+
+  const uint32_t lat[] = {1000U, 1500U, 400U};
+  uint32_t       first_after[3];
+  uint64_t       k0[3];
+  for (size_t phase = 1U; phase < 3U; ++phase) {
+    atomic_store(&tp.gate, true);
+    ck_assert_int_eq(rtl_engine_set_latency(e, lat[phase]), RTL_SUCCESS);
+    // Period G: the fade-out block, at the end of which L changes
+    k0[phase] = d.pos + 64U;
+    midi_period(&d, &m, false, 1U);
+    while (!atomic_load(&tp.at_gate)) {
+      sleep_us(100L);
     }
-    d.pos += 64U;
-    wait_processed(e, d.sent);
+    first_after[phase] = m.n_in;
+    for (int i = 0; i < 5; ++i) {
+      midi_period(&d, &m, false, 1U); // Queued at the old delay
+    }
+    atomic_store(&tp.gate, false);
+    for (int i = 0; i < 60; ++i) {
+      midi_period(&d, &m, true, 1U);
+    }
   }
-  ck_assert_uint_eq(n_out, n_in);
-  ck_assert_uint_eq(out_pos[0] - in_pos[0], 1000U);
-  ck_assert_uint_eq(out_pos[199] - in_pos[199], 1000U);
-  ck_assert_uint_eq(out_pos[399] - in_pos[399], 1500U);
-  ck_assert_uint_eq(out_pos[n_in - 1U] - in_pos[n_in - 1U], 400U);
-  for (uint32_t i = 1U; i < n_out; ++i) {
-    ck_assert_uint_ge(out_pos[i], out_pos[i - 1U]);
-    // A shrink plays the events of the frames it drops at the splice
-    ck_assert_uint_ge(out_pos[i] - in_pos[i], 400U);
-    ck_assert_uint_le(out_pos[i] - in_pos[i], 1500U);
+  for (int i = 0; i < 30; ++i) {
+    midi_period(&d, &m, true, 0U);
   }
+  ck_assert_uint_eq(m.n_out, m.n_in);
+
+  RtlEngineStats s;
+  rtl_engine_stats(e, &s);
+  ck_assert_uint_eq(s.adjustments, 2U);
+  ck_assert_uint_eq(s.underruns, 0U);
+
+  for (uint32_t i = 0U; i < m.n_out; ++i) {
+    const uint64_t in    = m.in_pos[i];
+    const uint64_t delay = m.out_pos[i] - in;
+    if (i) {
+      ck_assert_uint_ge(m.out_pos[i], m.out_pos[i - 1U]);
+    }
+    if (i < first_after[1]) {
+      ck_assert_uint_eq(delay, 1000U);
+    } else if (i < first_after[2]) {
+      ck_assert_uint_eq(delay, 1500U); // Queued early or not: the new L
+    } else if (in + 400U < k0[2] + 1500U) {
+      // Their frames are cut by the shrink: played where the cut is
+      ck_assert_uint_eq(m.out_pos[i], k0[2] + 1500U);
+    } else {
+      ck_assert_uint_eq(delay, 400U);
+    }
+  }
+  // The gate period's events went out before the change
+  ck_assert_uint_eq(m.out_pos[first_after[1] - 1U] - m.in_pos[first_after[1] - 1U],
+                    1000U);
+  ck_assert_uint_lt(m.in_pos[first_after[1]], k0[1] + 64U);
   rtl_engine_free(e);
 }
 END_TEST
