@@ -408,7 +408,7 @@ report_onsets(const RtlProbe* const p, const double threshold, const long quiet)
 {
   for (size_t k = 0U; k < p->n_cap; ++k) {
     printf("onsets %s", p->cap[k].source);
-    long silent = quiet; // the capture may start in silence
+    long silent = 0; // a capture that starts mid-sound has no onset there
     for (size_t i = 0U; i < p->want_frames; ++i) {
       if (fabs((double)p->cap[k].buf[i]) > threshold) {
         if (silent >= quiet) {
@@ -902,9 +902,12 @@ main(int argc, char** argv)
     const jack_nframes_t after =
       jack_frame_time(p.sink) + (jack_nframes_t)(settle * p.rate);
     if (mode == 0 && p.n_cap > 0U) {
-      const unsigned xruns0 = atomic_load_explicit(&p.xruns, memory_order_relaxed);
       capture_arm(&p, p.cap_frames, after);
-      if (capture_wait(&p, &p.done, settle + seconds + 10.0) != 0) {
+      // Xruns count from the first captured cycle: the settling before it
+      // does not matter to what is measured.
+      const int started = capture_wait(&p, &p.started, settle + 10.0);
+      const unsigned xruns0 = atomic_load_explicit(&p.xruns, memory_order_relaxed);
+      if (started != 0 || capture_wait(&p, &p.done, seconds + 10.0) != 0) {
         fprintf(stderr, "rtl-probe: capture did not finish\n");
         status = 1;
       } else {
