@@ -88,8 +88,9 @@ enum {
 #define RTL_ENGINE_MAX_HEADERS (1U << 16U)
 #define RTL_ENGINE_SPLICE_SLOTS 16U
 
-/// Safety net for the worker's sleep; every real wake-up is a sem_post.
+/// Longest sleep of an idle worker, and the shortest of a busy one.
 #define RTL_ENGINE_IDLE_NS 100000000L
+#define RTL_ENGINE_MIN_SLEEP_NS 100000L
 
 /// A period as the worker learns of it.
 typedef struct {
@@ -747,14 +748,16 @@ run_block(RtlEngine* const e)
   return true;
 }
 
+/// Sleep `ns` nanoseconds, or until the audio or control thread posts.
 static void
-idle_wait(RtlEngine* const e)
+sleep_ns(RtlEngine* const e, const long ns)
 {
   // sem_timedwait rather than sem_clockwait: the realtime clock only
-  // bounds the safety-net timeout, and every sanitizer knows this call.
+  // places the timeout, and every sanitizer knows this call.
   struct timespec deadline;
   clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_nsec += RTL_ENGINE_IDLE_NS;
+  deadline.tv_sec += ns / 1000000000L;
+  deadline.tv_nsec += ns % 1000000000L;
   if (deadline.tv_nsec >= 1000000000L) {
     deadline.tv_nsec -= 1000000000L;
     ++deadline.tv_sec;
@@ -785,6 +788,20 @@ worker_main(void* const arg)
     return NULL;
   }
 
+  /*
+    The worker wakes on its own every wake_frames of audio and processes
+    whatever has arrived, so that in the steady state the audio thread
+    makes no system call at all: it posts only when input piles up (the
+    worker was idle, and asleep for longer, or stalled).  An idle worker
+    doubles its sleep, up to 100 ms.
+  */
+  const double interval =
+    (double)e->config.wake_frames * 1e9 / e->config.sample_rate;
+  const long busy_ns =
+    interval < (double)RTL_ENGINE_MIN_SLEEP_NS ? RTL_ENGINE_MIN_SLEEP_NS
+    : interval > (double)RTL_ENGINE_IDLE_NS    ? RTL_ENGINE_IDLE_NS
+                                               : (long)interval;
+  long pause = busy_ns;
   while (!atomic_load_explicit(&e->quit, memory_order_acquire)) {
     bool worked = false;
     while (!atomic_load_explicit(&e->quit, memory_order_acquire) &&
@@ -793,9 +810,11 @@ worker_main(void* const arg)
     }
     if (worked) {
       bump(&e->wakeups, 1U);
-    } else {
-      idle_wait(e);
+      pause = busy_ns;
+    } else if (pause < RTL_ENGINE_IDLE_NS / 2L) {
+      pause *= 2L;
     }
+    sleep_ns(e, pause);
   }
 
   if (p->release) {
@@ -1096,14 +1115,15 @@ push_input(RtlEngine* const e, const float* const* const in, const uint32_t n)
     (void)rtl_msgring_send(e->headers, 0U, &h, sizeof(h));
   }
 
-  // Wake the worker once enough waits for it.  A stale worker position
-  // only makes the backlog look larger: an extra post, never a lost one.
+  // The worker wakes by itself every wake_frames: wake it only if twice
+  // that waits (it idled or stalled), and always before half of L does.
+  // A stale worker position only makes the backlog look larger: an extra
+  // post, never a lost one.
   const uint64_t done = atomic_load_explicit(&e->worker_pos,
                                              memory_order_relaxed);
-  const uint32_t wake = e->config.wake_frames < e->rt_latency
-                          ? e->config.wake_frames
-                          : e->rt_latency;
-  if (pos + n - done >= wake) {
+  const uint64_t twice = 2U * (uint64_t)e->config.wake_frames;
+  const uint64_t half  = e->rt_latency / 2U ? e->rt_latency / 2U : 1U;
+  if (pos + n - done >= (twice < half ? twice : half)) {
     sem_post(&e->wake);
   }
 }

@@ -39,10 +39,12 @@ RTL_BEGIN_DECLS
 
    Threads:
    - one real-time thread calls rtl_engine_process() every period (JACK's
-     process callback).  It is RT-safe and wait-free: it copies, stores
-     and wakes the worker with sem_post().  It may run before, during and
-     after rtl_engine_start()/rtl_engine_stop(): while the worker is not
-     running it plays what is left in the buffer and then silence.
+     process callback).  It is RT-safe and wait-free: it copies and
+     stores, and makes no system call in the steady state (the worker
+     wakes on its own timer; the audio thread calls sem_post(), which
+     never blocks, only when input piles up).  It may run before, during
+     and after rtl_engine_start()/rtl_engine_stop(): while the worker is
+     not running it plays what is left in the buffer and then silence.
    - one control thread (not real-time, not the worker) calls
      rtl_engine_new/start/stop/free and rtl_engine_lock_memory;
      rtl_engine_set_latency() may come from any non-RT thread.
@@ -79,9 +81,10 @@ typedef struct {
   /// max_block.  0: the smallest such.  The input rings hold twice this,
   /// which is the longest worker stall absorbed without dropping input
   uint32_t capacity;
-  /// The audio thread wakes the worker once this much input waits for it:
-  /// fewer wake-ups, at the cost of that much of the stall budget.  0:
-  /// latency / 8 (at least 1); 1 wakes it every period
+  /// The worker wakes by itself every wake_frames of audio and processes
+  /// what has arrived; the audio thread wakes it (sem_post) only when
+  /// twice that waits.  Fewer wake-ups cost that much of the stall
+  /// budget.  0: latency / 8 (at least 1); 1 wakes it every period
   uint32_t wake_frames;
   /// MIDI events that can wait at once, both for the worker and in the
   /// audio thread's delay queue; rounded up to a power of two.  0: 512
