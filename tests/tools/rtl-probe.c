@@ -81,6 +81,7 @@ typedef struct {
   jack_nframes_t start_frame;
   size_t filled;
   atomic_uint cycles; // sink cycles, to line a send up with a cycle start
+  atomic_uint cycle_frame; // start frame of the latest sink cycle
   atomic_uint xruns;  // reported by the server, or a gap in the sink's frame
                       // times: a trial with one is void
   atomic_uint gaps;   // the gaps alone, for the final summary
@@ -179,6 +180,7 @@ sink_process(const jack_nframes_t nframes, void* const arg)
   }
   p->next_frame = start + nframes;
   p->have_next = true;
+  atomic_store_explicit(&p->cycle_frame, start, memory_order_release);
   if (!atomic_load_explicit(&p->armed, memory_order_acquire) ||
       atomic_load_explicit(&p->done, memory_order_relaxed)) {
     return 0;
@@ -251,6 +253,7 @@ usage(FILE* const out)
     "  onsets PORT F...\n"
     "  timed N expected F observed G error E remapped M xruns X period P rate R\n"
     "  untimed N sent S observed G delay D xruns X period P rate R\n"
+    "    (S: start frame of the latest cycle when the message was sent)\n"
     "  step N expected F observed G error E xruns X period P rate R\n"
     "A trial with xruns > 0 measured a glitch of the server, not the device.\n",
     out);
@@ -575,7 +578,13 @@ run_trial(RtlProbe* const p,
     remapped = jack_time_to_frames(p->sink, t_us);
     lo_bundle_free_recursive(b);
   } else {
-    sent = jack_frame_time(p->sink);
+    // The reference is the start of the latest cycle at the moment of
+    // sending, not jack_frame_time(): that is an estimate which drifts by
+    // more than a period on a loaded machine.  The device under test has
+    // finished that cycle (it runs before the sink), so the change lands one
+    // period after it at the earliest.
+    sent = (jack_nframes_t)atomic_load_explicit(&p->cycle_frame,
+                                                memory_order_acquire);
     rc = lo_send_message_from(p->target, p->osc, m->path, m->msg);
   }
   if (rc < 0) {
