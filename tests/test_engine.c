@@ -620,10 +620,18 @@ pace(struct timespec* const next, const uint32_t n, const double rate)
   }
 }
 
-START_TEST(test_stall_absorbed)
+/*
+  20 ms pauses every 100 ms of audio at L = 50 ms, in real time: the
+  buffer absorbs every one of them.  The machine is shared and nothing here
+  runs with real-time priority, so a trial can be disturbed by the
+  scheduler (the driver or the worker kept off a core for tens of ms); the
+  test allows three trials for one clean one.  An engine that did not
+  absorb the pauses would underrun in every trial: there are 30 of them in
+  each.
+*/
+static uint64_t
+stall_trial(uint32_t* const stalls, uint64_t* const ns_max)
 {
-  // 20 ms pauses every 100 ms of audio at L = 50 ms, in real time: the
-  // buffer absorbs every one of them.
   static TestProc tp;
   memset(&tp, 0, sizeof(tp));
   tp.stall_every = 4800U;
@@ -631,7 +639,7 @@ START_TEST(test_stall_absorbed)
   const RtlProcessor p   = test_processor(&tp);
   RtlEngineConfig    cfg = base_config(2U, 2400U);
   cfg.max_block          = 64U;
-  cfg.wake_frames        = 0U; // The default batching
+  cfg.wake_frames        = 0U; // The default wake-up interval
   RtlEngine* e           = NULL;
   ck_assert_int_eq(rtl_engine_new(NULL, &cfg, &p, &e), RTL_SUCCESS);
   (void)rtl_engine_lock_memory(e); // mlock may be refused; prefault anyway
@@ -654,12 +662,30 @@ START_TEST(test_stall_absorbed)
   RtlEngineStats s;
   rtl_engine_stats(e, &s);
   ck_assert_msg(!d.errors, "first: %s", d.first_error);
-  ck_assert_uint_ge(tp.stalls, 25U);                    // It did pause
-  ck_assert_uint_ge(s.worker_ns_max, 20000000U);        // and it was measured
-  ck_assert_uint_eq(s.underruns, 0U);
-  ck_assert_uint_eq(s.underrun_frames, 0U);
   ck_assert_uint_eq(s.input_dropped_frames, 0U);
+  ck_assert_uint_eq(s.underrun_frames, d.silent - 2400U);
+  *stalls = tp.stalls;
+  *ns_max = s.worker_ns_max;
   rtl_engine_free(e);
+  return s.underruns;
+}
+
+START_TEST(test_stall_absorbed)
+{
+  uint64_t underruns = 0U;
+  for (int trial = 0; trial < 3; ++trial) {
+    uint32_t stalls = 0U;
+    uint64_t ns_max = 0U;
+    underruns       = stall_trial(&stalls, &ns_max);
+    ck_assert_uint_ge(stalls, 25U);               // It did pause
+    ck_assert_uint_ge(ns_max, 20000000U);         // and it was measured
+    if (!underruns) {
+      break;
+    }
+    fprintf(stderr, "test_stall_absorbed: trial %d disturbed: %llu "
+            "underruns\n", trial + 1, (unsigned long long)underruns);
+  }
+  ck_assert_uint_eq(underruns, 0U);
 }
 END_TEST
 
@@ -729,8 +755,15 @@ START_TEST(test_input_dropped)
     driver_step(&d, 128U, true);
   }
 
-  // Stalled far longer than the input rings hold (twice the capacity)
+  // Stalled far longer than the input rings hold (twice the capacity),
+  // from the moment the worker holds the first period
   atomic_store(&tp.gate, true);
+  driver_period(&d, 128U, NULL, 0U, true);
+  driver_check(&d, 128U, false);
+  d.pos += 128U;
+  while (!atomic_load(&tp.at_gate)) {
+    sleep_us(100L);
+  }
   const uint32_t periods = 2U * (4U * got.capacity / 128U);
   RtlEngineStats s;
   rtl_engine_stats(e, &s);
@@ -750,8 +783,9 @@ START_TEST(test_input_dropped)
   ck_assert_uint_gt(s.input_dropped_frames, 0U);
   ck_assert_uint_eq(s.input_dropped_frames, 128U * s.input_dropped_periods);
   ck_assert_uint_eq(s.input_dropped_frames, d.drop_to - d.drop_from);
-  ck_assert_uint_le(s.input_dropped_frames, (uint64_t)periods * 128U -
-                                              2U * got.capacity + 128U);
+  // The rings took exactly twice the capacity, the rest was dropped
+  ck_assert_uint_eq(s.input_dropped_frames,
+                    (uint64_t)periods * 128U - 2U * got.capacity);
 
   // After it, the worker processes silence for the lost periods and every
   // later frame is exactly where it belongs.
