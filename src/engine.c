@@ -66,7 +66,7 @@
 */
 
 enum {
-  STATE_STOPPED,   // No worker.  Audio thread drains the buffer.
+  STATE_STOPPED,   // Worker gone or going.  Audio thread drains the buffer.
   STATE_RESETTING, // Control thread resets the buffers.  Audio: hands off.
   STATE_STARTING,  // Worker running init().  Audio: silence.
   STATE_RUNNING,
@@ -106,6 +106,8 @@ typedef struct {
   uint8_t  data[RTL_MIDI_EVENT_MAX];
   uint32_t pad;
 } MidiRecord;
+
+_Static_assert(sizeof(MidiRecord) == 32U, "MIDI records tile the ring");
 
 /// A MIDI event in the audio thread's delay queue.
 typedef struct {

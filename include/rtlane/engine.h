@@ -49,6 +49,10 @@ RTL_BEGIN_DECLS
      rtl_engine_new/start/stop/free and rtl_engine_lock_memory;
      rtl_engine_set_latency() may come from any non-RT thread.
    - the worker thread, created by rtl_engine_start(), runs the processor.
+     It inherits the signal mask and scheduling of the thread that starts
+     it (normally not real-time); a runtime that must know its threads (a
+     garbage collector, an interpreter) registers it in the processor's
+     init(), which runs on it.
    - rtl_engine_stats(), rtl_engine_latency() and rtl_engine_config() may
      be called from any thread, the real-time one included.
 */
