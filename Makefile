@@ -220,8 +220,8 @@ bench: deps
 	@for b in $(BENCHES); do $$b || exit 1; done
 
 demo: deps
-	@$(MAKE) --no-print-directory all
-	@scripts/demo
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/rtl-osc $(BUILD)/tests/rtl-probe
+	@RTLANE_BUILD=$(BUILD) scripts/demo
 
 # --- install -------------------------------------------------------------
 
