@@ -84,7 +84,7 @@ ifneq ($(DAEMON_SRCS),)
 ALL_DAEMON = $(DAEMON)
 endif
 
-.PHONY: all lib daemon examples deps check check-unit check-headers check-symbols \
+.PHONY: all lib daemon examples deps check check-unit check-headers check-symbols check-install \
   check-integration check-asan check-tsan install uninstall clean bench demo deb
 
 all: lib $(ALL_DAEMON) examples
@@ -181,7 +181,18 @@ deps:
 	@scripts/install-deps
 
 check: deps
-	@$(MAKE) --no-print-directory check-headers check-symbols check-unit check-integration
+	@$(MAKE) --no-print-directory check-headers check-symbols check-install check-unit check-integration
+
+# Install into a staging tree and build a program from the installed headers,
+# pkg-config file and shared library alone.
+STAGE = $(abspath $(BUILD))/stage
+check-install:
+	@rm -rf $(STAGE)
+	@$(MAKE) --no-print-directory install DESTDIR=$(STAGE) PREFIX=/usr LIBDIR=/usr/lib >/dev/null
+	@PKG_CONFIG_PATH=$(STAGE)/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$(STAGE) \
+	  sh -c '$(CC) -std=c11 -Wall -Werror tests/install/consumer.c -o $(BUILD)/consumer \
+	  $$($(PKG_CONFIG) --cflags rtlane) $$($(PKG_CONFIG) --libs rtlane)'
+	@LD_LIBRARY_PATH=$(STAGE)/usr/lib $(BUILD)/consumer
 
 # Only the public API leaves the shared library: everything else is hidden.
 check-symbols: $(SHARED_LIB)
