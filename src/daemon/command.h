@@ -45,6 +45,9 @@ typedef enum {
   RTL_CMD_UNSUBSCRIBE, ///< ival: topic
   RTL_CMD_TRANSPORT,   ///< ival: RtlTransportOp
   RTL_CMD_PEER_GONE,   ///< a TCP connection closed: drop its subscriptions
+  RTL_CMD_LATENCY,     ///< /latency
+  RTL_CMD_LATENCY_SET, ///< value: milliseconds
+  RTL_CMD_MIDI_MAP,    ///< ival: CC; param: index, or UINT32_MAX to unmap
 } RtlCmdKind;
 
 typedef enum {

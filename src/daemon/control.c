@@ -81,9 +81,17 @@ struct RtlControlImpl {
   RtlMeterMsg last_meter; ///< Most recent reading
   int64_t     last_meter_ns;
 
+  // Parameters moved by MIDI CCs: the serial the model gave the last value
+  // taken from a report, and the mixer's serial that report was based on.
+  uint32_t* cc_serial;
+  uint32_t* cc_base;
+
   uint64_t cmds_applied;
   uint64_t logged_xruns;
   uint64_t logged_drops;
+  uint64_t logged_late;
+  uint64_t logged_underruns;
+  uint64_t logged_overruns;
   int64_t  next_log_ns;
 };
 
@@ -234,17 +242,41 @@ reply_status(RtlControl* const c, const RtlOscPeer* const peer)
   char name[128];
   rtl_jack_name(c->config.jack, name, sizeof(name));
   lo_message_add_string(msg, name);
+  // Direct mode adds no latency and has no write-ahead buffer to underrun.
+  RtlEngineStats stats;
+  if (!rtl_process_engine_stats(c->config.process, &stats)) {
+    memset(&stats, 0, sizeof(stats));
+  }
   lo_message_add_int32(msg, (int32_t)info.rate);
   lo_message_add_int32(msg, (int32_t)info.period);
-  lo_message_add_int32(msg, 0); // latency_frames: direct mode adds none
+  lo_message_add_int32(msg,
+                       (int32_t)rtl_process_latency(c->config.process));
   lo_message_add_int32(msg, clamp_i32(info.xruns));
-  lo_message_add_int32(msg, 0); // underruns: no write-ahead buffer
-  lo_message_add_int32(msg, 0); // overruns: no write-ahead buffer
+  lo_message_add_int32(msg, clamp_i32(stats.underruns));
+  lo_message_add_int32(msg, clamp_i32(stats.overruns));
   lo_message_add_int64(msg, (int64_t)rtl_process_frames(c->config.process));
   lo_message_add_float(msg, info.dsp_load);
   lo_message_add_int32(msg, clamp_i32(c->cmds_applied));
   lo_message_add_int32(msg, clamp_i32(rtl_osc_rejected(c->config.osc)));
   rtl_osc_send(c->config.osc, peer, "/status.reply", msg);
+  lo_message_free(msg);
+}
+
+static void
+reply_latency(RtlControl* const c, const RtlOscPeer* const peer)
+{
+  RtlJackInfo info;
+  rtl_jack_info(c->config.jack, &info);
+  const uint32_t   frames = rtl_process_latency(c->config.process);
+  const lo_message msg    = lo_message_new();
+  if (!msg) {
+    return;
+  }
+  lo_message_add_int32(msg, (int32_t)frames);
+  lo_message_add_float(
+    msg, info.rate ? (float)((double)frames * 1000.0 / (double)info.rate)
+                   : (float)rtl_process_latency_ms(c->config.process));
+  rtl_osc_send(c->config.osc, peer, "/latency.reply", msg);
   lo_message_free(msg);
 }
 
@@ -360,6 +392,35 @@ read_meters(RtlControl* const c, const int64_t now)
       }
       s->fresh = true;
     }
+  }
+}
+
+/**
+   Parameters a MIDI CC moved in the mixer.  The model takes the value as
+   already applied (RTL_SLOT_TIMED) unless a newer setting has overtaken it:
+   the report names the mixer's serial for the parameter when it moved, and
+   the value counts only if the model still holds that setting, or holds a
+   value taken from an earlier report on the same setting.  Otherwise the
+   newer setting is on its way to the mixer and will win there too.
+*/
+static void
+read_reports(RtlControl* const c, const int64_t now)
+{
+  RtlMsgRing* const ring = rtl_process_reports(c->config.process);
+  RtlMsgHeader      hdr;
+  RtlParamReport    r;
+  while (rtl_msgring_recv(ring, &hdr, &r, sizeof(r)) == RTL_SUCCESS) {
+    if (hdr.type != RTL_MSG_PARAM || r.param >= c->config.table->n_params) {
+      continue;
+    }
+    const uint32_t serial = c->model.slots[r.param].serial;
+    if (serial != r.serial &&
+        (serial != c->cc_serial[r.param] || r.serial != c->cc_base[r.param])) {
+      continue;
+    }
+    set_param(c, r.param, r.value, true, now);
+    c->cc_serial[r.param] = c->model.slots[r.param].serial;
+    c->cc_base[r.param]   = r.serial;
   }
 }
 
@@ -501,7 +562,10 @@ run_timed(RtlControl* const c, const int64_t now)
   rtl_jack_info(c->config.jack, &info);
   const bool up =
     info.up && rtl_jack_unix_to_frame(c->config.jack, 0, NULL, &frame_now);
-  const uint64_t horizon = (uint64_t)info.rate * RTL_HORIZON_MS / 1000U;
+  // In write-ahead mode the mixer renders frame F at F - L: the event must
+  // be there in time for that.
+  const uint64_t horizon = (uint64_t)info.rate * RTL_HORIZON_MS / 1000U +
+                           rtl_process_latency(c->config.process);
 
   unsigned done = 0U;
   for (unsigned i = 0U; i < c->n_timed; ++i) {
@@ -555,6 +619,8 @@ resync(RtlControl* const c, const int64_t now)
     if (slot->serial || slot->flags) {
       rtl_model_set(&c->model, i, slot->value, false);
     }
+    c->cc_serial[i] = 0U;
+    c->cc_base[i]   = 0U;
   }
   c->dirty = true;
 }
@@ -633,6 +699,28 @@ apply(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
   case RTL_CMD_PEER_GONE:
     drop_peer(c, &cmd->peer);
     return;
+  case RTL_CMD_LATENCY:
+    reply_latency(c, &cmd->peer);
+    return;
+  case RTL_CMD_LATENCY_SET: {
+    RtlJackInfo info;
+    rtl_jack_info(c->config.jack, &info);
+    const char* reason = NULL;
+    if (rtl_process_set_latency_ms(c->config.process, (double)cmd->value,
+                                   info.rate, &reason)) {
+      rtl_osc_send_error(c->config.osc, &cmd->peer, "/latency/set", reason);
+      return;
+    }
+    // The graph hears the new L from the latency callback.
+    rtl_jack_update_latency(c->config.jack, true);
+    ++c->cmds_applied;
+    return;
+  }
+  case RTL_CMD_MIDI_MAP:
+    rtl_model_map_cc(&c->model, (unsigned)cmd->ival, cmd->param);
+    c->dirty = true;
+    ++c->cmds_applied;
+    return;
   }
 }
 
@@ -685,6 +773,28 @@ log_health(RtlControl* const c, const int64_t now)
             (unsigned long long)(drops - c->logged_drops));
     c->logged_drops = drops;
   }
+  const uint64_t late = rtl_process_late_events(c->config.process);
+  if (late != c->logged_late) {
+    rtl_log("%llu timed change(s) came too late for their frame (less than "
+            "the write-ahead delay ahead); applied as soon as possible",
+            (unsigned long long)(late - c->logged_late));
+    c->logged_late = late;
+  }
+  RtlEngineStats stats;
+  if (rtl_process_engine_stats(c->config.process, &stats)) {
+    if (stats.underruns != c->logged_underruns) {
+      rtl_log("write-ahead underrun: %llu frames of silence so far "
+              "(%llu periods); the worker fell more than L behind",
+              (unsigned long long)stats.underrun_frames,
+              (unsigned long long)stats.underruns);
+      c->logged_underruns = stats.underruns;
+    }
+    if (stats.overruns != c->logged_overruns) {
+      rtl_log("write-ahead overrun (%llu in total)",
+              (unsigned long long)stats.overruns);
+      c->logged_overruns = stats.overruns;
+    }
+  }
 }
 
 static int64_t
@@ -736,6 +846,18 @@ control_thread(void* const arg)
     if (atomic_exchange_explicit(&c->resync, false, memory_order_acq_rel)) {
       resync(c, now);
     }
+    // A new sample rate makes the same milliseconds another L; a new
+    // period changes nothing here but the graph is told again all the same.
+    if (rtl_jack_rate_changed(c->config.jack)) {
+      RtlJackInfo info;
+      rtl_jack_info(c->config.jack, &info);
+      rtl_process_follow_latency(c->config.process, info.rate);
+      rtl_jack_update_latency(c->config.jack, true);
+    } else {
+      rtl_jack_update_latency(c->config.jack, false);
+    }
+    // Before the commands, so a /get sees what the CCs did.
+    read_reports(c, now);
     for (unsigned n = 0U;
          n < RTL_BATCH && rtl_queue_pop(c->config.queue, &cmd) == RTL_SUCCESS;
          ++n) {
@@ -772,7 +894,12 @@ rtl_control_new(const RtlControlConfig* const config,
     (RtlPendingSync*)rtl_calloc(NULL, RTL_MAX_SYNCS, sizeof(RtlPendingSync));
   c->timed       = (RtlTimed*)rtl_calloc(NULL, RTL_MAX_TIMED, sizeof(RtlTimed));
   c->state_dirty = (uint8_t*)rtl_calloc(NULL, config->table->n_params, 1U);
-  if (!c->syncs || !c->timed || !c->state_dirty ||
+  c->cc_serial =
+    (uint32_t*)rtl_calloc(NULL, config->table->n_params, sizeof(uint32_t));
+  c->cc_base =
+    (uint32_t*)rtl_calloc(NULL, config->table->n_params, sizeof(uint32_t));
+  if (!c->syncs || !c->timed || !c->state_dirty || !c->cc_serial ||
+      !c->cc_base ||
       rtl_model_init(&c->model, config->table) != RTL_SUCCESS) {
     rtl_control_free(c);
     return RTL_NO_MEM;
@@ -800,6 +927,8 @@ rtl_control_free(RtlControl* const c)
   rtl_free(NULL, c->syncs);
   rtl_free(NULL, c->timed);
   rtl_free(NULL, c->state_dirty);
+  rtl_free(NULL, c->cc_serial);
+  rtl_free(NULL, c->cc_base);
   rtl_free(NULL, c);
 }
 

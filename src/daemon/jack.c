@@ -30,6 +30,8 @@ struct RtlJackImpl {
   RtlPorts         ports;
   pthread_key_t    reader_key;
   _Atomic bool     gone;
+  _Atomic bool     latency_dirty; ///< Period or rate changed
+  _Atomic bool     rate_dirty;    ///< Rate changed
   _Atomic uint64_t xruns;
   _Atomic uint32_t rate;
   _Atomic uint32_t period;
@@ -87,12 +89,31 @@ on_xrun(void* const arg)
   return 0;
 }
 
+/// Have the control thread re-declare the latency: never from a JACK
+/// callback, which may not make server requests.
+static void
+latency_changed(RtlJack* const j, const bool rate)
+{
+  if (rate) {
+    atomic_store_explicit(&j->rate_dirty, true, memory_order_release);
+  }
+  atomic_store_explicit(&j->latency_dirty, true, memory_order_release);
+  if (j->config.wake) {
+    sem_post(j->config.wake);
+  }
+}
+
 static int
 on_buffer_size(const jack_nframes_t nframes, void* const arg)
 {
-  // Nothing to reallocate: the RT state is not sized by the period.
+  // Nothing to reallocate: the RT state is not sized by the period (the
+  // engine cuts long periods into blocks).
   RtlJack* const j = (RtlJack*)arg;
-  atomic_store_explicit(&j->period, nframes, memory_order_relaxed);
+  const uint32_t old =
+    atomic_exchange_explicit(&j->period, nframes, memory_order_relaxed);
+  if (old != nframes) {
+    latency_changed(j, false);
+  }
   return 0;
 }
 
@@ -100,8 +121,12 @@ static int
 on_sample_rate(const jack_nframes_t rate, void* const arg)
 {
   RtlJack* const j = (RtlJack*)arg;
-  atomic_store_explicit(&j->rate, rate, memory_order_relaxed);
+  const uint32_t old =
+    atomic_exchange_explicit(&j->rate, rate, memory_order_relaxed);
   rtl_process_set_sample_rate(j->config.process, rate);
+  if (old != rate) {
+    latency_changed(j, true);
+  }
   return 0;
 }
 
@@ -129,49 +154,59 @@ widen(jack_latency_range_t* const        acc,
   }
 }
 
+/// The range plus the delay L that this client adds.
 static void
-settle(jack_latency_range_t* const r)
+settle(jack_latency_range_t* const r, const uint32_t latency)
 {
   if (r->min > r->max) {
     r->min = r->max = 0U;
   }
+  r->min += latency;
+  r->max += latency;
 }
 
 /**
-   Direct mode adds no latency: each output passes on the range of the
-   inputs it is mixed from, and each input the range of the outputs it
-   feeds.  The click is generated here, so its capture latency is zero.
+   Each output passes on the range of the inputs it is made from, plus L
+   (the write-ahead delay, 0 in direct mode), and each input the range of
+   the outputs it feeds, plus L: min of the mins and max of the maxes, as
+   jack_port_get_latency_range() gives them for our ports from their
+   connections.  MIDI is delayed by the same L.  The click is generated
+   here in the output timeline, so its capture latency is zero.
+
+   Runs on JACK's notification thread; sets ranges only here, as JACK
+   requires, and reads L without a lock.
 */
 static void
 on_latency(const jack_latency_callback_mode_t mode, void* const arg)
 {
   RtlJack* const  j = (RtlJack*)arg;
   const RtlPorts* p = &j->ports;
+  const uint32_t  L = rtl_process_latency(j->config.process);
   if (mode == JackCaptureLatency) {
     jack_latency_range_t audio = { UINT32_MAX, 0U };
     for (unsigned i = 0U; i < j->config.inputs; ++i) {
       widen(&audio, p->in[i], mode);
     }
-    settle(&audio);
+    settle(&audio, L);
     jack_port_set_latency_range(p->out_l, mode, &audio);
     jack_port_set_latency_range(p->out_r, mode, &audio);
     jack_latency_range_t zero = { 0U, 0U };
     jack_port_set_latency_range(p->click, mode, &zero);
     jack_latency_range_t midi = { UINT32_MAX, 0U };
     widen(&midi, p->midi_in, mode);
-    settle(&midi);
+    settle(&midi, L);
     jack_port_set_latency_range(p->midi_out, mode, &midi);
   } else {
     jack_latency_range_t audio = { UINT32_MAX, 0U };
     widen(&audio, p->out_l, mode);
     widen(&audio, p->out_r, mode);
-    settle(&audio);
+    settle(&audio, L);
     for (unsigned i = 0U; i < j->config.inputs; ++i) {
       jack_port_set_latency_range(p->in[i], mode, &audio);
     }
     jack_latency_range_t midi = { UINT32_MAX, 0U };
     widen(&midi, p->midi_out, mode);
-    settle(&midi);
+    settle(&midi, L);
     jack_port_set_latency_range(p->midi_in, mode, &midi);
   }
 }
@@ -333,15 +368,24 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
   }
   jack_on_info_shutdown(c, on_shutdown, j);
 
-  const jack_nframes_t rate = jack_get_sample_rate(c);
+  const jack_nframes_t rate   = jack_get_sample_rate(c);
+  const jack_nframes_t period = jack_get_buffer_size(c);
   atomic_store_explicit(&j->rate, rate, memory_order_relaxed);
-  atomic_store_explicit(&j->period, jack_get_buffer_size(c),
-                        memory_order_relaxed);
-  rtl_process_set_sample_rate(j->config.process, rate);
+  atomic_store_explicit(&j->period, period, memory_order_relaxed);
+  atomic_store_explicit(&j->latency_dirty, false, memory_order_relaxed);
+  atomic_store_explicit(&j->rate_dirty, false, memory_order_relaxed);
+  // The engine starts before activation, so that its first input frame is
+  // the audio thread's first.
+  char why[200];
+  if (rtl_process_prepare(j->config.process, rate, period, why, sizeof(why))) {
+    return fail(c, err, err_size, why);
+  }
   rtl_process_attach(j->config.process, c, &j->ports);
 
   if (jack_activate(c)) {
-    return fail(c, err, err_size, "cannot activate the JACK client");
+    fail(c, err, err_size, "cannot activate the JACK client");
+    rtl_process_release(j->config.process);
+    return RTL_JACK_ERROR;
   }
 
   pthread_mutex_lock(&j->lock);
@@ -372,6 +416,28 @@ rtl_jack_stop(RtlJack* const j)
   atomic_store_explicit(&g_quiet, gone, memory_order_relaxed);
   jack_client_close(c);
   atomic_store_explicit(&g_quiet, false, memory_order_relaxed);
+  rtl_process_release(j->config.process);
+}
+
+bool
+rtl_jack_rate_changed(RtlJack* const j)
+{
+  return atomic_exchange_explicit(&j->rate_dirty, false, memory_order_acq_rel);
+}
+
+void
+rtl_jack_update_latency(RtlJack* const j, const bool force)
+{
+  const bool dirty =
+    atomic_exchange_explicit(&j->latency_dirty, false, memory_order_acq_rel);
+  if (!dirty && !force) {
+    return;
+  }
+  pthread_mutex_lock(&j->lock);
+  if (j->client && !atomic_load_explicit(&j->gone, memory_order_acquire)) {
+    jack_recompute_total_latencies(j->client);
+  }
+  pthread_mutex_unlock(&j->lock);
 }
 
 bool

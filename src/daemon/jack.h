@@ -19,6 +19,7 @@
 
 #include <rtlane/status.h>
 
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,9 @@ typedef struct {
   unsigned    inputs;
   bool        connect; ///< Autoconnect to physical ports
   RtlProcess* process;
+  /// Posted when the graph must hear the latency again (a new sample rate
+  /// or period): the control thread then calls rtl_jack_update_latency()
+  sem_t* wake;
 } RtlJackConfig;
 
 typedef struct {
@@ -54,6 +58,17 @@ RtlStatus rtl_jack_start(RtlJack* jack, char* err, size_t err_size);
 
 /// Deactivate and close the client if there is one.  Main thread.
 void rtl_jack_stop(RtlJack* jack);
+
+/**
+   If the sample rate or the period changed since the last call, or
+   `force`, have the graph recompute its latencies (which calls the latency
+   callback, where the ports take L = rtl_process_latency()).  Returns true
+   if the sample rate changed (the delay in milliseconds is then another
+   number of frames: call rtl_process_follow_latency() first and pass
+   force).  Control thread, never the process or a JACK callback thread.
+*/
+bool rtl_jack_rate_changed(RtlJack* jack);
+void rtl_jack_update_latency(RtlJack* jack, bool force);
 
 /// True once the server has gone away since the last start.  Any thread.
 bool rtl_jack_server_gone(const RtlJack* jack);

@@ -12,6 +12,7 @@
 #include "process.h"
 #include "state.h"
 
+#include <rtlane/processor.h>
 #include <rtlane/queue.h>
 #include <rtlane/snapshot.h>
 
@@ -106,6 +107,39 @@ reconnect(RtlJack* const        jack,
   }
 }
 
+/**
+   Load --insert.  A plug-in that cannot be loaded, or that is not RT-safe
+   without -l, is a bad value: one line and exit 2, before JACK is touched.
+*/
+static bool
+load_insert(const RtlOptions* const    opts,
+            const RtlProcessor** const insert,
+            void** const               handle)
+{
+  *insert = NULL;
+  *handle = NULL;
+  if (!opts->insert) {
+    return true;
+  }
+  if (rtl_processor_load(opts->insert, insert, handle)) {
+    fprintf(stderr,
+            "rtlane: cannot use --insert '%s': %s\nTry 'rtlane --help'.\n",
+            opts->insert, rtl_processor_load_error());
+    return false;
+  }
+  if (!opts->write_ahead && !((*insert)->flags & RTL_PROCESSOR_RT_SAFE)) {
+    fprintf(stderr,
+            "rtlane: --insert '%s' is not real-time safe: it needs write-ahead "
+            "(-l MS)\nTry 'rtlane --help'.\n",
+            opts->insert);
+    rtl_processor_unload(*handle);
+    *insert = NULL;
+    *handle = NULL;
+    return false;
+  }
+  return true;
+}
+
 int
 main(int argc, char** argv)
 {
@@ -137,6 +171,12 @@ main(int argc, char** argv)
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
 
+  const RtlProcessor* insert        = NULL;
+  void*               insert_handle = NULL;
+  if (!load_insert(&opts, &insert, &insert_handle)) {
+    return 2;
+  }
+
   if (opts.state_file || opts.record_dir) {
     rtl_log("note: --state and --record-dir are accepted but not used yet");
   }
@@ -154,16 +194,24 @@ main(int argc, char** argv)
   sem_t         wake;
   sem_init(&wake, 0, 0U);
 
+  const char* const insert_name =
+    insert && insert->name ? insert->name : opts.insert;
   if (rtl_param_table_init(&table, opts.inputs) ||
       rtl_queue_new(NULL, RTL_QUEUE_CAPACITY, sizeof(RtlCommand), &queue) ||
-      rtl_snapshot_new(NULL, NULL, rtl_state_snapshot_free, NULL, &snapshot) ||
-      rtl_process_new(&table, snapshot, 48000U, &process)) {
+      rtl_snapshot_new(NULL, NULL, rtl_state_snapshot_free, NULL, &snapshot)) {
+    rtl_log("%s", err);
+    goto done;
+  }
+  const RtlProcessConfig process_config = {
+    &table, snapshot, opts.write_ahead, insert, insert_name,
+  };
+  if (rtl_process_new(&process_config, &process)) {
     rtl_log("%s", err);
     goto done;
   }
 
   const RtlJackConfig jack_config = {
-    opts.name, opts.server, opts.inputs, opts.connect, process,
+    opts.name, opts.server, opts.inputs, opts.connect, process, &wake,
   };
   if (rtl_jack_new(&jack_config, &jack)) {
     rtl_log("%s", err);
@@ -204,10 +252,21 @@ main(int argc, char** argv)
 
   RtlJackInfo info;
   char        name[128];
+  char        mode[160];
   rtl_jack_info(jack, &info);
   rtl_jack_name(jack, name, sizeof(name));
-  rtl_log("ready: client %s, %u inputs, %u Hz, period %u, OSC %s", name,
-          opts.inputs, info.rate, info.period, rtl_osc_describe(osc));
+  if (opts.write_ahead > 0.0) {
+    snprintf(mode, sizeof(mode), "write-ahead %g ms (%u frames)",
+             opts.write_ahead, rtl_process_latency(process));
+  } else {
+    snprintf(mode, sizeof(mode), "direct mode");
+  }
+  if (insert) {
+    const size_t len = strlen(mode);
+    snprintf(mode + len, sizeof(mode) - len, ", insert %s", insert_name);
+  }
+  rtl_log("ready: client %s, %u inputs, %u Hz, period %u, %s, OSC %s", name,
+          opts.inputs, info.rate, info.period, mode, rtl_osc_describe(osc));
 
   // A signal ends the wait at once; the timeout only paces the check for a
   // server that went away.
@@ -235,5 +294,7 @@ done:
   rtl_queue_free(queue);
   rtl_param_table_destroy(&table);
   sem_destroy(&wake);
+  // Only now: the engine that ran the insert's code is gone.
+  rtl_processor_unload(insert_handle);
   return rc;
 }

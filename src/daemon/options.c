@@ -26,7 +26,9 @@ enum {
 static const char usage_text[] =
   "Usage: rtlane [OPTION]...\n"
   "A JACK mixer driven over OSC: N mono inputs mixed to stereo, with a\n"
-  "metronome, level meters and sample-accurate timed changes.\n"
+  "metronome, level meters, sample-accurate timed changes and MIDI CC\n"
+  "mapping; optionally rendered a fixed delay ahead on a worker thread,\n"
+  "with a processor plug-in after the mix.\n"
   "\n"
   "  -n, --name NAME         JACK client name (default rtlane)\n"
   "  -s, --server NAME       JACK server name (default: the default server)\n"
@@ -37,8 +39,11 @@ static const char usage_text[] =
   "      --osc-bind ADDR     address the OSC sockets bind (default 127.0.0.1)\n"
   "  -c, --connect           connect inputs to capture and outputs to\n"
   "                          playback ports\n"
-  "  -l, --write-ahead MS    write-ahead delay (only 0, direct mode, for now)\n"
-  "      --insert FILE.so    processor plug-in (not yet supported)\n"
+  "  -l, --write-ahead MS    mix on a worker thread MS ahead, 0..2000; the\n"
+  "                          outputs report that latency to the graph (default\n"
+  "                          0: mix on the audio thread, no added latency)\n"
+  "      --insert FILE.so    processor plug-in run after the mix; one that is\n"
+  "                          not real-time safe needs -l\n"
   "      --record-dir DIR    where /record/start may write\n"
   "      --state FILE        state file\n"
   "  -h, --help              show this help and exit\n"
@@ -151,13 +156,16 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
       errno           = 0;
       const double ms = strtod(optarg, &end);
       if (errno || end == optarg || *end || !isfinite(ms) || ms < 0.0 ||
-          ms > 10000.0) {
-        return bad("invalid write-ahead '%s' (0..10000 ms)", optarg);
+          ms > RTL_LATENCY_MAX_MS) {
+        return bad("invalid write-ahead '%s' (0..2000 ms)", optarg);
       }
       opts->write_ahead = ms;
       break;
     }
     case OPT_INSERT:
+      if (!optarg[0]) {
+        return bad("empty --insert file name");
+      }
       opts->insert = optarg;
       break;
     case OPT_RECORD_DIR:
@@ -185,15 +193,6 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
 
   if (optind < argc) {
     return bad("unexpected argument '%s'", argv[optind]);
-  }
-
-  if (opts->write_ahead > 0.0) {
-    fputs("rtlane: write-ahead mode (-l > 0) is not yet supported\n", stderr);
-    return RTL_OPTIONS_UNSUP;
-  }
-  if (opts->insert) {
-    fputs("rtlane: --insert is not yet supported\n", stderr);
-    return RTL_OPTIONS_UNSUP;
   }
 
   return RTL_OPTIONS_RUN;

@@ -8,6 +8,9 @@
 
 #define RTL_MAX_INPUTS 64U
 
+/// Longest write-ahead delay, in milliseconds (-l and /latency/set).
+#define RTL_LATENCY_MAX_MS 2000.0
+
 #ifndef RTL_VERSION
 #  define RTL_VERSION "0.1.0"
 #endif
@@ -21,8 +24,8 @@ typedef struct {
   const char* osc_bind;    ///< Address the OSC sockets bind
   bool        osc_tcp;     ///< Also listen on TCP
   bool        connect;     ///< Autoconnect to physical ports
-  double      write_ahead; ///< Milliseconds; 0 is direct mode
-  const char* insert;      ///< Processor plug-in, or NULL
+  double      write_ahead; ///< Milliseconds, 0..RTL_LATENCY_MAX_MS; 0 is direct mode
+  const char* insert;      ///< Processor plug-in file, or NULL
   const char* record_dir;  ///< Where recordings may go, or NULL
   const char* state_file;  ///< State file, or NULL
 } RtlOptions;

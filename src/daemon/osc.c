@@ -6,6 +6,7 @@
 #include "osc.h"
 
 #include "log.h"
+#include "options.h"
 
 #include <rtlane/allocator.h>
 
@@ -37,6 +38,9 @@ typedef enum {
   OP_STOP,
   OP_PAUSE,
   OP_RESET,
+  OP_LATENCY,
+  OP_LATENCY_SET,
+  OP_MIDI_MAP,
   OP_LATER,
 } RtlOscOp;
 
@@ -71,13 +75,24 @@ static const struct {
   { { "/transport/pause", "", "stops the transport where it is" }, OP_PAUSE },
   { { "/transport/reset", "", "rewinds the transport to the first beat" },
     OP_RESET },
+  { { "/latency", "",
+      "replies /latency.reply i:frames f:ms, the write-ahead delay L reported "
+      "to the graph (0 in direct mode)" },
+    OP_LATENCY },
+  { { "/latency/set", "f",
+      "sets the write-ahead delay in ms (0 < ms <= 2000, within the capacity "
+      "set at start) and reports it to the graph; only with -l" },
+    OP_LATENCY_SET },
+  { { "/midi/map", "is",
+      "maps MIDI CC i (0..127) on midi_in to the parameter at address s, its "
+      "value 0..127 spanning the parameter's range; s \"\" unmaps" },
+    OP_MIDI_MAP },
   { { NULL, NULL, NULL }, OP_PING },
 };
 
 // Addresses of later versions: known, answered with a clear reason.
 static const char* const later[] = {
-  "/record/start", "/record/stop", "/latency",  "/latency/set",
-  "/save",         "/load",        "/midi/map", NULL,
+  "/record/start", "/record/stop", "/save", "/load", NULL,
 };
 
 typedef struct {
@@ -463,6 +478,40 @@ dispatch_command(RtlOsc* const     o,
                 : op == OP_PAUSE ? RTL_TRANSPORT_PAUSE
                                  : RTL_TRANSPORT_RESET;
     break;
+  case OP_LATENCY:
+    cmd->kind = RTL_CMD_LATENCY;
+    break;
+  case OP_LATENCY_SET: {
+    // Whether write-ahead is on, and the capacity, the control thread knows.
+    const float ms = arg_f32(argv[0]);
+    cmd->kind      = RTL_CMD_LATENCY_SET;
+    cmd->value     = ms;
+    if (!(ms > 0.0f) || (double)ms > RTL_LATENCY_MAX_MS) {
+      reason = "out of range (0 < ms <= 2000)";
+    }
+    break;
+  }
+  case OP_MIDI_MAP: {
+    const int32_t     cc      = arg_i32(argv[0]);
+    const char* const address = arg_str(argv[1]);
+    cmd->kind                 = RTL_CMD_MIDI_MAP;
+    cmd->ival                 = cc;
+    cmd->param                = UINT32_MAX;
+    if (cc < 0 || cc >= (int32_t)RTL_MIDI_CCS) {
+      reason = "CC out of range (0..127)";
+    } else if (address[0]) {
+      unsigned        index = 0U;
+      const RtlLookup lookup =
+        rtl_param_lookup(o->config.table, address, &index);
+      if (lookup == RTL_LOOKUP_UNKNOWN_CHANNEL) {
+        reason = "unknown channel";
+      } else if (lookup != RTL_LOOKUP_FOUND) {
+        reason = "unknown parameter address";
+      }
+      cmd->param = index;
+    }
+    break;
+  }
   case OP_LATER:
     reason = "not yet supported";
     break;

@@ -6,6 +6,8 @@
 #include "process.h"
 
 #include "command.h"
+#include "log.h"
+#include "worker.h"
 
 #include <rtlane/allocator.h>
 #include <rtlane/meter.h>
@@ -13,7 +15,9 @@
 #include <jack/midiport.h>
 
 #include <math.h>
-#include <stddef.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 /// Events the RT thread holds at once; the control thread holds the rest.
@@ -23,27 +27,16 @@
 #define RTL_EVENT_SLOTS 256U
 #define RTL_METER_SLOTS 128U
 
-typedef struct {
-  float    gain;  ///< Linear fader gain (0 at -90 dB)
-  float    pan_l; ///< Constant-power pan gains
-  float    pan_r;
-  bool     mute;
-  bool     solo;
-  float    cur_l; ///< Gains applied now, ramping towards tgt_*
-  float    cur_r;
-  float    tgt_l;
-  float    tgt_r;
-  float    inc_l;
-  float    inc_r;
-  uint32_t ramp; ///< Frames of ramp left
-} RtlChannel;
+/// RT -> worker cue slots: a whole snapshot of 64 channels (258 slots and
+/// 128 CC mappings) and a period's events fit with room to spare.
+#define RTL_CUE_SLOTS 1024U
 
-typedef struct {
-  float    cur;
-  float    tgt;
-  float    inc;
-  uint32_t ramp;
-} RtlRamp;
+/// MIDI events taken from midi_in (and given to midi_out) per period.
+#define RTL_MIDI_MAX 1024U
+
+/// Most frames per call of the worker's processor, and of a direct-mode
+/// insert (longer periods are cut into pieces this long).
+#define RTL_BLOCK 1024U
 
 struct RtlProcessImpl {
   // Set up before activation, read-only on the RT thread.
@@ -55,44 +48,57 @@ struct RtlProcessImpl {
   RtlSnapshot*         snapshot;
   RtlMsgRing*          events;
   RtlMsgRing*          meters;
+  RtlMixer*            mixer;
+  bool                 wa; ///< Write-ahead mode
+  const RtlProcessor*  insert;
+  const char*          insert_name;
+
+  // Write-ahead mode: the engine, its worker and the cues for it.  The
+  // engine is replaced only while no client runs (a new sample rate); the
+  // lock keeps the control thread's questions off it meanwhile.
+  pthread_mutex_t engine_lock;
+  RtlEngine*      engine;
+  uint32_t        engine_rate;
+  double          max_ms;
+  double          wa_ms; ///< Delay asked for; under engine_lock
+  RtlWorker*      worker;
+  RtlMsgRing*     cues;
+
+  // Direct mode: the insert's state between prepare and release.
+  void* insert_self;
+  bool  insert_ready;
 
   // Shared with other threads.
-  _Atomic uint64_t adopted_seq;
   _Atomic uint64_t frames;
   _Atomic uint64_t period_frame; ///< 64-bit frame time of the last period
   _Atomic bool     started;      ///< period_frame is valid
   _Atomic uint64_t meter_drops;
-  _Atomic uint32_t sample_rate;   ///< Written by the sample-rate callback
-  _Atomic uint32_t click_current; ///< Which click table is valid (0 or 1)
-  _Atomic uint32_t epoch;         ///< Bumped by every attach
+  _Atomic uint64_t late_events;
+  _Atomic uint64_t midi_drops;
+  _Atomic uint32_t epoch;          ///< Bumped by every attach
+  _Atomic uint32_t latency_frames; ///< L reported to the graph
+  _Atomic uint64_t latency_ms_bits;
 
   // RT thread only from here on.
-  uint32_t      rate; ///< The rate the fields below were set for
-  uint32_t      ramp_frames;
-  uint32_t      meter_interval;
   uint64_t      seq;     ///< Adopted snapshot sequence
   uint64_t      first64; ///< JACK's 32-bit frame time, unwrapped
+  uint64_t      pos;     ///< Input frames given to the engine since attach
   uint32_t*     serials; ///< Adopted serial per parameter
-  RtlChannel*   ch;
-  RtlRamp       master;
-  unsigned      n_solo;
+  uint16_t      ccmap[RTL_MIDI_CCS];
   const float** in_buf;
+  RtlCue*       cue_buf; ///< Direct mode: the period's cues
+  uint32_t      cue_cap;
+  uint32_t      n_cues;
+  RtlMidiEvent* midi_in;
+  RtlMidiEvent* midi_out;
+  RtlMidiEvent* ins_events;
+  float*        ins_buf; ///< Direct-mode insert input: 2 * RTL_BLOCK
 
   RtlEvent* pending; ///< Sorted by frame, arrival order kept
   unsigned  n_pending;
 
-  // Transport and click.
-  bool     running;
-  float    bpm;
-  double   beat_len;   ///< Frames per beat
-  double   next_beat;  ///< Frames until the next click starts
-  uint64_t beat_index; ///< Beats clicked since the last rewind
-  uint32_t click_pos;  ///< Frames into the current click
-  float    click_amp;
-  float*   click_table[2];
-  uint32_t click_len[2];
-
   // Meters, accumulated over meter_interval frames.
+  _Atomic uint32_t meter_interval; ///< Follows the sample rate
   float*      peak_acc;
   float*      sumsq_acc;
   uint32_t    meter_frames;
@@ -102,18 +108,6 @@ struct RtlProcessImpl {
 // --- set-up ----------------------------------------------------------------
 
 static void
-fill_click(float* const table, const uint32_t rate, uint32_t* const len)
-{
-  const uint32_t n = rate * RTL_CLICK_MS / 1000U;
-  for (uint32_t i = 0U; i < n; ++i) {
-    const double t   = (double)i / (double)rate;
-    const double env = 1.0 - (double)i / (double)n;
-    table[i]         = (float)(cos(2.0 * M_PI * RTL_CLICK_HZ * t) * env);
-  }
-  *len = n;
-}
-
-static void
 touch(void* const ptr, const size_t size)
 {
   // Zero is what the RT thread expects to find; writing it maps the pages
@@ -121,11 +115,18 @@ touch(void* const ptr, const size_t size)
   memset(ptr, 0, size);
 }
 
+static void
+store_latency(RtlProcess* const p, const uint32_t frames, const double ms)
+{
+  uint64_t bits = 0U;
+  memcpy(&bits, &ms, sizeof(bits));
+  atomic_store_explicit(&p->latency_ms_bits, bits, memory_order_relaxed);
+  atomic_store_explicit(&p->latency_frames, frames, memory_order_release);
+}
+
 RtlStatus
-rtl_process_new(const RtlParamTable* const table,
-                RtlSnapshot* const         snapshot,
-                const uint32_t             sample_rate,
-                RtlProcess** const         process)
+rtl_process_new(const RtlProcessConfig* const config,
+                RtlProcess** const            process)
 {
   *process = NULL;
   RtlProcess* const p =
@@ -134,40 +135,66 @@ rtl_process_new(const RtlParamTable* const table,
     return RTL_NO_MEM;
   }
   touch(p, sizeof(*p));
-  p->table    = table;
-  p->n_inputs = table->n_inputs;
-  p->n_meters = table->n_inputs + 2U;
-  p->snapshot = snapshot;
+  const RtlParamTable* const table = config->table;
+  p->table       = table;
+  p->n_inputs    = table->n_inputs;
+  p->n_meters    = table->n_inputs + 2U;
+  p->snapshot    = config->snapshot;
+  p->wa          = config->write_ahead_ms > 0.0;
+  p->insert      = config->insert;
+  p->insert_name = config->insert_name;
+  p->wa_ms       = p->wa ? config->write_ahead_ms : 0.0;
+  p->max_ms      = 2.0 * p->wa_ms > RTL_LATENCY_ROOM_MS ? 2.0 * p->wa_ms
+                                                        : RTL_LATENCY_ROOM_MS;
+  p->max_ms = p->max_ms < RTL_LATENCY_MAX_MS ? p->max_ms : RTL_LATENCY_MAX_MS;
+  pthread_mutex_init(&p->engine_lock, NULL);
+  store_latency(p, 0U, p->wa_ms);
 
-  const size_t n         = p->n_inputs;
-  const size_t click_max = RTL_CLICK_MAX_RATE * RTL_CLICK_MS / 1000U;
+  const size_t n = p->n_inputs;
+  p->cue_cap     = table->n_params + RTL_MIDI_CCS + RTL_RT_PENDING + 1U;
   p->serials   = (uint32_t*)rtl_calloc(NULL, table->n_params, sizeof(uint32_t));
-  p->ch        = (RtlChannel*)rtl_calloc(NULL, n, sizeof(RtlChannel));
   p->in_buf    = (const float**)rtl_calloc(NULL, n, sizeof(float*));
   p->pending   = (RtlEvent*)rtl_calloc(NULL, RTL_RT_PENDING, sizeof(RtlEvent));
   p->peak_acc  = (float*)rtl_calloc(NULL, p->n_meters, sizeof(float));
   p->sumsq_acc = (float*)rtl_calloc(NULL, p->n_meters, sizeof(float));
-  p->click_table[0] = (float*)rtl_calloc(NULL, click_max, sizeof(float));
-  p->click_table[1] = (float*)rtl_calloc(NULL, click_max, sizeof(float));
-  if (!p->serials || !p->ch || !p->in_buf || !p->pending || !p->peak_acc ||
-      !p->sumsq_acc || !p->click_table[0] || !p->click_table[1]) {
+  p->cue_buf   = (RtlCue*)rtl_calloc(NULL, p->cue_cap, sizeof(RtlCue));
+  p->midi_in =
+    (RtlMidiEvent*)rtl_calloc(NULL, RTL_MIDI_MAX, sizeof(RtlMidiEvent));
+  p->midi_out =
+    (RtlMidiEvent*)rtl_calloc(NULL, RTL_MIDI_MAX, sizeof(RtlMidiEvent));
+  p->ins_events =
+    (RtlMidiEvent*)rtl_calloc(NULL, RTL_MIDI_MAX, sizeof(RtlMidiEvent));
+  p->ins_buf = (float*)rtl_calloc(NULL, 2U * RTL_BLOCK, sizeof(float));
+  if (!p->serials || !p->in_buf || !p->pending || !p->peak_acc ||
+      !p->sumsq_acc || !p->cue_buf || !p->midi_in || !p->midi_out ||
+      !p->ins_events || !p->ins_buf) {
     rtl_process_free(p);
     return RTL_NO_MEM;
   }
   touch(p->serials, table->n_params * sizeof(uint32_t));
-  touch(p->ch, n * sizeof(RtlChannel));
   touch(p->in_buf, n * sizeof(float*));
   touch(p->pending, RTL_RT_PENDING * sizeof(RtlEvent));
   touch(p->peak_acc, p->n_meters * sizeof(float));
   touch(p->sumsq_acc, p->n_meters * sizeof(float));
-  touch(p->click_table[0], click_max * sizeof(float));
-  touch(p->click_table[1], click_max * sizeof(float));
+  touch(p->cue_buf, p->cue_cap * sizeof(RtlCue));
+  touch(p->midi_in, RTL_MIDI_MAX * sizeof(RtlMidiEvent));
+  touch(p->midi_out, RTL_MIDI_MAX * sizeof(RtlMidiEvent));
+  touch(p->ins_events, RTL_MIDI_MAX * sizeof(RtlMidiEvent));
+  touch(p->ins_buf, 2U * RTL_BLOCK * sizeof(float));
 
-  RtlStatus st =
-    rtl_msgring_new(NULL, RTL_EVENT_SLOTS, sizeof(RtlEvent), &p->events);
+  RtlStatus st = rtl_mixer_new(table, &p->mixer);
+  if (!st) {
+    st = rtl_msgring_new(NULL, RTL_EVENT_SLOTS, sizeof(RtlEvent), &p->events);
+  }
   if (!st) {
     st =
       rtl_msgring_new(NULL, RTL_METER_SLOTS, sizeof(RtlMeterMsg), &p->meters);
+  }
+  if (!st && p->wa) {
+    st = rtl_msgring_new(NULL, RTL_CUE_SLOTS, sizeof(RtlCue), &p->cues);
+    if (!st) {
+      st = rtl_worker_new(p->mixer, p->cues, p->insert, RTL_BLOCK, &p->worker);
+    }
   }
   if (st) {
     rtl_process_free(p);
@@ -176,8 +203,11 @@ rtl_process_new(const RtlParamTable* const table,
   // Locking may be refused (RLIMIT_MEMLOCK); the pages are touched anyway.
   (void)rtl_msgring_lock_memory(p->events);
   (void)rtl_msgring_lock_memory(p->meters);
+  if (p->cues) {
+    (void)rtl_msgring_lock_memory(p->cues);
+  }
 
-  rtl_process_set_sample_rate(p, sample_rate);
+  rtl_process_set_sample_rate(p, 48000U);
   *process = p;
   return RTL_SUCCESS;
 }
@@ -188,16 +218,24 @@ rtl_process_free(RtlProcess* const p)
   if (!p) {
     return;
   }
+  rtl_process_release(p);
+  rtl_engine_free(p->engine);
+  rtl_worker_free(p->worker);
+  rtl_msgring_free(p->cues);
+  rtl_mixer_free(p->mixer);
   rtl_msgring_free(p->events);
   rtl_msgring_free(p->meters);
   rtl_free(NULL, p->serials);
-  rtl_free(NULL, p->ch);
   rtl_free(NULL, (void*)p->in_buf);
   rtl_free(NULL, p->pending);
   rtl_free(NULL, p->peak_acc);
   rtl_free(NULL, p->sumsq_acc);
-  rtl_free(NULL, p->click_table[0]);
-  rtl_free(NULL, p->click_table[1]);
+  rtl_free(NULL, p->cue_buf);
+  rtl_free(NULL, p->midi_in);
+  rtl_free(NULL, p->midi_out);
+  rtl_free(NULL, p->ins_events);
+  rtl_free(NULL, p->ins_buf);
+  pthread_mutex_destroy(&p->engine_lock);
   rtl_aligned_free(NULL, p);
 }
 
@@ -213,19 +251,135 @@ rtl_process_meters(RtlProcess* const p)
   return p->meters;
 }
 
+RtlMsgRing*
+rtl_process_reports(RtlProcess* const p)
+{
+  return rtl_mixer_reports(p->mixer);
+}
+
+/// `ms` at `rate`, in whole frames (at least 1).
+static uint32_t
+ms_to_frames(const double ms, const uint32_t rate)
+{
+  const double frames = floor(ms * (double)rate / 1000.0 + 0.5);
+  return frames < 1.0 ? 1U : (uint32_t)frames;
+}
+
+static RtlStatus
+prepare_engine(RtlProcess* const p,
+               const uint32_t    rate,
+               char* const       err,
+               const size_t      err_size)
+{
+  const uint32_t frames = ms_to_frames(p->wa_ms, rate);
+  if (p->engine && p->engine_rate != rate) {
+    // Sized for another rate: a new one, while no audio thread runs.
+    rtl_engine_free(p->engine);
+    p->engine = NULL;
+  }
+  if (!p->engine) {
+    const RtlEngineConfig cfg = {
+      p->n_inputs,
+      3U, // out_L, out_R, click
+      (double)rate,
+      RTL_BLOCK,
+      frames,
+      ms_to_frames(p->max_ms, rate),
+      0U,
+      0U,
+      0U,
+    };
+    const RtlStatus st =
+      rtl_engine_new(NULL, &cfg, rtl_worker_processor(p->worker), &p->engine);
+    if (st) {
+      snprintf(err, err_size, "cannot set up write-ahead of %g ms at %u Hz: %s",
+               p->wa_ms, rate, rtl_strerror(st));
+      return st;
+    }
+    // Refused under a small RLIMIT_MEMLOCK; the pages are prefaulted anyway.
+    (void)rtl_engine_lock_memory(p->engine);
+    p->engine_rate = rate;
+  } else {
+    (void)rtl_engine_set_latency(p->engine, frames); // within capacity
+  }
+
+  const RtlStatus st = rtl_engine_start(p->engine);
+  if (st) {
+    snprintf(err, err_size, "%s%s%s", "cannot start the write-ahead worker",
+             st == RTL_FAILURE && p->insert ? ": the insert failed to start: "
+                                            : "",
+             st == RTL_FAILURE && p->insert ? p->insert_name : "");
+    return st;
+  }
+  store_latency(p, frames, p->wa_ms);
+  return RTL_SUCCESS;
+}
+
+RtlStatus
+rtl_process_prepare(RtlProcess* const p,
+                    const uint32_t    rate,
+                    const uint32_t    period,
+                    char* const       err,
+                    const size_t      err_size)
+{
+  rtl_process_set_sample_rate(p, rate);
+
+  if (p->wa) {
+    pthread_mutex_lock(&p->engine_lock);
+    const RtlStatus st = prepare_engine(p, rate, err, err_size);
+    pthread_mutex_unlock(&p->engine_lock);
+    if (st) {
+      return st;
+    }
+    const uint32_t frames = rtl_process_latency(p);
+    if (frames <= period) {
+      rtl_log("write-ahead of %u frames is not longer than the period (%u): "
+              "expect underruns",
+              frames, period);
+    }
+    return RTL_SUCCESS;
+  }
+
+  if (p->insert && !p->insert_ready) {
+    const RtlProcessorConfig ic = { (double)rate, RTL_BLOCK, 2U, 2U };
+    p->insert_self = p->insert->init
+                       ? p->insert->init(&ic, p->insert->user_data)
+                       : p->insert->user_data;
+    if (p->insert->init && !p->insert_self) {
+      snprintf(err, err_size, "the insert failed to start: %s",
+               p->insert_name);
+      return RTL_FAILURE;
+    }
+    p->insert_ready = true;
+  }
+  return RTL_SUCCESS;
+}
+
+void
+rtl_process_release(RtlProcess* const p)
+{
+  if (p->wa) {
+    pthread_mutex_lock(&p->engine_lock);
+    if (p->engine) {
+      rtl_engine_stop(p->engine);
+    }
+    pthread_mutex_unlock(&p->engine_lock);
+  } else if (p->insert_ready) {
+    if (p->insert->release) {
+      p->insert->release(p->insert_self);
+    }
+    p->insert_self  = NULL;
+    p->insert_ready = false;
+  }
+}
+
 void
 rtl_process_set_sample_rate(RtlProcess* const p, const uint32_t sample_rate)
 {
-  const uint32_t rate = sample_rate ? sample_rate : 48000U;
-  if (rate > RTL_CLICK_MAX_RATE) {
-    return;
-  }
-  // Fill the table the RT thread is not reading, then switch to it.
-  const uint32_t next =
-    1U - atomic_load_explicit(&p->click_current, memory_order_relaxed);
-  fill_click(p->click_table[next], rate, &p->click_len[next]);
-  atomic_store_explicit(&p->click_current, next, memory_order_release);
-  atomic_store_explicit(&p->sample_rate, rate, memory_order_release);
+  rtl_mixer_set_sample_rate(p->mixer, sample_rate);
+  atomic_store_explicit(&p->meter_interval,
+                        sample_rate * RTL_METER_INTERVAL_MS / 1000U,
+                        memory_order_relaxed);
 }
 
 uint32_t
@@ -237,7 +391,7 @@ rtl_process_epoch(const RtlProcess* const p)
 uint64_t
 rtl_process_adopted_seq(const RtlProcess* const p)
 {
-  return atomic_load_explicit(&p->adopted_seq, memory_order_acquire);
+  return rtl_mixer_adopted_seq(p->mixer);
 }
 
 uint64_t
@@ -252,156 +406,107 @@ rtl_process_meter_drops(const RtlProcess* const p)
   return atomic_load_explicit(&p->meter_drops, memory_order_relaxed);
 }
 
-// --- parameters (RT) -------------------------------------------------------
-
-static float
-fader_gain(const float db)
+uint64_t
+rtl_process_late_events(const RtlProcess* const p)
 {
-  return db <= RTL_GAIN_MIN_DB ? 0.0f : rtl_db_to_gain(db);
+  return atomic_load_explicit(&p->late_events, memory_order_relaxed);
 }
 
-static void
-ramp_to(float* const   cur,
-        float* const   tgt,
-        float* const   inc,
-        const float    target,
-        const uint32_t frames)
+bool
+rtl_process_write_ahead(const RtlProcess* const p)
 {
-  *tgt = target;
-  *inc = (target - *cur) / (float)frames;
+  return p->wa;
 }
 
-static void
-retarget(RtlProcess* const p, RtlChannel* const c)
+uint32_t
+rtl_process_latency(const RtlProcess* const p)
 {
-  const bool  audible = !c->mute && (!p->n_solo || c->solo);
-  const float g       = audible ? c->gain : 0.0f;
-  const float tl      = g * c->pan_l;
-  const float tr      = g * c->pan_r;
-  if (tl == c->tgt_l && tr == c->tgt_r) {
-    return;
+  return atomic_load_explicit(&p->latency_frames, memory_order_acquire);
+}
+
+double
+rtl_process_latency_ms(const RtlProcess* const p)
+{
+  const uint64_t bits =
+    atomic_load_explicit(&p->latency_ms_bits, memory_order_relaxed);
+  double ms = 0.0;
+  memcpy(&ms, &bits, sizeof(ms));
+  return ms;
+}
+
+RtlStatus
+rtl_process_set_latency_ms(RtlProcess* const  p,
+                           const double       ms,
+                           const uint32_t     rate,
+                           const char** const reason)
+{
+  if (!p->wa) {
+    *reason = "write-ahead is off (start with -l)";
+    return RTL_BAD_STATE;
   }
-  ramp_to(&c->cur_l, &c->tgt_l, &c->inc_l, tl, p->ramp_frames);
-  ramp_to(&c->cur_r, &c->tgt_r, &c->inc_r, tr, p->ramp_frames);
-  c->ramp = p->ramp_frames;
-}
-
-static void
-set_bpm(RtlProcess* const p, const float bpm)
-{
-  const double len = 60.0 * (double)p->rate / (double)bpm;
-  if (p->beat_len > 0.0) {
-    // Keep the phase within the beat across the change.
-    p->next_beat *= len / p->beat_len;
+  if (!(ms > 0.0) || ms > p->max_ms + 1e-9) {
+    *reason = ms > 0.0 && ms <= RTL_LATENCY_MAX_MS
+                ? "beyond the write-ahead capacity set at start "
+                  "(at most twice -l, or 1000 ms)"
+                : "out of range (0 < ms <= 2000)";
+    return RTL_BAD_ARG;
   }
-  p->bpm      = bpm;
-  p->beat_len = len;
-}
-
-/// Apply one parameter value.  Returns true if every channel needs retargeting.
-static bool
-apply_param(RtlProcess* const p, const unsigned index, const float value)
-{
-  const RtlParamInfo* const info = &p->table->params[index];
-  RtlChannel* const         c    = &p->ch[info->channel];
-  switch (info->kind) {
-  case RTL_PARAM_CH_GAIN:
-    c->gain = fader_gain(value);
-    retarget(p, c);
-    return false;
-  case RTL_PARAM_CH_PAN: {
-    const float angle = (value + 1.0f) * (float)(M_PI / 4.0);
-    c->pan_l          = cosf(angle);
-    c->pan_r          = sinf(angle);
-    retarget(p, c);
-    return false;
-  }
-  case RTL_PARAM_CH_MUTE:
-    c->mute = value != 0.0f;
-    retarget(p, c);
-    return false;
-  case RTL_PARAM_CH_SOLO: {
-    const bool solo = value != 0.0f;
-    if (solo != c->solo) {
-      c->solo   = solo;
-      p->n_solo = solo ? p->n_solo + 1U : p->n_solo - 1U;
+  pthread_mutex_lock(&p->engine_lock);
+  RtlStatus st = RTL_SUCCESS;
+  if (p->engine && rate) {
+    const uint32_t frames = ms_to_frames(ms, rate);
+    st                    = rtl_engine_set_latency(p->engine, frames);
+    if (!st) {
+      store_latency(p, frames, ms);
     }
-    return true;
   }
-  case RTL_PARAM_MASTER_GAIN: {
-    const float g = fader_gain(value);
-    if (g != p->master.tgt) {
-      ramp_to(&p->master.cur, &p->master.tgt, &p->master.inc, g,
-              p->ramp_frames);
-      p->master.ramp = p->ramp_frames;
-    }
+  if (!st) {
+    p->wa_ms = ms;
+  }
+  pthread_mutex_unlock(&p->engine_lock);
+  if (st) {
+    *reason = "beyond the write-ahead capacity";
+  }
+  return st;
+}
+
+bool
+rtl_process_follow_latency(RtlProcess* const p, const uint32_t rate)
+{
+  if (!p->wa || !rate) {
     return false;
   }
-  case RTL_PARAM_BPM:
-    set_bpm(p, value);
+  bool changed = false;
+  pthread_mutex_lock(&p->engine_lock);
+  if (p->engine) {
+    RtlEngineConfig cfg;
+    rtl_engine_config(p->engine, &cfg);
+    uint32_t frames = ms_to_frames(p->wa_ms, rate);
+    frames          = frames < cfg.high_water ? frames : cfg.high_water;
+    if (frames != rtl_engine_latency(p->engine) &&
+        rtl_engine_set_latency(p->engine, frames) == RTL_SUCCESS) {
+      store_latency(p, frames, p->wa_ms);
+      changed = true;
+    }
+  }
+  pthread_mutex_unlock(&p->engine_lock);
+  return changed;
+}
+
+bool
+rtl_process_engine_stats(RtlProcess* const p, RtlEngineStats* const stats)
+{
+  if (!p->wa) {
     return false;
   }
-  return false;
-}
-
-static void
-retarget_all(RtlProcess* const p)
-{
-  for (unsigned i = 0U; i < p->n_inputs; ++i) {
-    retarget(p, &p->ch[i]);
+  pthread_mutex_lock(&p->engine_lock);
+  if (p->engine) {
+    rtl_engine_stats(p->engine, stats);
+  } else {
+    memset(stats, 0, sizeof(*stats));
   }
-}
-
-static void
-transport(RtlProcess* const p, const uint32_t op)
-{
-  switch ((RtlTransportOp)op) {
-  case RTL_TRANSPORT_START:
-    p->running = true;
-    break;
-  case RTL_TRANSPORT_STOP:
-    p->running    = false;
-    p->next_beat  = 0.0;
-    p->beat_index = 0U;
-    break;
-  case RTL_TRANSPORT_PAUSE:
-    p->running = false;
-    break;
-  case RTL_TRANSPORT_RESET:
-    p->next_beat  = 0.0;
-    p->beat_index = 0U;
-    break;
-  }
-}
-
-static void
-apply_event(RtlProcess* const p, const RtlEvent* const ev)
-{
-  if (ev->type == RTL_EV_PARAM && ev->param < p->table->n_params) {
-    if (apply_param(p, ev->param, ev->value)) {
-      retarget_all(p);
-    }
-  } else if (ev->type == RTL_EV_TRANSPORT) {
-    transport(p, ev->op);
-  }
-}
-
-/// Follow a sample-rate change: ramps, tempo and meter interval are in frames.
-static void
-follow_rate(RtlProcess* const p)
-{
-  const uint32_t rate =
-    atomic_load_explicit(&p->sample_rate, memory_order_acquire);
-  if (rate == p->rate) {
-    return;
-  }
-  p->rate           = rate;
-  p->ramp_frames    = rate * RTL_RAMP_MS / 1000U;
-  p->meter_interval = rate * RTL_METER_INTERVAL_MS / 1000U;
-  if (!p->ramp_frames) {
-    p->ramp_frames = 1U;
-  }
-  set_bpm(p, p->bpm);
+  pthread_mutex_unlock(&p->engine_lock);
+  return true;
 }
 
 void
@@ -415,39 +520,18 @@ rtl_process_attach(RtlProcess* const     p,
 
   // Start from the defaults; the control thread republishes the current
   // values, and serials of zero make the RT thread adopt every one of them.
-  p->seq        = 0U;
-  p->n_pending  = 0U;
-  p->running    = false;
-  p->next_beat  = 0.0;
-  p->beat_index = 0U;
-  p->click_pos  = UINT32_MAX;
-  p->n_solo     = 0U;
-  p->beat_len   = 0.0;
-  p->rate       = 0U;
-  p->bpm        = p->table->params[rtl_param_bpm_index(p->table)].def;
-  follow_rate(p);
+  // In write-ahead mode the worker reset the mixer when it started.
+  if (!p->wa) {
+    rtl_mixer_reset(p->mixer);
+  }
+  p->seq       = 0U;
+  p->pos       = 0U;
+  p->n_pending = 0U;
   memset(p->serials, 0, p->table->n_params * sizeof(uint32_t));
-  for (unsigned i = 0U; i < p->n_inputs; ++i) {
-    RtlChannel* const c = &p->ch[i];
-    *c                  = (RtlChannel){ 0 };
-  }
-  for (unsigned i = 0U; i < p->table->n_params; ++i) {
-    (void)apply_param(p, i, p->table->params[i].def);
-  }
-  retarget_all(p);
-  // No ramps at start: the defaults are where the mixer begins.
-  for (unsigned i = 0U; i < p->n_inputs; ++i) {
-    RtlChannel* const c = &p->ch[i];
-    c->cur_l            = c->tgt_l;
-    c->cur_r            = c->tgt_r;
-    c->ramp             = 0U;
-  }
-  p->master.cur   = p->master.tgt;
-  p->master.ramp  = 0U;
+  memset(p->ccmap, 0, sizeof(p->ccmap));
   p->meter_frames = 0U;
   memset(p->peak_acc, 0, p->n_meters * sizeof(float));
   memset(p->sumsq_acc, 0, p->n_meters * sizeof(float));
-  atomic_store_explicit(&p->adopted_seq, 0U, memory_order_release);
   atomic_store_explicit(&p->started, false, memory_order_release);
 }
 
@@ -466,31 +550,82 @@ rtl_process_frame64(const RtlProcess* const p, const jack_nframes_t frame)
 // --- the process callback ----------------------------------------------------
 
 static void
+bump(_Atomic uint64_t* const counter)
+{
+  atomic_store_explicit(
+    counter, atomic_load_explicit(counter, memory_order_relaxed) + 1U,
+    memory_order_relaxed);
+}
+
+/// Hand a cue to the mixer: into this period's list, or to the worker.
+static void
+put_cue(RtlProcess* const p, RtlCue cue)
+{
+  if (p->wa) {
+    cue.pos += p->pos;
+    // Callers made sure of the room.
+    (void)rtl_msgring_send(p->cues, cue.kind, &cue, sizeof(cue));
+  } else if (p->n_cues < p->cue_cap) {
+    p->cue_buf[p->n_cues++] = cue;
+  }
+}
+
+/// Cues that may still be sent this period (direct mode: the list has
+/// room for everything a period can bring).
+static size_t
+cue_room(const RtlProcess* const p)
+{
+  return p->wa ? rtl_msgring_write_space(p->cues) : p->cue_cap - p->n_cues;
+}
+
+/**
+   Adopt a new snapshot: a cue for every slot and CC mapping that changed.
+   In write-ahead mode, if the ring lacks room for all of them and the
+   closing SEQ cue, the snapshot waits for the next period whole.  Returns
+   true if a new sequence was adopted.
+*/
+static bool
 adopt_snapshot(RtlProcess* const p)
 {
+  bool                          adopted = false;
   const RtlStateSnapshot* const s =
     (const RtlStateSnapshot*)rtl_snapshot_read_begin(p->snapshot);
   if (s && s->seq != p->seq) {
-    bool           all = false;
     const uint32_t n =
       s->n_params < p->table->n_params ? s->n_params : p->table->n_params;
+    size_t changes = 1U;
     for (uint32_t i = 0U; i < n; ++i) {
-      const RtlSlot* const slot = &s->slots[i];
-      if (slot->serial != p->serials[i]) {
-        p->serials[i] = slot->serial;
-        // A timed value was applied at its frame already; the snapshot
-        // only catches up with it.
-        if (!(slot->flags & RTL_SLOT_TIMED)) {
-          all |= apply_param(p, i, slot->value);
+      changes += s->slots[i].serial != p->serials[i];
+    }
+    for (unsigned cc = 0U; cc < RTL_MIDI_CCS; ++cc) {
+      changes += s->ccmap[cc] != p->ccmap[cc];
+    }
+    if (changes <= cue_room(p)) {
+      for (uint32_t i = 0U; i < n; ++i) {
+        const RtlSlot* const slot = &s->slots[i];
+        if (slot->serial != p->serials[i]) {
+          p->serials[i] = slot->serial;
+          put_cue(p, (RtlCue){ .kind   = RTL_CUE_SLOT,
+                               .param  = i,
+                               .value  = slot->value,
+                               .serial = slot->serial,
+                               .flags  = slot->flags });
         }
       }
+      for (unsigned cc = 0U; cc < RTL_MIDI_CCS; ++cc) {
+        if (s->ccmap[cc] != p->ccmap[cc]) {
+          p->ccmap[cc] = s->ccmap[cc];
+          put_cue(p, (RtlCue){ .kind  = RTL_CUE_CCMAP,
+                               .param = cc,
+                               .op    = s->ccmap[cc] });
+        }
+      }
+      p->seq  = s->seq;
+      adopted = true;
     }
-    if (all) {
-      retarget_all(p);
-    }
-    p->seq = s->seq;
   }
   rtl_snapshot_read_end(p->snapshot);
+  return adopted;
 }
 
 /// Move events from the ring into the sorted pending list, while there is room.
@@ -515,129 +650,50 @@ drain_events(RtlProcess* const p)
   }
 }
 
-static void
-mix_channel(RtlChannel* const  c,
-            const float* const in,
-            float* const       out_l,
-            float* const       out_r,
-            const uint32_t     start,
-            const uint32_t     end)
+/**
+   Pass on the pending events that fall in this period, as cues at their
+   offsets.  An event for output frame F falls at input frame F - L (L is 0
+   in direct mode).  `reserve` cues of room are kept for the caller.
+   Returns the offset of the last one passed on.
+*/
+static uint64_t
+pass_events(RtlProcess* const p,
+            const uint64_t    first,
+            const uint32_t    nframes,
+            const uint32_t    latency,
+            const size_t      reserve)
 {
-  uint32_t i = start;
-  if (c->ramp) {
-    const uint32_t stop = (end - i) < c->ramp ? end : i + c->ramp;
-    float          gl   = c->cur_l;
-    float          gr   = c->cur_r;
-    for (; i < stop; ++i) {
-      gl += c->inc_l;
-      gr += c->inc_r;
-      out_l[i] += in[i] * gl;
-      out_r[i] += in[i] * gr;
+  uint64_t last = 0U;
+  unsigned done = 0U;
+  size_t   room = cue_room(p);
+  while (done < p->n_pending && room > reserve) {
+    const RtlEvent* const ev  = &p->pending[done];
+    const uint64_t        due = ev->frame > latency ? ev->frame - latency : 0U;
+    if (due >= first + nframes) {
+      break;
     }
-    c->ramp -= stop - start;
-    if (!c->ramp) {
-      gl = c->tgt_l;
-      gr = c->tgt_r;
+    if (ev->frame && due < first) {
+      bump(&p->late_events);
     }
-    c->cur_l = gl;
-    c->cur_r = gr;
-  }
-  const float gl = c->cur_l;
-  const float gr = c->cur_r;
-  if (gl == 0.0f && gr == 0.0f) {
-    return;
-  }
-  for (; i < end; ++i) {
-    out_l[i] += in[i] * gl;
-    out_r[i] += in[i] * gr;
-  }
-}
-
-static void
-apply_master(RtlRamp* const m,
-             float* const   out_l,
-             float* const   out_r,
-             const uint32_t start,
-             const uint32_t end)
-{
-  uint32_t i = start;
-  if (m->ramp) {
-    const uint32_t stop = (end - i) < m->ramp ? end : i + m->ramp;
-    float          g    = m->cur;
-    for (; i < stop; ++i) {
-      g += m->inc;
-      out_l[i] *= g;
-      out_r[i] *= g;
+    const uint64_t off = due > first ? due - first : 0U;
+    if (ev->type == RTL_EV_PARAM) {
+      put_cue(p, (RtlCue){ .pos   = off,
+                           .kind  = RTL_CUE_PARAM,
+                           .param = ev->param,
+                           .value = ev->value });
+    } else {
+      put_cue(p, (RtlCue){ .pos = off, .kind = RTL_CUE_TRANSPORT, .op = ev->op });
     }
-    m->ramp -= stop - start;
-    m->cur = m->ramp ? g : m->tgt;
+    last = off;
+    --room;
+    ++done;
   }
-  const float g = m->cur;
-  if (g == 1.0f) {
-    return;
+  if (done) {
+    memmove(p->pending, p->pending + done,
+            (p->n_pending - done) * sizeof(RtlEvent));
+    p->n_pending -= done;
   }
-  for (; i < end; ++i) {
-    out_l[i] *= g;
-    out_r[i] *= g;
-  }
-}
-
-static void
-render_click(RtlProcess* const p,
-             float* const      out,
-             const uint32_t    start,
-             const uint32_t    end)
-{
-  const uint32_t cur =
-    atomic_load_explicit(&p->click_current, memory_order_acquire);
-  const float*   table = p->click_table[cur];
-  const uint32_t len   = p->click_len[cur];
-
-  uint32_t i = start;
-  while (i < end) {
-    uint32_t run = end - i;
-    if (p->running) {
-      if (p->next_beat <= 0.0) {
-        p->click_pos = 0U;
-        p->click_amp = (p->beat_index % RTL_BEATS_PER_BAR) ? RTL_CLICK_BEAT
-                                                           : RTL_CLICK_DOWNBEAT;
-        ++p->beat_index;
-        p->next_beat += p->beat_len;
-      }
-      const double until = ceil(p->next_beat);
-      if (until < (double)run) {
-        run = until < 1.0 ? 1U : (uint32_t)until;
-      }
-      p->next_beat -= (double)run;
-    }
-    for (uint32_t k = 0U; k < run; ++k) {
-      if (p->click_pos < len) {
-        out[i + k] = table[p->click_pos] * p->click_amp;
-        ++p->click_pos;
-      } else {
-        out[i + k] = 0.0f;
-      }
-    }
-    i += run;
-  }
-}
-
-static void
-render(RtlProcess* const p,
-       float* const      out_l,
-       float* const      out_r,
-       float* const      click,
-       const uint32_t    start,
-       const uint32_t    end)
-{
-  if (start >= end) {
-    return;
-  }
-  for (unsigned c = 0U; c < p->n_inputs; ++c) {
-    mix_channel(&p->ch[c], p->in_buf[c], out_l, out_r, start, end);
-  }
-  apply_master(&p->master, out_l, out_r, start, end);
-  render_click(p, click, start, end);
+  return last;
 }
 
 static void
@@ -660,7 +716,8 @@ meter(RtlProcess* const  p,
     p->sumsq_acc[m] += rms * rms * (float)nframes;
   }
   p->meter_frames += nframes;
-  if (p->meter_frames < p->meter_interval) {
+  if (p->meter_frames <
+      atomic_load_explicit(&p->meter_interval, memory_order_relaxed)) {
     return;
   }
 
@@ -682,6 +739,33 @@ meter(RtlProcess* const  p,
   }
 }
 
+/// midi_in's events as RtlMidiEvents (true size, at most RTL_MIDI_EVENT_MAX
+/// bytes copied: the engine drops and counts longer ones).
+static uint32_t
+read_midi(RtlProcess* const p, void* const buf)
+{
+  const uint32_t n = jack_midi_get_event_count(buf);
+  uint32_t       k = 0U;
+  for (uint32_t i = 0U; i < n; ++i) {
+    jack_midi_event_t ev;
+    if (jack_midi_event_get(&ev, buf, i)) {
+      continue;
+    }
+    if (k == RTL_MIDI_MAX) {
+      bump(&p->midi_drops);
+      continue;
+    }
+    RtlMidiEvent* const dst = &p->midi_in[k++];
+    const size_t        len =
+      ev.size < RTL_MIDI_EVENT_MAX ? ev.size : RTL_MIDI_EVENT_MAX;
+    memset(dst->data, 0, sizeof(dst->data));
+    memcpy(dst->data, ev.buffer, len);
+    dst->frame = ev.time;
+    dst->size  = ev.size > UINT32_MAX ? UINT32_MAX : (uint32_t)ev.size;
+  }
+  return k;
+}
+
 static void
 midi_through(const RtlPorts* const ports, const jack_nframes_t nframes)
 {
@@ -697,31 +781,39 @@ midi_through(const RtlPorts* const ports, const jack_nframes_t nframes)
   }
 }
 
+/// The direct-mode insert, after the mixer, in pieces of RTL_BLOCK frames.
+static void
+run_insert(RtlProcess* const p,
+           float* const      out_l,
+           float* const      out_r,
+           const uint32_t    nframes,
+           const uint32_t    n_midi)
+{
+  uint32_t mi = 0U;
+  for (uint32_t off = 0U; off < nframes; off += RTL_BLOCK) {
+    const uint32_t k = nframes - off < RTL_BLOCK ? nframes - off : RTL_BLOCK;
+    float* const   in[2]  = { p->ins_buf, p->ins_buf + RTL_BLOCK };
+    float* const   out[2] = { out_l + off, out_r + off };
+    memcpy(in[0], out[0], k * sizeof(float));
+    memcpy(in[1], out[1], k * sizeof(float));
+    uint32_t ne = 0U;
+    while (mi < n_midi && p->midi_in[mi].frame < off + k) {
+      p->ins_events[ne]       = p->midi_in[mi++];
+      p->ins_events[ne].frame = p->ins_events[ne].frame > off
+                                  ? p->ins_events[ne].frame - off
+                                  : 0U;
+      ++ne;
+    }
+    p->insert->process(p->insert_self, (const float* const*)in, out,
+                       p->ins_events, ne, k);
+  }
+}
+
 int
 rtl_process_run(const jack_nframes_t nframes, void* const arg)
 {
   RtlProcess* const p = (RtlProcess*)arg;
-  follow_rate(p);
 
-  // Snapshot first, then the ring: the control thread sends events before
-  // it publishes, so having seen a snapshot means its events are visible.
-  const uint64_t old_seq = p->seq;
-  adopt_snapshot(p);
-  drain_events(p);
-  if (p->seq != old_seq) {
-    atomic_store_explicit(&p->adopted_seq, p->seq, memory_order_release);
-  }
-
-  for (unsigned c = 0U; c < p->n_inputs; ++c) {
-    p->in_buf[c] = (const float*)jack_port_get_buffer(p->ports.in[c], nframes);
-  }
-  float* const out_l = (float*)jack_port_get_buffer(p->ports.out_l, nframes);
-  float* const out_r = (float*)jack_port_get_buffer(p->ports.out_r, nframes);
-  float* const click = (float*)jack_port_get_buffer(p->ports.click, nframes);
-  memset(out_l, 0, nframes * sizeof(float));
-  memset(out_r, 0, nframes * sizeof(float));
-
-  // Split the period at each event's frame so it takes effect exactly there.
   const jack_nframes_t first32 = jack_last_frame_time(p->client);
   if (atomic_load_explicit(&p->started, memory_order_relaxed)) {
     p->first64 += (uint32_t)(first32 - (uint32_t)p->first64);
@@ -731,28 +823,51 @@ rtl_process_run(const jack_nframes_t nframes, void* const arg)
   atomic_store_explicit(&p->period_frame, p->first64, memory_order_relaxed);
   atomic_store_explicit(&p->started, true, memory_order_release);
   const uint64_t first = p->first64;
-  const uint64_t limit = first + nframes;
-  uint32_t       pos   = 0U;
-  unsigned       done  = 0U;
-  while (done < p->n_pending && p->pending[done].frame < limit) {
-    const uint64_t f   = p->pending[done].frame;
-    const uint32_t off = f > first ? (uint32_t)(f - first) : 0U;
-    render(p, out_l, out_r, click, pos, off > pos ? off : pos);
-    if (off > pos) {
-      pos = off;
-    }
-    apply_event(p, &p->pending[done]);
-    ++done;
-  }
-  render(p, out_l, out_r, click, pos, nframes);
-  if (done) {
-    memmove(p->pending, p->pending + done,
-            (p->n_pending - done) * sizeof(RtlEvent));
-    p->n_pending -= done;
+
+  // Snapshot first, then the ring: the control thread sends events before
+  // it publishes, so having seen a snapshot means its events are visible.
+  // The SEQ cue goes last, so that a mixer that has run it has run every
+  // change of that snapshot and every event sent before it.
+  p->n_cues            = 0U;
+  const bool     fresh = adopt_snapshot(p);
+  drain_events(p);
+  const uint64_t last =
+    pass_events(p, first, nframes, rtl_process_latency(p), fresh ? 1U : 0U);
+  if (fresh) {
+    put_cue(p, (RtlCue){ .pos = last, .kind = RTL_CUE_SEQ, .seq = p->seq });
   }
 
-  midi_through(&p->ports, nframes);
-  meter(p, out_l, out_r, nframes, limit);
+  for (unsigned c = 0U; c < p->n_inputs; ++c) {
+    p->in_buf[c] = (const float*)jack_port_get_buffer(p->ports.in[c], nframes);
+  }
+  float* const out_l = (float*)jack_port_get_buffer(p->ports.out_l, nframes);
+  float* const out_r = (float*)jack_port_get_buffer(p->ports.out_r, nframes);
+  float* const click = (float*)jack_port_get_buffer(p->ports.click, nframes);
+  void* const  mi    = jack_port_get_buffer(p->ports.midi_in, nframes);
+  const uint32_t n_midi = read_midi(p, mi);
+
+  if (p->wa) {
+    float* const outs[3] = { out_l, out_r, click };
+    uint32_t     n_out   = 0U;
+    rtl_engine_process(p->engine, p->in_buf, outs, p->midi_in, n_midi,
+                       p->midi_out, RTL_MIDI_MAX, &n_out, nframes);
+    void* const mo = jack_port_get_buffer(p->ports.midi_out, nframes);
+    jack_midi_clear_buffer(mo);
+    for (uint32_t i = 0U; i < n_out; ++i) {
+      const RtlMidiEvent* const ev = &p->midi_out[i];
+      (void)jack_midi_event_write(mo, ev->frame, ev->data, ev->size);
+    }
+  } else {
+    rtl_mixer_run(p->mixer, p->in_buf, out_l, out_r, click, nframes,
+                  p->cue_buf, p->n_cues, p->midi_in, n_midi);
+    if (p->insert_ready) {
+      run_insert(p, out_l, out_r, nframes, n_midi);
+    }
+    midi_through(&p->ports, nframes);
+  }
+
+  meter(p, out_l, out_r, nframes, first + nframes);
+  p->pos += nframes;
   atomic_store_explicit(&p->frames,
                         atomic_load_explicit(&p->frames, memory_order_relaxed) +
                           nframes,

@@ -8,40 +8,55 @@
   The real-time side of the daemon: one RtlProcess holds everything the
   JACK process callback touches, allocated and prefaulted before the client
   is activated.  rtl_process_run() is the only function here that runs on
-  the audio thread; everything else is set-up and tear-down.
+  the audio thread; rtl_process_latency() runs in JACK's latency callback;
+  everything else is set-up, tear-down and questions from other threads.
 
-  In:  the state snapshot (adopted when its sequence changes) and a
-       control -> RT message ring of timed events (each with a target
-       frame).
-  Out: a RT -> control message ring of meter readings, and a few atomics
-       (adopted snapshot sequence, frames processed, dropped meter messages).
+  Every period the audio thread adopts the state snapshot (if its sequence
+  changed) and turns what changed into cues for the mixer, takes the timed
+  events the control thread sent, and passes each one on as a cue in the
+  period it falls in.  Then:
+
+  - direct mode: it runs the mixer (and an RT-safe insert after it) on this
+    period's buffers, so output frame t is the mix of input frame t;
+  - write-ahead mode (-l MS): the mixer runs on the write-ahead engine's
+    worker, L frames ahead, and this thread only trades buffers with the
+    engine.  The cues go to the worker through an SPSC ring stamped with
+    their input frame.  A change timed for output frame F is stamped F - L,
+    so output frame F is still the first one it affects; if F - L has
+    already passed (a tag less than L ahead), it is stamped with the start
+    of this period and counted as late.  MIDI goes through the engine too:
+    the worker's mixer sees it at its frame (for /midi/map) and midi_out
+    plays it exactly L frames later.
+
+  Either way the meters measure the period's input and what is played.
+
+  In:  the state snapshot and a control -> RT message ring of timed events
+       (each with a target frame in the output timeline).
+  Out: a RT -> control ring of meter readings, the mixer's ring of
+       parameters moved by MIDI CCs, and a few atomics.
 */
 
+#include "mixer.h"
 #include "options.h"
 #include "state.h"
 
+#include <rtlane/engine.h>
 #include <rtlane/msgring.h>
+#include <rtlane/processor.h>
 #include <rtlane/snapshot.h>
 
 #include <jack/jack.h>
 
-#include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-
-/// Gain and pan ramps last this long, so no change is a step.
-#define RTL_RAMP_MS 5U
 
 /// Meter readings leave the RT thread about this often.
 #define RTL_METER_INTERVAL_MS 5U
 
-/// Click: a decaying 1 kHz cosine burst.
-#define RTL_CLICK_HZ 1000.0
-#define RTL_CLICK_MS 10U
-#define RTL_CLICK_DOWNBEAT 1.0f
-#define RTL_CLICK_BEAT 0.5f
-#define RTL_BEATS_PER_BAR 4U
-#define RTL_CLICK_MAX_RATE 384000U
+/// The write-ahead engine is sized for at least this much, and for twice
+/// the -l value, so /latency/set can raise the delay that far.
+#define RTL_LATENCY_ROOM_MS 1000.0
 
 /// Control -> RT message types.
 typedef enum {
@@ -51,7 +66,7 @@ typedef enum {
 
 /// A timed event.  frame 0: at the start of the next period.
 typedef struct {
-  uint64_t frame;
+  uint64_t frame; ///< Output frame it applies at
   uint32_t param;
   float    value;
   uint32_t op;
@@ -90,15 +105,22 @@ typedef struct {
   jack_port_t*  midi_out;
 } RtlPorts;
 
+typedef struct {
+  const RtlParamTable* table;
+  RtlSnapshot*         snapshot;
+  double              write_ahead_ms; ///< 0: direct mode
+  const RtlProcessor* insert;         ///< Plug-in after the mixer, or NULL
+  const char*         insert_name;    ///< For messages
+} RtlProcessConfig;
+
 /**
-   Create the RT state for `table`.  Non-RT; allocates, initialises to the
-   table's defaults and prefaults everything.  `events` (control -> RT) and
-   `meters` (RT -> control) are created here and owned by the process.
+   Create the RT state.  Non-RT; allocates, initialises to the table's
+   defaults and prefaults everything.  `events` (control -> RT) and
+   `meters` (RT -> control) are created here and owned by the process.  In
+   direct mode `insert` must be RT-safe (the caller checks).
 */
-RtlStatus rtl_process_new(const RtlParamTable* table,
-                          RtlSnapshot*         snapshot,
-                          uint32_t             sample_rate,
-                          RtlProcess**         process);
+RtlStatus rtl_process_new(const RtlProcessConfig* config,
+                          RtlProcess**            process);
 
 void rtl_process_free(RtlProcess* process);
 
@@ -108,14 +130,37 @@ RtlMsgRing* rtl_process_events(RtlProcess* process);
 /// The RT -> control meter ring (the control thread is its only reader).
 RtlMsgRing* rtl_process_meters(RtlProcess* process);
 
+/// The mixer -> control ring of parameters moved by MIDI CCs.
+RtlMsgRing* rtl_process_reports(RtlProcess* process);
+
+/**
+   Get ready for a client at `rate` with periods of `period` frames: in
+   write-ahead mode create the engine (or keep the one made for this rate)
+   and start its worker, which runs the insert's init(); in direct mode run
+   the insert's init() here.  Non-RT, after the client is opened and before
+   it is activated (the audio thread must not be running).  On failure
+   writes one line into `err`.
+*/
+RtlStatus rtl_process_prepare(RtlProcess* process,
+                              uint32_t    rate,
+                              uint32_t    period,
+                              char*       err,
+                              size_t      err_size);
+
 /**
    Attach a (new) JACK client and its ports, and bring the RT state back to
-   the current parameter values with no transport running.  Non-RT, while
-   the client is not active.
+   the current parameter values with no transport running.  Non-RT, after
+   rtl_process_prepare(), while the client is not active.
 */
 void rtl_process_attach(RtlProcess*     process,
                         jack_client_t*  client,
                         const RtlPorts* ports);
+
+/**
+   The client is closed: stop the engine's worker (which releases the
+   insert) or release the insert.  Non-RT, once the audio thread is gone.
+*/
+void rtl_process_release(RtlProcess* process);
 
 /**
    Which client the RT state belongs to; changes with every attach, so that
@@ -126,7 +171,10 @@ uint32_t rtl_process_epoch(const RtlProcess* process);
 /// Follow a sample-rate change.  Non-RT (JACK's notification thread).
 void rtl_process_set_sample_rate(RtlProcess* process, uint32_t sample_rate);
 
-/// Sequence of the last snapshot the RT thread adopted.  Any thread.
+/**
+   Sequence of the last snapshot whose changes the mixer has applied (in
+   write-ahead mode: that the worker has rendered).  Any thread.
+*/
 uint64_t rtl_process_adopted_seq(const RtlProcess* process);
 
 /**
@@ -141,6 +189,41 @@ uint64_t rtl_process_frames(const RtlProcess* process);
 
 /// Meter readings dropped because the ring was full.  Any thread.
 uint64_t rtl_process_meter_drops(const RtlProcess* process);
+
+/// Timed events that reached the RT thread after their frame.  Any thread.
+uint64_t rtl_process_late_events(const RtlProcess* process);
+
+/// True in write-ahead mode.  Any thread.
+bool rtl_process_write_ahead(const RtlProcess* process);
+
+/**
+   The delay L in frames to report to the graph (0 in direct mode).  Any
+   thread, RT-safe: JACK's latency callback calls it.
+*/
+uint32_t rtl_process_latency(const RtlProcess* process);
+
+/// The delay asked for, in milliseconds (0 in direct mode).  Any thread.
+double rtl_process_latency_ms(const RtlProcess* process);
+
+/**
+   Change the write-ahead delay to `ms` at `rate`.  Control thread.  On
+   refusal returns RTL_BAD_STATE (direct mode) or RTL_BAD_ARG (out of
+   range or beyond the engine's capacity) with the reason in `*reason`.
+   The caller reports the new latency to the graph.
+*/
+RtlStatus rtl_process_set_latency_ms(RtlProcess*  process,
+                                     double       ms,
+                                     uint32_t     rate,
+                                     const char** reason);
+
+/**
+   After a sample-rate change: the same delay in milliseconds is another
+   number of frames.  Control thread.  True if L changed.
+*/
+bool rtl_process_follow_latency(RtlProcess* process, uint32_t rate);
+
+/// The engine's counters; false in direct mode.  Any non-RT thread.
+bool rtl_process_engine_stats(RtlProcess* process, RtlEngineStats* stats);
 
 /// The JACK process callback body.  RT thread only.
 int rtl_process_run(jack_nframes_t nframes, void* process);

@@ -152,6 +152,7 @@ rtl_model_init(RtlModel* const model, const RtlParamTable* const table)
 {
   model->table = table;
   model->seq   = 0U;
+  memset(model->ccmap, 0, sizeof(model->ccmap));
   model->slots = (RtlSlot*)rtl_calloc(NULL, table->n_params, sizeof(RtlSlot));
   if (!model->slots) {
     return RTL_NO_MEM;
@@ -181,6 +182,15 @@ rtl_model_set(RtlModel* const model,
   slot->flags = timed ? RTL_SLOT_TIMED : 0U;
 }
 
+void
+rtl_model_map_cc(RtlModel* const model, const unsigned cc, const uint32_t index)
+{
+  if (cc < RTL_MIDI_CCS) {
+    model->ccmap[cc] =
+      index < model->table->n_params ? (uint16_t)(index + 1U) : 0U;
+  }
+}
+
 RtlStateSnapshot*
 rtl_model_snapshot(RtlModel* const model)
 {
@@ -193,6 +203,7 @@ rtl_model_snapshot(RtlModel* const model)
   snap->seq      = ++model->seq;
   snap->n_params = (uint32_t)n;
   snap->reserved = 0U;
+  memcpy(snap->ccmap, model->ccmap, sizeof(snap->ccmap));
   memcpy(snap->slots, model->slots, n * sizeof(RtlSlot));
   return snap;
 }

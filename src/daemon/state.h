@@ -12,12 +12,13 @@
   read-only afterwards, so the OSC threads validate against it and the
   control thread answers /list, /get and /state from it without locking.
 
-  The control thread owns an RtlModel (current values) and publishes
-  immutable RtlStateSnapshot copies through rtl_snapshot_publish().  Every
-  slot carries a serial that changes whenever that parameter is set: the
-  real-time thread compares serials and adopts only what changed, so a
-  sample-accurate timed change it already made is never undone by a later
-  snapshot about something else.
+  The control thread owns an RtlModel (current values and the MIDI CC
+  map) and publishes immutable RtlStateSnapshot copies through
+  rtl_snapshot_publish().  Every slot carries a serial that changes
+  whenever that parameter is set: the real-time thread compares serials and
+  adopts only what changed, so a sample-accurate timed change (or a MIDI
+  CC) that the mixer already made is never undone by a later snapshot about
+  something else.
 */
 
 #include <rtlane/status.h>
@@ -42,6 +43,9 @@ typedef enum {
 #define RTL_BPM_MIN 20.0f
 #define RTL_BPM_MAX 300.0f
 #define RTL_PATH_MAX 256U ///< Longest path or string argument, with NUL
+
+/// MIDI controller numbers 0..127 that /midi/map can map.
+#define RTL_MIDI_CCS 128U
 
 typedef struct {
   char         path[24]; ///< e.g. "/ch/12/gain"
@@ -104,7 +108,8 @@ const char* rtl_param_check(const RtlParamTable* table,
 
 // --- snapshot -------------------------------------------------------------
 
-/// The value came by a timed event the RT thread has already applied.
+/// The value came by a timed event or a MIDI CC the mixer has already
+/// applied: adopting the slot only takes its serial.
 #define RTL_SLOT_TIMED 1U
 
 typedef struct {
@@ -118,6 +123,8 @@ typedef struct {
   uint64_t seq; ///< Increases with every publication
   uint32_t n_params;
   uint32_t reserved;
+  /// Parameter index + 1 that each MIDI CC drives, 0 for none
+  uint16_t ccmap[RTL_MIDI_CCS];
   RtlSlot  slots[];
 } RtlStateSnapshot;
 
@@ -127,6 +134,7 @@ typedef struct {
   const RtlParamTable* table;
   uint64_t             seq;   ///< Sequence of the last snapshot built
   RtlSlot*             slots; ///< Current values
+  uint16_t             ccmap[RTL_MIDI_CCS]; ///< As in RtlStateSnapshot
 } RtlModel;
 
 RtlStatus rtl_model_init(RtlModel* model, const RtlParamTable* table);
@@ -135,6 +143,9 @@ void rtl_model_destroy(RtlModel* model);
 
 /// Set parameter `index`.  `timed`: the RT thread applied it already.
 void rtl_model_set(RtlModel* model, unsigned index, float value, bool timed);
+
+/// Map MIDI CC `cc` to parameter `index`, or unmap it with UINT32_MAX.
+void rtl_model_map_cc(RtlModel* model, unsigned cc, uint32_t index);
 
 /// A snapshot of the current values with the next sequence number, or NULL.
 RtlStateSnapshot* rtl_model_snapshot(RtlModel* model);

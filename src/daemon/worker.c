@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: ISC
+// Copyright 2026 The rtlane authors
+
+#define _GNU_SOURCE
+
+#include "worker.h"
+
+#include <rtlane/allocator.h>
+
+#include <stdbool.h>
+#include <string.h>
+
+struct RtlWorkerImpl {
+  RtlProcessor        processor; ///< What the engine runs; user_data: this
+  RtlMixer*           mixer;
+  RtlMsgRing*         cues;
+  const RtlProcessor* insert;
+  uint32_t            max_block;
+  uint32_t            cue_cap;
+
+  // Worker thread.
+  void*    insert_self;
+  uint64_t pos;       ///< Input position of the next block
+  RtlCue   held;      ///< Cue received but beyond the block
+  bool     have_held;
+  RtlCue*  block;     ///< The block's cues, positions made offsets
+  float*   mix;       ///< Mixer output ahead of the insert: 2 * max_block
+};
+
+static void*
+worker_init(const RtlProcessorConfig* const config, void* const user_data)
+{
+  RtlWorker* const w = (RtlWorker*)user_data;
+
+  // Cues of an earlier run that never got processed: the process thread is
+  // still (it starts the engine before activating the client).
+  RtlMsgHeader h;
+  while (rtl_msgring_recv(w->cues, &h, &w->held, sizeof(w->held)) ==
+         RTL_SUCCESS) {
+  }
+  w->pos       = 0U;
+  w->have_held = false;
+  rtl_mixer_reset(w->mixer);
+
+  w->insert_self = NULL;
+  if (w->insert) {
+    const RtlProcessorConfig ic = { config->sample_rate, config->max_block, 2U,
+                                    2U };
+    w->insert_self = w->insert->init
+                       ? w->insert->init(&ic, w->insert->user_data)
+                       : w->insert->user_data;
+    if (w->insert->init && !w->insert_self) {
+      return NULL;
+    }
+  }
+  return w;
+}
+
+/// The cues of input frames [pos, pos + n), as offsets into the block.
+static uint32_t
+take_cues(RtlWorker* const w, const uint32_t n)
+{
+  uint32_t count = 0U;
+  while (count < w->cue_cap) {
+    if (!w->have_held) {
+      RtlMsgHeader h;
+      if (rtl_msgring_recv(w->cues, &h, &w->held, sizeof(w->held)) !=
+          RTL_SUCCESS) {
+        break;
+      }
+      w->have_held = true;
+    }
+    if (w->held.pos >= w->pos + n) {
+      break;
+    }
+    RtlCue* const c = &w->block[count++];
+    *c              = w->held;
+    c->pos          = w->held.pos > w->pos ? w->held.pos - w->pos : 0U;
+    w->have_held    = false;
+  }
+  return count;
+}
+
+static void
+worker_process(void* const               self,
+               const float* const* const in,
+               float* const* const       out,
+               const RtlMidiEvent* const events,
+               const uint32_t            n_events,
+               const uint32_t            n_frames)
+{
+  RtlWorker* const w      = (RtlWorker*)self;
+  const uint32_t   n_cues = take_cues(w, n_frames);
+  if (!w->insert) {
+    rtl_mixer_run(w->mixer, in, out[0], out[1], out[2], n_frames, w->block,
+                  n_cues, events, n_events);
+  } else {
+    float* const mix[2] = { w->mix, w->mix + w->max_block };
+    rtl_mixer_run(w->mixer, in, mix[0], mix[1], out[2], n_frames, w->block,
+                  n_cues, events, n_events);
+    float* const ins_out[2] = { out[0], out[1] };
+    w->insert->process(w->insert_self, (const float* const*)mix, ins_out,
+                       events, n_events, n_frames);
+  }
+  w->pos += n_frames;
+}
+
+static void
+worker_release(void* const self)
+{
+  RtlWorker* const w = (RtlWorker*)self;
+  if (w->insert && w->insert->release) {
+    w->insert->release(w->insert_self);
+  }
+  w->insert_self = NULL;
+}
+
+RtlStatus
+rtl_worker_new(RtlMixer* const           mixer,
+               RtlMsgRing* const         cues,
+               const RtlProcessor* const insert,
+               const uint32_t            max_block,
+               RtlWorker** const         worker)
+{
+  *worker            = NULL;
+  RtlWorker* const w = (RtlWorker*)rtl_calloc(NULL, 1U, sizeof(RtlWorker));
+  if (!w) {
+    return RTL_NO_MEM;
+  }
+  w->mixer     = mixer;
+  w->cues      = cues;
+  w->insert    = insert;
+  w->max_block = max_block;
+  // The ring's whole content fits one block's list.
+  w->cue_cap = (uint32_t)rtl_msgring_capacity(cues);
+  w->block   = (RtlCue*)rtl_calloc(NULL, w->cue_cap, sizeof(RtlCue));
+  w->mix     = (float*)rtl_calloc(NULL, 2U * (size_t)max_block, sizeof(float));
+  if (!w->block || !w->mix) {
+    rtl_worker_free(w);
+    return RTL_NO_MEM;
+  }
+  w->processor = (RtlProcessor){
+    RTL_PROCESSOR_ABI_VERSION,
+    "mixer",
+    0U,
+    worker_init,
+    worker_process,
+    worker_release,
+    w,
+  };
+  *worker = w;
+  return RTL_SUCCESS;
+}
+
+void
+rtl_worker_free(RtlWorker* const w)
+{
+  if (!w) {
+    return;
+  }
+  rtl_free(NULL, w->block);
+  rtl_free(NULL, w->mix);
+  rtl_free(NULL, w);
+}
+
+const RtlProcessor*
+rtl_worker_processor(const RtlWorker* const w)
+{
+  return &w->processor;
+}
