@@ -8,6 +8,12 @@
 // captured samples equal noise(t - D) exactly, and then compares every
 // captured sample with noise(t - D).
 //
+// A long capture is cut into rounds, each checked on its own, and each
+// round reports the xruns that happened in it or shortly before it: after
+// an xrun the server's frame times jump while a delaying device's own
+// count of frames does not, so for a while its delay measured in frame
+// times is off by the jump.  A round with xruns measured the server.
+//
 // Like rtl-probe it is two JACK clients, `NAME_src` and `NAME_sink`, so the
 // graph runs src -> device -> sink in one cycle: a device that passes its
 // input straight through shows D = 0.
@@ -32,6 +38,9 @@
 /// Samples that must match for a delay to be taken.
 #define RTL_DELAY_PROBE 64U
 
+/// Xruns remembered, with the frame time at which they were noticed.
+#define RTL_DELAY_MAX_XRUNS 4096U
+
 typedef struct {
   jack_client_t* src;
   jack_client_t* sink;
@@ -46,6 +55,12 @@ typedef struct {
   atomic_uint     armed;
   atomic_uint     done;
   atomic_uint     xruns;
+  // Frame times of xruns (notification thread) and of gaps in the sink's
+  // timeline (process thread), each list published with a release store
+  jack_nframes_t  xrun_at[RTL_DELAY_MAX_XRUNS];
+  atomic_uint     n_xrun_at;
+  jack_nframes_t  gap_at[RTL_DELAY_MAX_XRUNS];
+  atomic_uint     n_gap_at;
   jack_nframes_t  first_frame; // of the capture
   jack_nframes_t  next_frame;  // sink thread: where the next cycle starts
   bool            have_next;
@@ -91,6 +106,29 @@ src_process(const jack_nframes_t n, void* const arg)
   return 0;
 }
 
+/// Remember an xrun at frame `at` in `list` (one writing thread per list).
+static void
+note_xrun(RtlDelay* const       p,
+          jack_nframes_t* const list,
+          atomic_uint* const    n,
+          const jack_nframes_t  at)
+{
+  atomic_fetch_add_explicit(&p->xruns, 1U, memory_order_relaxed);
+  const unsigned k = atomic_load_explicit(n, memory_order_relaxed);
+  if (k < RTL_DELAY_MAX_XRUNS) {
+    list[k] = at;
+    atomic_store_explicit(n, k + 1U, memory_order_release);
+  }
+}
+
+static int
+on_xrun(void* const arg)
+{
+  RtlDelay* const p = (RtlDelay*)arg;
+  note_xrun(p, p->xrun_at, &p->n_xrun_at, jack_frame_time(p->sink));
+  return 0;
+}
+
 static int
 sink_process(const jack_nframes_t n, void* const arg)
 {
@@ -105,8 +143,7 @@ sink_process(const jack_nframes_t n, void* const arg)
     return 0;
   }
   if (gap && p->filled) {
-    // Frames were skipped: the capture's timeline is broken
-    atomic_fetch_add_explicit(&p->xruns, 1U, memory_order_relaxed);
+    note_xrun(p, p->gap_at, &p->n_gap_at, first); // frames were skipped
   }
   if (!p->filled) {
     p->first_frame = first;
@@ -118,16 +155,6 @@ sink_process(const jack_nframes_t n, void* const arg)
   }
   if (p->filled == p->cap) {
     atomic_store_explicit(&p->done, 1U, memory_order_release);
-  }
-  return 0;
-}
-
-static int
-on_xrun(void* const arg)
-{
-  RtlDelay* const p = (RtlDelay*)arg;
-  if (atomic_load_explicit(&p->armed, memory_order_relaxed)) {
-    atomic_fetch_add_explicit(&p->xruns, 1U, memory_order_relaxed);
   }
   return 0;
 }
@@ -164,14 +191,19 @@ usage(FILE* const out)
     "  -g, --gain G        the device's gain: compare with G * noise"
     " (default 1)\n"
     "  -T, --tolerance T   a sample matches within T (default 0: exactly)\n"
-    "  -S, --seconds SEC   capture this long (default 1)\n"
+    "  -S, --seconds SEC   capture rounds this long (default 1)\n"
+    "  -R, --rounds N      rounds, back to back (default 1)\n"
+    "  -G, --guard SEC     xruns this long before a round count as its own\n"
+    "                      (default 0.5: longer than the device's delay)\n"
     "  -w, --settle SEC    wait after connecting (default 0.3)\n"
     "  -m, --max FRAMES    largest delay looked for (default 200000)\n"
-    "Output:\n"
-    "  delay D frames N mismatches M first_mismatch F|none xruns X"
+    "Output, one line per round:\n"
+    "  round K delay D frames N mismatches M first_mismatch F|none xruns X"
     " period P rate R\n"
-    "  (delay none when no delay up to --max fits)\n"
-    "A run with xruns > 0 measured a glitch of the server, not the device.\n",
+    "  (delay none mismatches none when no delay up to --max fits)\n"
+    "and then: summary rounds N clean C xruns X\n"
+    "A round with xruns > 0 measured a glitch of the server, not the"
+    " device.\n",
     out);
 }
 
@@ -186,6 +218,8 @@ main(int argc, char** argv)
   double          gain    = 1.0;
   double          tol     = 0.0;
   double          seconds = 1.0;
+  long            rounds  = 1;
+  double          guard_s = 0.5;
   double          settle  = 0.3;
   long            max_d   = 200000;
   p.amp                   = 0.5f;
@@ -199,13 +233,15 @@ main(int argc, char** argv)
     { "gain", required_argument, NULL, 'g' },
     { "tolerance", required_argument, NULL, 'T' },
     { "seconds", required_argument, NULL, 'S' },
+    { "rounds", required_argument, NULL, 'R' },
+    { "guard", required_argument, NULL, 'G' },
     { "settle", required_argument, NULL, 'w' },
     { "max", required_argument, NULL, 'm' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   int c = 0;
-  while ((c = getopt_long(argc, argv, "s:N:P:C:a:g:T:S:w:m:h", long_opts,
+  while ((c = getopt_long(argc, argv, "s:N:P:C:a:g:T:S:R:G:w:m:h", long_opts,
                           NULL)) != -1) {
     switch (c) {
     case 's':
@@ -232,6 +268,12 @@ main(int argc, char** argv)
     case 'S':
       seconds = strtod(optarg, NULL);
       break;
+    case 'R':
+      rounds = strtol(optarg, NULL, 10);
+      break;
+    case 'G':
+      guard_s = strtod(optarg, NULL);
+      break;
     case 'w':
       settle = strtod(optarg, NULL);
       break;
@@ -246,7 +288,8 @@ main(int argc, char** argv)
       return 2;
     }
   }
-  if (!play || !capture || seconds <= 0.0 || max_d < 0) {
+  if (!play || !capture || seconds <= 0.0 || max_d < 0 || rounds < 1 ||
+      guard_s < 0.0) {
     usage(stderr);
     return 2;
   }
@@ -260,10 +303,11 @@ main(int argc, char** argv)
   }
   const double         rate   = (double)jack_get_sample_rate(p.src);
   const jack_nframes_t period = jack_get_buffer_size(p.src);
-  p.cap                       = (size_t)(seconds * rate);
-  if (p.cap < RTL_DELAY_PROBE) {
-    p.cap = RTL_DELAY_PROBE;
+  size_t round_len            = (size_t)(seconds * rate);
+  if (round_len < RTL_DELAY_PROBE) {
+    round_len = RTL_DELAY_PROBE;
   }
+  p.cap = round_len * (size_t)rounds;
   p.buf   = (float*)calloc(p.cap, sizeof(float));
   p.frame = (jack_nframes_t*)calloc(p.cap, sizeof(jack_nframes_t));
   if (!p.buf || !p.frame) {
@@ -293,7 +337,7 @@ main(int argc, char** argv)
   sleep_s(settle);
 
   atomic_store_explicit(&p.armed, 1U, memory_order_release);
-  const double deadline = seconds + 5.0;
+  const double deadline = seconds * (double)rounds + 5.0;
   for (double waited = 0.0;
        !atomic_load_explicit(&p.done, memory_order_acquire) && !g_stop &&
        waited < deadline;
@@ -305,48 +349,77 @@ main(int argc, char** argv)
     return 1;
   }
   sleep_s(0.2); // xrun notifications arrive asynchronously
-  const unsigned xruns = atomic_load_explicit(&p.xruns, memory_order_relaxed);
+  const unsigned n_xr =
+    atomic_load_explicit(&p.n_xrun_at, memory_order_acquire);
+  const unsigned n_gap =
+    atomic_load_explicit(&p.n_gap_at, memory_order_acquire);
 
-  const float g = (float)gain;
-  const float t = (float)tol;
-  long        d = -1;
-  for (long cand = 0; cand <= max_d && d < 0; ++cand) {
-    bool ok = true;
-    for (size_t i = 0U; i < RTL_DELAY_PROBE && ok; ++i) {
-      const float want = g * noise(p.frame[i] - (uint32_t)cand, p.amp);
-      ok               = fabsf(p.buf[i] - want) <= t;
+  const float    g      = (float)gain;
+  const float    t      = (float)tol;
+  const uint32_t guard  = (uint32_t)(guard_s * rate);
+  long           clean  = 0;
+  unsigned       total  = 0U;
+  int            rc     = 0;
+  for (long r = 0; r < rounds; ++r) {
+    const size_t          base  = (size_t)r * round_len;
+    const float* const    buf   = p.buf + base;
+    const jack_nframes_t* frame = p.frame + base;
+
+    // Xruns in the round or in the guard time before it (frame times
+    // compared with wrap-around arithmetic)
+    const jack_nframes_t from = frame[0] - guard;
+    const uint32_t       span = frame[round_len - 1U] - from;
+    unsigned             xr   = 0U;
+    for (unsigned k = 0U; k < n_xr; ++k) {
+      xr += (uint32_t)(p.xrun_at[k] - from) <= span;
     }
-    d = ok ? cand : -1;
-  }
-  if (d < 0) {
-    printf("delay none frames %zu mismatches none first_mismatch none xruns %u"
-           " period %" PRIu32 " rate %.0f\n",
-           p.cap, xruns, period, rate);
-  } else {
+    for (unsigned k = 0U; k < n_gap; ++k) {
+      xr += (uint32_t)(p.gap_at[k] - from) <= span;
+    }
+    total += xr;
+
+    long d = -1;
+    for (long cand = 0; cand <= max_d && d < 0; ++cand) {
+      bool ok = true;
+      for (size_t i = 0U; i < RTL_DELAY_PROBE && ok; ++i) {
+        const float want = g * noise(frame[i] - (uint32_t)cand, p.amp);
+        ok               = fabsf(buf[i] - want) <= t;
+      }
+      d = ok ? cand : -1;
+    }
+    if (d < 0) {
+      printf("round %ld delay none frames %zu mismatches none first_mismatch "
+             "none xruns %u period %" PRIu32 " rate %.0f\n",
+             r + 1, round_len, xr, period, rate);
+      rc = 1;
+      continue;
+    }
     size_t mismatches = 0U;
     long   first_bad  = -1;
-    for (size_t i = 0U; i < p.cap; ++i) {
-      const float want = g * noise(p.frame[i] - (uint32_t)d, p.amp);
-      if (fabsf(p.buf[i] - want) > t) {
+    for (size_t i = 0U; i < round_len; ++i) {
+      const float want = g * noise(frame[i] - (uint32_t)d, p.amp);
+      if (fabsf(buf[i] - want) > t) {
         ++mismatches;
         if (first_bad < 0) {
           first_bad = (long)i;
         }
       }
     }
-    printf("delay %ld frames %zu mismatches %zu first_mismatch ", d, p.cap,
-           mismatches);
+    printf("round %ld delay %ld frames %zu mismatches %zu first_mismatch ",
+           r + 1, d, round_len, mismatches);
     if (first_bad < 0) {
       printf("none");
     } else {
-      printf("%" PRIu32, p.frame[first_bad]);
+      printf("%" PRIu32, frame[first_bad]);
     }
-    printf(" xruns %u period %" PRIu32 " rate %.0f\n", xruns, period, rate);
+    printf(" xruns %u period %" PRIu32 " rate %.0f\n", xr, period, rate);
+    clean += xr == 0U;
   }
+  printf("summary rounds %ld clean %ld xruns %u\n", rounds, clean, total);
 
   jack_client_close(p.src);
   jack_client_close(p.sink);
   free(p.buf);
   free(p.frame);
-  return d < 0 ? 1 : 0;
+  return rc;
 }

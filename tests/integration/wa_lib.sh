@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: ISC
+# Copyright 2026 The rtlane authors
+#
+# Helpers for the write-ahead, latency and MIDI tests (sourced after lib.sh).
+
+RTL_MIDI=$BUILD_DIR/tests/rtl-midi
+RTL_DELAY=$BUILD_DIR/tests/rtl-delay
+INSERT_GAIN=$BUILD_DIR/examples/insert_gain.so
+INSERT_STALL=$BUILD_DIR/examples/insert_stall.so
+
+# port_latency PORT capture|playback: "MIN MAX" as jack_lsp -l shows them.
+port_latency() {
+  jack_lsp -s "$JACK_SERVER" -l "$1" 2>/dev/null |
+    awk -v p="$1" -v k="$2" '$0 == p { f = 1; next } /^[^ \t]/ { f = 0 }
+      f && $1 == "port" && $2 == k && $3 == "latency" { print $6, $7; exit }'
+}
+
+# expect_port_latency PORT KIND "MIN MAX" WHAT: waits up to 5 s for it (the
+# graph recomputes latencies asynchronously).
+expect_port_latency() {
+  local got i
+  for i in $(seq 50); do
+    got=$(port_latency "$1" "$2")
+    [ "$got" = "$3" ] && return 0
+    sleep 0.1
+  done
+  fail "$4: $1 $2 latency is [${got:-none}], expected [$3]"
+}
+
+# status_value N: field N (1-based, after the path and type tags) of
+# /status.reply: 1 name, 2 rate, 3 period, 4 latency_frames, 5 xruns,
+# 6 underruns, 7 overruns, 8 frames, 9 dsp_load, 10 applied, 11 rejected.
+status_value() {
+  local line n=$1
+  line=$(osc /status) || fail "/status: no reply"
+  set -- $line
+  [ "$1" = /status.reply ] || fail "/status: got '$line'"
+  shift $((n + 1))
+  echo "$1"
+}
+
+# delay_rounds ARGS...: runs rtl-delay on the current server.
+delay_rounds() {
+  timeout 120 "$RTL_DELAY" -s "$JACK_SERVER" "$@"
+}
+
+# check_rounds OUTPUT DELAY MIN_CLEAN WHAT: every round of rtl-delay OUTPUT
+# without xruns found DELAY and no mismatch; at least MIN_CLEAN such rounds.
+# Rounds with xruns are reported and left out: after an xrun the server's
+# frame times jump by the frames it skipped, and for as long as the device's
+# own delay its output is that much further from its input in frame time.
+check_rounds() {
+  local out=$1 want=$2 min=$3 what=$4 line clean=0 dirty=0
+  while read -r line; do
+    set -- $line
+    # round K delay D frames N mismatches M first_mismatch F xruns X ...
+    if [ "${12}" != 0 ]; then
+      dirty=$((dirty + 1))
+      continue
+    fi
+    clean=$((clean + 1))
+    [ "$4" = "$want" ] || fail "$what, round $2: delay $4 frames, expected $want: $line"
+    [ "$8" = 0 ] || fail "$what, round $2: $8 samples differ from the input delayed by $want (first at frame ${10}): $line"
+  done < <(printf '%s\n' "$out" | grep '^round ')
+  log "$what: $clean rounds without xruns exact at delay $want, $dirty with xruns left out"
+  [ $clean -ge "$min" ] ||
+    fail "$what: only $clean rounds without xruns ($dirty with), need $min: the server is too loaded to measure"
+}
+
+# rtlane_running_xruns JACKD_LOG: xruns the server blamed on the daemon while
+# it was running (it had the CPU and did not finish its period in time), as
+# opposed to Triggered (it never got the CPU: the machine was late, and every
+# client in the graph is blamed alike).
+rtlane_running_xruns() {
+  grep -c "JackEngine::XRun: client = $DAEMON_NAME was not finished, state = Running" "$1"
+}
+
+# midi_run ARGS...: runs rtl-midi on the current server.
+midi_run() {
+  timeout 60 "$RTL_MIDI" -s "$JACK_SERVER" "$@"
+}
+
+# check_midi_delay DELAY WHAT ARGS...: sends notes with rtl-midi ARGS (up to 6
+# runs, until one had no xruns) and checks that every event arrived exactly
+# DELAY frames after it was sent.
+check_midi_delay() {
+  local want=$1 what=$2 out line run args
+  shift 2
+  args=("$@")
+  for run in 1 2 3 4 5 6; do
+    out=$(midi_run "${args[@]}") || fail "$what: rtl-midi ${args[*]}: $out"
+    printf '%s\n' "$out" | sed 's/^/#   /'
+    line=$(printf '%s\n' "$out" | grep '^summary ')
+    if [ "$(echo "$line" | awk '{ print $7 }')" != 0 ]; then
+      log "$what: run $run had xruns, left out"
+      continue
+    fi
+    expect_eq "$(echo "$line" | awk '{ print $3 " " $5 }')" "$(echo "$line" | awk '{ print $3 " " $3 }')" \
+      "$what: events received of those sent"
+    while read -r line; do
+      set -- $line
+      [ "${12}" = "$want" ] || fail "$what: event $2 (status $4 data $6) sent at ${8}, received at ${10}: delay ${12}, expected $want"
+    done < <(printf '%s\n' "$out" | grep '^event ')
+    return 0
+  done
+  fail "$what: every run had xruns: the server is too loaded to measure"
+}
