@@ -86,9 +86,7 @@ for ms in 100 25 50; do
   expect_eq "$(status_value 4)" "$L" "/status latency_frames after /latency/set $ms"
   # The engine splices the new delay in within a few periods.
   sleep 0.3
-  out=$(delay_rounds -P "$DAEMON_NAME:in_1" -C "$DAEMON_NAME:out_L" -S 0.5 -R 6 -G 0.2)
-  printf '%s\n' "$out" | sed 's/^/#   /'
-  check_rounds "$out" "$L" 1 "measured delay after /latency/set $ms"
+  delay_check "$L" 2 "measured delay after /latency/set $ms" -P "$DAEMON_NAME:in_1" -C "$DAEMON_NAME:out_L" -S 0.5 -R 6 -G 0.2
   pass "/latency/set $ms: the graph sees $L frames and the output is delayed by exactly $L"
 done
 expect_eq "$(status_value 6)" 0 "underruns after the latency changes"

@@ -67,6 +67,29 @@ check_rounds() {
     fail "$what: only $clean rounds without xruns ($dirty with), need $min: the server is too loaded to measure"
 }
 
+# delay_check DELAY MIN_CLEAN WHAT RTL_DELAY_ARGS...: runs rtl-delay (up to 8
+# times) until MIN_CLEAN rounds without xruns have been seen; every one of
+# them must show DELAY with no mismatch.
+delay_check() {
+  local want=$1 min=$2 what=$3 out run clean=0 dirty=0 c d args
+  shift 3
+  args=("$@")
+  for run in 1 2 3 4 5 6 7 8; do
+    out=$(delay_rounds "${args[@]}")
+    printf '%s\n' "$out" | sed 's/^/#   /'
+    printf '%s\n' "$out" | grep -q '^summary ' || fail "$what: rtl-delay ${args[*]}: $out"
+    # Each clean round is checked here; the count is only about having enough.
+    check_rounds "$out" "$want" 0 "$what"
+    set -- $(printf '%s\n' "$out" | grep '^summary ')
+    c=$5
+    d=$(($3 - c))
+    clean=$((clean + c))
+    dirty=$((dirty + d))
+    [ $clean -ge "$min" ] && return 0
+  done
+  fail "$what: only $clean rounds without xruns ($dirty with), need $min: the server is too loaded to measure"
+}
+
 # rtlane_running_xruns JACKD_LOG: xruns the server blamed on the daemon while
 # it was running (it had the CPU and did not finish its period in time), as
 # opposed to Triggered (it never got the CPU: the machine was late, and every
