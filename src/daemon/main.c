@@ -277,6 +277,20 @@ main(int argc, char** argv)
     }
   }
   rtl_log("shutting down");
+  RtlEngineStats stats;
+  if (rtl_process_engine_stats(process, &stats)) {
+    // The worker's record, for whoever tunes -l: how long the processing
+    // stalled at worst, and whether that ever reached the output.
+    rtl_log("write-ahead: %llu frames in %llu calls, longest call %.1f ms "
+            "(mean %.3f ms), %llu underruns (%llu frames), %llu overruns",
+            (unsigned long long)stats.frames_processed,
+            (unsigned long long)stats.worker_chunks,
+            (double)stats.worker_ns_max / 1e6,
+            (double)stats.worker_ns_mean / 1e6,
+            (unsigned long long)stats.underruns,
+            (unsigned long long)stats.underrun_frames,
+            (unsigned long long)stats.overruns);
+  }
   rc = 0;
 
 done:

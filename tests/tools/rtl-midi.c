@@ -194,6 +194,7 @@ usage(FILE* const out)
     "  (received none delay none when it never came)\n"
     "  summary sent N received M xruns X period P rate R\n"
     "Output (control changes):\n"
+    "  cc K number N value V sent F|none   (one per control change)\n"
     "  cc sent N xruns X\n"
     "A run with xruns > 0 measured a glitch of the server, not the device.\n",
     out);
@@ -341,7 +342,14 @@ main(int argc, char** argv)
     sleep_s((double)(n_cc + 2U) * period / rate + 0.1);
     size_t sent = 0U;
     for (size_t k = 0U; k < n_cc; ++k) {
-      sent += atomic_load_explicit(&p.ev[k].done, memory_order_acquire);
+      const RtlMidiOut* const e = &p.ev[k];
+      printf("cc %zu number %u value %u sent ", k, e->data[1], e->data[2]);
+      if (atomic_load_explicit(&e->done, memory_order_acquire)) {
+        printf("%" PRIu32 "\n", e->sent);
+        ++sent;
+      } else {
+        printf("none\n");
+      }
     }
     printf("cc sent %zu xruns %u\n", sent,
            atomic_load_explicit(&p.xruns, memory_order_relaxed) - xruns0);
