@@ -71,6 +71,9 @@ stop_pid() {
 
 cleanup() {
   local i
+  # A child forked for a background command runs this shell's traps until it
+  # execs; a signal in that window must not tear down the test's files.
+  [ "$BASHPID" = "$$" ] || return 0
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
     stop_pid "${PIDS[$i]}"
   done

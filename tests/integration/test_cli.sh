@@ -94,33 +94,31 @@ pass "unreachable server exits 1"
 
 start_jackd
 
-# Options of later issues are parsed already: --state and --record-dir are
-# accepted; -l 0 is direct mode; -l 50 and --insert may say "not yet
-# supported" with one line and exit 1, or run (--insert of a missing file
-# may also be a bad value, exit 2).
+# --state and --record-dir are accepted; -l 0 is direct mode.
 start_daemon --state "$TMP/state" --record-dir "$TMP" -l 0
 expect_eq "$(osc /ping)" "/pong" "daemon with --state, --record-dir, -l 0"
 stop_daemon TERM
 expect_eq "$STOP_STATUS" 0 "exit status"
-for later in "-l 50" "--insert $TMP/none.so"; do
-  timeout 20 "$RTLANE" -s "$JACK_SERVER" -p "$(free_port 5)" $later >"$TMP/out" 2>"$TMP/err" &
-  pid=$!
-  PIDS+=("$pid")
-  if wait_ready "$pid" "$TMP/err"; then
-    log "rtlane $later: runs ($(grep -m1 -w ready "$TMP/err"))"
-    stop_pid "$pid"
-  else
-    wait "$pid"
-    rc=$?
-    # Not supported yet: 1.  A plug-in file that does not exist (the
-    # --insert case) may also be refused as a bad value: 2.
-    case "$later:$rc" in
-    *:1 | --insert*:2) ;;
-    *) fail "rtlane $later: exit status $rc (expected 1, or a ready line)" ;;
-    esac
-    [ "$(grep -c . "$TMP/err")" -ge 1 ] && grep -q '^rtlane: ' "$TMP/err" || fail "rtlane $later: no 'rtlane: ...' line"
-    log "rtlane $later -> 1: $(head -n 1 "$TMP/err")"
-  fi
+
+# -l 50 runs in write-ahead mode.
+start_daemon -l 50
+grep -m1 -w ready "$DAEMON_ERR" | grep -q 'write-ahead 50 ms' ||
+  fail "rtlane -l 50: ready line does not say write-ahead: $(grep -m1 -w ready "$DAEMON_ERR")"
+stop_daemon TERM
+expect_eq "$STOP_STATUS" 0 "rtlane -l 50 exit status"
+
+# A plug-in that does not exist is refused with one line, before any JACK
+# client is made: a bad value (2) or a failure to load (1).
+for later in "--insert $TMP/none.so" "-l 50 --insert $TMP/none.so"; do
+  timeout 20 "$RTLANE" -s "$JACK_SERVER" -p "$(free_port 5)" $later >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+  case "$rc" in
+  1 | 2) ;;
+  *) fail "rtlane $later: exit status $rc (expected 1 or 2)" ;;
+  esac
+  grep -q '^rtlane: ' "$TMP/err" || fail "rtlane $later: no 'rtlane: ...' line"
+  grep -qw ready "$TMP/err" && fail "rtlane $later: said ready with a missing plug-in"
+  log "rtlane $later -> $rc: $(head -n 1 "$TMP/err")"
 done
 pass "options of later issues"
 
