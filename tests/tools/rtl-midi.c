@@ -339,7 +339,14 @@ main(int argc, char** argv)
     }
     p.n_ev = n_cc;
     atomic_store_explicit(&p.armed, 1U, memory_order_release);
-    sleep_s((double)(n_cc + 2U) * period / rate + 0.1);
+    // Until the last one is out (bounded: a loaded server runs late).
+    sleep_s((double)(n_cc + 2U) * period / rate + 0.02);
+    for (int i = 0; i < 300 && !g_stop &&
+                    !atomic_load_explicit(&p.ev[n_cc - 1U].done,
+                                          memory_order_acquire);
+         ++i) {
+      sleep_s(0.01);
+    }
     size_t sent = 0U;
     for (size_t k = 0U; k < n_cc; ++k) {
       const RtlMidiOut* const e = &p.ev[k];
