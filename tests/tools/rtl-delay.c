@@ -54,14 +54,12 @@ typedef struct {
   size_t          filled;
   atomic_uint     armed;
   atomic_uint     done;
-  atomic_uint     xruns;
   // Frame times of xruns (notification thread) and of gaps in the sink's
   // timeline (process thread), each list published with a release store
   jack_nframes_t  xrun_at[RTL_DELAY_MAX_XRUNS];
   atomic_uint     n_xrun_at;
   jack_nframes_t  gap_at[RTL_DELAY_MAX_XRUNS];
   atomic_uint     n_gap_at;
-  jack_nframes_t  first_frame; // of the capture
   jack_nframes_t  next_frame;  // sink thread: where the next cycle starts
   bool            have_next;
 } RtlDelay;
@@ -108,12 +106,10 @@ src_process(const jack_nframes_t n, void* const arg)
 
 /// Remember an xrun at frame `at` in `list` (one writing thread per list).
 static void
-note_xrun(RtlDelay* const       p,
-          jack_nframes_t* const list,
+note_xrun(jack_nframes_t* const list,
           atomic_uint* const    n,
           const jack_nframes_t  at)
 {
-  atomic_fetch_add_explicit(&p->xruns, 1U, memory_order_relaxed);
   const unsigned k = atomic_load_explicit(n, memory_order_relaxed);
   if (k < RTL_DELAY_MAX_XRUNS) {
     list[k] = at;
@@ -125,7 +121,7 @@ static int
 on_xrun(void* const arg)
 {
   RtlDelay* const p = (RtlDelay*)arg;
-  note_xrun(p, p->xrun_at, &p->n_xrun_at, jack_frame_time(p->sink));
+  note_xrun(p->xrun_at, &p->n_xrun_at, jack_frame_time(p->sink));
   return 0;
 }
 
@@ -143,10 +139,7 @@ sink_process(const jack_nframes_t n, void* const arg)
     return 0;
   }
   if (gap && p->filled) {
-    note_xrun(p, p->gap_at, &p->n_gap_at, first); // frames were skipped
-  }
-  if (!p->filled) {
-    p->first_frame = first;
+    note_xrun(p->gap_at, &p->n_gap_at, first); // frames were skipped
   }
   for (jack_nframes_t i = 0U; i < n && p->filled < p->cap; ++i) {
     p->buf[p->filled]   = in[i];
