@@ -5,6 +5,7 @@
 
 #include "support/alloc_trap.h"
 #include "support/failing_allocator.h"
+#include "support/frames.h"
 #include "support/stress.h"
 
 #include <rtlane/engine.h>
@@ -45,46 +46,6 @@ Suite* rtl_suite_engine(void);
 #define MAX_CH 4U
 #define MAX_PERIOD 1024U
 #define FADE RTL_ENGINE_FADE_FRAMES
-
-static uint64_t
-xorshift(uint64_t* const s)
-{
-  uint64_t x = *s;
-  x ^= x << 13U;
-  x ^= x >> 7U;
-  x ^= x << 17U;
-  return *s = x;
-}
-
-static float
-encode(const uint64_t k, const unsigned c)
-{
-  return (float)((k + 1U) * (c + 1U));
-}
-
-/// Input position of an output frame, -1 for silence, -2 if corrupt.
-static int64_t
-decode(const float* const* const planes, const unsigned channels, const size_t i)
-{
-  if (planes[0][i] == 0.0f) {
-    for (unsigned c = 1U; c < channels; ++c) {
-      if (planes[c][i] != 0.0f) {
-        return -2;
-      }
-    }
-    return -1;
-  }
-  const int64_t k = (int64_t)planes[0][i] - 1;
-  if (k < 0 || (float)(k + 1) != planes[0][i]) {
-    return -2;
-  }
-  for (unsigned c = 1U; c < channels; ++c) {
-    if (planes[c][i] != encode((uint64_t)k, c)) {
-      return -2;
-    }
-  }
-  return k;
-}
 
 static void
 sleep_us(const long us)

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "support/failing_allocator.h"
+#include "support/frames.h"
 #include "support/stress.h"
 
 #include <rtlane/allocator.h>
@@ -444,16 +445,6 @@ typedef struct {
   uint64_t bad_regions[2]; // regions that disagree with the count
   uint64_t n_regions[2];   // in-place operations that crossed the wrap
 } StreamState;
-
-static uint64_t
-xorshift(uint64_t* const state)
-{
-  uint64_t x = *state;
-  x ^= x << 13U;
-  x ^= x >> 7U;
-  x ^= x << 17U;
-  return *state = x;
-}
 
 static size_t
 random_chunk(uint64_t* const rng)

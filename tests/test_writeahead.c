@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "support/failing_allocator.h"
+#include "support/frames.h"
 #include "support/stress.h"
 
 #include <rtlane/status.h>
@@ -21,45 +22,9 @@
 
 Suite* rtl_suite_writeahead(void);
 
-/*
-  Every frame the tests write encodes its writer index k: channel c holds
-  (k + 1) * (c + 1), so silence (0) is never a real frame, the channels of
-  one frame can be checked against each other, and the position a frame is
-  read at can be checked against k + L.  Floats hold these exactly below
-  2^24.
-*/
+// Frames encode their writer index (see support/frames.h).
 #define MAX_CH 4U
 #define MAX_FRAMES 4096U
-
-static float
-encode(const uint64_t index, const unsigned channel)
-{
-  return (float)((index + 1U) * (channel + 1U));
-}
-
-/// Writer index of a frame, or -1 for silence, -2 for a corrupt frame.
-static int64_t
-decode(float* const* const planes, const unsigned channels, const size_t i)
-{
-  if (planes[0][i] == 0.0f) {
-    for (unsigned c = 1U; c < channels; ++c) {
-      if (planes[c][i] != 0.0f) {
-        return -2;
-      }
-    }
-    return -1;
-  }
-  const int64_t k = (int64_t)planes[0][i] - 1;
-  if (k < 0 || (float)(k + 1) != planes[0][i]) {
-    return -2;
-  }
-  for (unsigned c = 1U; c < channels; ++c) {
-    if (planes[c][i] != encode((uint64_t)k, c)) {
-      return -2;
-    }
-  }
-  return k;
-}
 
 typedef struct {
   float        data[MAX_CH][MAX_FRAMES];
@@ -130,7 +95,7 @@ read_checked(RtlWriteAhead* const wa, Reader* const rd, const size_t n)
   const size_t got = rtl_writeahead_read(wa, rd->b.planes, n);
   ck_assert_uint_le(got, n);
   for (size_t i = 0U; i < n; ++i, ++rd->pos) {
-    const int64_t k = decode(rd->b.planes, ch, i);
+    const int64_t k = decode((const float* const*)rd->b.planes, ch, i);
     ck_assert_int_ne(k, -2);
     if (k < 0) {
       ++rd->silent;
@@ -641,16 +606,6 @@ typedef struct {
   uint64_t monitor_samples;
 } Stress;
 
-static uint64_t
-xorshift(uint64_t* const state)
-{
-  uint64_t x = *state;
-  x ^= x << 13U;
-  x ^= x >> 7U;
-  x ^= x << 17U;
-  return *state = x;
-}
-
 static void
 pause_us(const long us)
 {
@@ -760,7 +715,7 @@ stress_reader(void* const arg)
       stress_fail(st, "read returned more than asked", pos);
     }
     for (size_t i = 0U; i < n; ++i, ++pos) {
-      const int64_t k = decode(planes, ST_CHANNELS, i);
+      const int64_t k = decode((const float* const*)planes, ST_CHANNELS, i);
       if (k == -2) {
         stress_fail(st, "corrupt frame", pos);
       } else if (k == -1) {
