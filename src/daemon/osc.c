@@ -163,6 +163,15 @@ bind_socket(const char* const host,
     const int one = 1;
     if (type == SOCK_STREAM) {
       (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    } else {
+      // A controller's burst (a fader sweep, a script) arrives faster than
+      // one thread decodes it; the default ~200 KiB receive buffer then
+      // drops datagrams in the kernel, where no /error can report them.
+      // Ask for 4 MiB: forced where permitted, else up to rmem_max.
+      const int rcvbuf = 4 * 1024 * 1024;
+      if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf))) {
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+      }
     }
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) ||
         (type == SOCK_STREAM && listen(fd, 8))) {
