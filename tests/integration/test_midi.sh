@@ -18,7 +18,9 @@ NOTES=(-o "$DAEMON_NAME:midi_in" -i "$DAEMON_NAME:midi_out" -n 8 -g 30)
 # CC 20 = 127 sent at frame F changes out_L first at F + DELAY.
 cc_step() {
   local want=$1 what=$2 run cap midi pid f sent x1 x2
-  for run in $(seq 8); do
+  # Up to 16 runs: each capture spans 1.2 s, and without real-time
+  # scheduling the dummy backend reports an xrun in many such windows.
+  for run in $(seq 16); do
     set_ok /ch/1/mute i 0
     probe -P "$DAEMON_NAME:in_1=dc:0.5" -C "$DAEMON_NAME:out_L" -w 0.3 -S 1.2 -T 1e-6 >"$TMP/cap.out" 2>&1 &
     pid=$!

@@ -117,7 +117,7 @@ check_midi_delay() {
   local want=$1 what=$2 out line run args
   shift 2
   args=("$@")
-  for run in 1 2 3 4 5 6; do
+  for run in $(seq 12); do
     out=$(midi_run "${args[@]}") || fail "$what: rtl-midi ${args[*]}: $out"
     printf '%s\n' "$out" | sed 's/^/#   /'
     line=$(printf '%s\n' "$out" | grep '^summary ')
