@@ -294,9 +294,9 @@ capture_levels() {
     shift
   done
   # A capture during which the server had an xrun may hold a glitch: take
-  # another (up to 4), and say so if none was clean.
+  # another (up to 8), and say so if none was clean.
   local out attempt
-  for attempt in 1 2 3 4; do
+  for attempt in $(seq 8); do
     out=$(probe "${args[@]}" -S 0.5 -w 0.3) || fail "rtl-probe ${args[*]} failed: $out"
     [ "$(kv "$out" start_frame xruns)" = 0 ] && break
     printf '# capture %s: xruns, taking another\n' "${args[*]}" >&2

@@ -19,7 +19,7 @@ xruns_of() { echo "$1" | awk '{ for (i = 1; i < NF; i++) if ($i == "xruns") prin
 ok=0
 # 300 bpm keeps the capture short (0.2 s lead + 0.45 s for three clicks):
 # fewer xruns to void it.
-for attempt in $(seq 8); do
+for attempt in $(seq 16); do
   set_ok /transport/stop /transport/reset /transport/bpm f 300
   out=$(probe -C "$DAEMON_NAME:click" -w 0.3 -T 1e-9 -W 0.45 -o 1000 -p "$OSC_PORT" --timed=0.2 /transport/start) ||
     fail "rtl-probe: $out"
@@ -53,7 +53,7 @@ pass "first click on the start frame, then every $((JACK_RATE / 5)) frames at 30
 # Tempo change while running: 150 bpm is 19200 frames at 48 kHz.
 set_ok /transport/bpm f 150
 clean=0
-for attempt in $(seq 8); do
+for attempt in $(seq 16); do
   out=$(probe -C "$DAEMON_NAME:click" -w 1.0 -S 0.85 -T 1e-9 -o 1000) || fail "rtl-probe: $out"
   if [ "$(kv "$out" start_frame xruns)" != 0 ]; then
     log "attempt $attempt: xruns during the capture, excluded"

@@ -74,7 +74,7 @@ delay_check() {
   local want=$1 min=$2 what=$3 out run clean=0 dirty=0 c d args
   shift 3
   args=("$@")
-  for run in 1 2 3 4 5 6 7 8; do
+  for run in $(seq 16); do
     out=$(delay_rounds "${args[@]}")
     printf '%s\n' "$out" | sed 's/^/#   /'
     printf '%s\n' "$out" | grep -q '^summary ' || fail "$what: rtl-delay ${args[*]}: $out"
