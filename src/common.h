@@ -10,8 +10,10 @@
 
 #include <rtlane/status.h>
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
   Separate the indices that different threads write by this much, so that
@@ -25,6 +27,20 @@ static inline bool
 rtl_is_pow2(const size_t n)
 {
   return n && !(n & (n - 1U));
+}
+
+/**
+   Add `n` to a statistics counter that only the calling thread writes.  A
+   relaxed load and store rather than a locked read-modify-write: nobody
+   else writes the counter, and readers on other threads only need an
+   untorn value.  RT-safe.
+*/
+static inline void
+rtl_counter_add(_Atomic uint64_t* const counter, const uint64_t n)
+{
+  atomic_store_explicit(
+    counter, atomic_load_explicit(counter, memory_order_relaxed) + n,
+    memory_order_relaxed);
 }
 
 /// Touch every page of `size` bytes at `ptr` and try to mlock it.

@@ -23,10 +23,6 @@ rtl_strerror(const RtlStatus status)
     return "empty";
   case RTL_TOO_BIG:
     return "too big";
-  case RTL_OVERRUN:
-    return "overrun";
-  case RTL_UNDERRUN:
-    return "underrun";
   case RTL_NOT_FOUND:
     return "not found";
   case RTL_BAD_STATE:
@@ -35,12 +31,6 @@ rtl_strerror(const RtlStatus status)
     return "system error";
   case RTL_UNSUPPORTED:
     return "unsupported";
-  case RTL_JACK_ERROR:
-    return "JACK error";
-  case RTL_OSC_ERROR:
-    return "OSC error";
-  case RTL_IO_ERROR:
-    return "I/O error";
   }
   return "unknown status";
 }

@@ -12,7 +12,10 @@ RTL_BEGIN_DECLS
    @file status.h
    One status code for the whole library, so that a caller on any thread can
    turn any failure into a message (for example an OSC `/error` reply)
-   without knowing which module produced it.
+   without knowing which module produced it.  The enum holds exactly the
+   codes the library returns; an application with failures of its own
+   (a server that refuses, a file that cannot be written) reports them in
+   its own words.
 */
 
 typedef enum {
@@ -24,19 +27,14 @@ typedef enum {
   RTL_FULL,          ///< No room: nothing was written
   RTL_EMPTY,         ///< Nothing to read
   RTL_TOO_BIG,       ///< Larger than the buffer or slot can ever hold
-  RTL_OVERRUN,       ///< A reader fell behind and data was overwritten
-  RTL_UNDERRUN,      ///< The reader needed data the writer had not made
   RTL_NOT_FOUND,     ///< No such item
   RTL_BAD_STATE,     ///< Not allowed in the current state
   RTL_SYSTEM_ERROR,  ///< A system call failed (see errno)
   RTL_UNSUPPORTED,   ///< Not available on this system
-  RTL_JACK_ERROR,    ///< The JACK server refused a request
-  RTL_OSC_ERROR,     ///< OSC could not be set up or sent
-  RTL_IO_ERROR,      ///< Reading or writing a file failed
 } RtlStatus;
 
 /// Number of status codes, for tables indexed by status.
-#define RTL_N_STATUS ((int)RTL_IO_ERROR + 1)
+#define RTL_N_STATUS ((int)RTL_UNSUPPORTED + 1)
 
 /**
    Return a short, static, human-readable description of `status`.

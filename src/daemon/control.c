@@ -6,9 +6,11 @@
 #include "control.h"
 
 #include "log.h"
+#include "request.h"
+#include "subscribers.h"
+#include "thread.h"
 
 #include <rtlane/allocator.h>
-#include <rtlane/meter.h>
 #include <rtlane/msgring.h>
 
 #include <errno.h>
@@ -18,7 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-#define RTL_MAX_SUBSCRIBERS 16U
 #define RTL_MAX_SYNCS 256U
 #define RTL_MAX_TIMED 4096U
 #define RTL_STATE_WINDOW_NS 50000000LL
@@ -34,25 +35,10 @@
 #define RTL_NTP_UNIX_OFFSET 2208988800LL
 
 typedef struct {
-  bool       used;
-  RtlOscPeer peer;
-  uint32_t   topics; ///< Bit per RtlTopic
-  int32_t    hz;
-  int64_t    next_meter_ns;
-  bool       fresh; ///< A reading arrived since the last /meters
-  float      peak[RTL_MAX_METERS];
-} RtlSubscriber;
-
-typedef struct {
   RtlOscPeer peer;
   int32_t    id;
   uint64_t   seq; ///< Confirm once the RT thread adopted this
 } RtlPendingSync;
-
-typedef struct {
-  RtlEvent ev;   ///< ev.frame is when it applies
-  bool     sent; ///< Handed to the RT thread
-} RtlTimed;
 
 struct RtlControlImpl {
   RtlControlConfig config;
@@ -68,13 +54,12 @@ struct RtlControlImpl {
   RtlPendingSync* syncs;
   unsigned        n_syncs;
 
-  RtlTimed* timed; ///< Sorted by frame, arrival order kept
+  RtlEvent* timed; ///< Sorted by frame, arrival order kept
   unsigned  n_timed;
 
-  RtlSubscriber subs[RTL_MAX_SUBSCRIBERS];
+  RtlSubscribers subs;
 
   uint8_t* state_dirty; ///< Per parameter: changed since the last /state
-  unsigned n_state_dirty;
   int64_t  last_state_ns; ///< When /state was last sent
   bool     state_scheduled;
 
@@ -103,6 +88,15 @@ now_ns(void)
   return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static void
+send_error(RtlControl* const       c,
+           const RtlOscPeer* const peer,
+           const char* const       path,
+           const char* const       reason)
+{
+  rtl_osc_send_error(c->config.osc, peer, path, reason);
+}
+
 // --- publication -------------------------------------------------------------
 
 static void
@@ -119,7 +113,7 @@ publish(RtlControl* const c)
   // is needed from it first.
   const uint64_t seq = snap->seq;
   if (rtl_snapshot_publish(c->config.snapshot, snap) != RTL_SUCCESS) {
-    rtl_state_snapshot_free(snap, NULL);
+    rtl_state_snapshot_free(snap, c->config.table->allocator);
     return;
   }
   c->published = seq;
@@ -129,10 +123,7 @@ publish(RtlControl* const c)
 static void
 mark_state(RtlControl* const c, const unsigned index, const int64_t now)
 {
-  if (!c->state_dirty[index]) {
-    c->state_dirty[index] = 1U;
-    ++c->n_state_dirty;
-  }
+  c->state_dirty[index] = 1U;
   if (!c->state_scheduled) {
     c->state_scheduled = true;
     // The first change after a quiet spell goes out at once; the rest of a
@@ -167,28 +158,22 @@ add_value(lo_message msg, const RtlParamInfo* const info, const float value)
   }
 }
 
+/// `path` with the current value of parameter `index`, after `prefix` (or
+/// no prefix when it is NULL).
 static void
-reply_value(RtlControl* const       c,
-            const RtlOscPeer* const peer,
-            const unsigned          index)
-{
-  const RtlParamInfo* const info = &c->config.table->params[index];
-  const lo_message          msg  = lo_message_new();
-  if (!msg) {
-    return;
-  }
-  add_value(msg, info, c->model.slots[index].value);
-  rtl_osc_send(c->config.osc, peer, info->path, msg);
-  lo_message_free(msg);
-}
-
-static void
-reply_simple(RtlControl* const       c,
-             const RtlOscPeer* const peer,
-             const char* const       path)
+send_value(RtlControl* const       c,
+           const RtlOscPeer* const peer,
+           const char* const       path,
+           const char* const       prefix,
+           const unsigned          index)
 {
   const lo_message msg = lo_message_new();
   if (msg) {
+    if (prefix) {
+      lo_message_add_string(msg, prefix);
+    }
+    add_value(msg, &c->config.table->params[index],
+              c->model.slots[index].value);
     rtl_osc_send(c->config.osc, peer, path, msg);
     lo_message_free(msg);
   }
@@ -199,29 +184,16 @@ reply_list(RtlControl* const c, const RtlOscPeer* const peer)
 {
   const RtlParamTable* const t = c->config.table;
   for (unsigned i = 0U; i < t->n_params; ++i) {
-    const lo_message msg = lo_message_new();
-    if (!msg) {
-      return;
-    }
-    const char types[2] = { t->params[i].type, '\0' };
-    lo_message_add_string(msg, t->params[i].path);
-    lo_message_add_string(msg, types);
-    lo_message_add_string(msg, t->params[i].description);
-    rtl_osc_send(c->config.osc, peer, "/list.reply", msg);
-    lo_message_free(msg);
+    const char types[2] = {t->params[i].type, '\0'};
+    rtl_osc_reply(c->config.osc, peer, "/list.reply", "sss",
+                  t->params[i].path, types, t->params[i].description);
   }
-  for (const RtlOscCommandInfo* cmd = rtl_osc_commands(); cmd->path; ++cmd) {
-    const lo_message msg = lo_message_new();
-    if (!msg) {
-      return;
-    }
-    lo_message_add_string(msg, cmd->path);
-    lo_message_add_string(msg, cmd->types);
-    lo_message_add_string(msg, cmd->description);
-    rtl_osc_send(c->config.osc, peer, "/list.reply", msg);
-    lo_message_free(msg);
+  const RtlCommandInfo* cmd = NULL;
+  for (size_t i = 0U; (cmd = rtl_request_command(i)); ++i) {
+    rtl_osc_reply(c->config.osc, peer, "/list.reply", "sss", cmd->path,
+                  cmd->types, cmd->description);
   }
-  reply_simple(c, peer, "/list.reply");
+  rtl_osc_reply(c->config.osc, peer, "/list.reply", "");
 }
 
 static int32_t
@@ -235,31 +207,21 @@ reply_status(RtlControl* const c, const RtlOscPeer* const peer)
 {
   RtlJackInfo info;
   rtl_jack_info(c->config.jack, &info);
-  const lo_message msg = lo_message_new();
-  if (!msg) {
-    return;
-  }
   char name[128];
   rtl_jack_name(c->config.jack, name, sizeof(name));
-  lo_message_add_string(msg, name);
   // Direct mode adds no latency and has no write-ahead buffer to underrun.
   RtlEngineStats stats;
   if (!rtl_process_engine_stats(c->config.process, &stats)) {
     memset(&stats, 0, sizeof(stats));
   }
-  lo_message_add_int32(msg, (int32_t)info.rate);
-  lo_message_add_int32(msg, (int32_t)info.period);
-  lo_message_add_int32(msg,
-                       (int32_t)rtl_process_latency(c->config.process));
-  lo_message_add_int32(msg, clamp_i32(info.xruns));
-  lo_message_add_int32(msg, clamp_i32(stats.underruns));
-  lo_message_add_int32(msg, clamp_i32(stats.overruns));
-  lo_message_add_int64(msg, (int64_t)rtl_process_frames(c->config.process));
-  lo_message_add_float(msg, info.dsp_load);
-  lo_message_add_int32(msg, clamp_i32(c->cmds_applied));
-  lo_message_add_int32(msg, clamp_i32(rtl_osc_rejected(c->config.osc)));
-  rtl_osc_send(c->config.osc, peer, "/status.reply", msg);
-  lo_message_free(msg);
+  RtlProcess* const p = c->config.process;
+  rtl_osc_reply(c->config.osc, peer, "/status.reply", "siiiiiihfii", name,
+                (int32_t)info.rate, (int32_t)info.period,
+                (int32_t)rtl_process_latency(p), clamp_i32(info.xruns),
+                clamp_i32(stats.underruns), clamp_i32(stats.overruns),
+                (int64_t)rtl_process_frames(p), (double)info.dsp_load,
+                clamp_i32(c->cmds_applied),
+                clamp_i32(rtl_osc_rejected(c->config.osc)));
 }
 
 static void
@@ -267,131 +229,37 @@ reply_latency(RtlControl* const c, const RtlOscPeer* const peer)
 {
   RtlJackInfo info;
   rtl_jack_info(c->config.jack, &info);
-  const uint32_t   frames = rtl_process_latency(c->config.process);
-  const lo_message msg    = lo_message_new();
-  if (!msg) {
-    return;
-  }
-  lo_message_add_int32(msg, (int32_t)frames);
-  lo_message_add_float(
-    msg, info.rate ? (float)((double)frames * 1000.0 / (double)info.rate)
-                   : (float)rtl_process_latency_ms(c->config.process));
-  rtl_osc_send(c->config.osc, peer, "/latency.reply", msg);
-  lo_message_free(msg);
+  const uint32_t frames = rtl_process_latency(c->config.process);
+  const double   ms     = info.rate
+                            ? (double)frames * 1000.0 / (double)info.rate
+                            : rtl_process_latency_ms(c->config.process);
+  rtl_osc_reply(c->config.osc, peer, "/latency.reply", "if", (int32_t)frames,
+                (double)(float)ms);
 }
 
 // --- subscribers -------------------------------------------------------------
 
-static bool
-same_peer(const RtlOscPeer* const a, const RtlOscPeer* const b)
-{
-  if (a->transport != b->transport) {
-    return false;
-  }
-  if (a->transport == RTL_PEER_TCP) {
-    return a->conn == b->conn;
-  }
-  if (a->addr.sa.sa_family != b->addr.sa.sa_family) {
-    return false;
-  }
-  if (a->addr.sa.sa_family == AF_INET) {
-    return a->addr.in4.sin_port == b->addr.in4.sin_port &&
-           a->addr.in4.sin_addr.s_addr == b->addr.in4.sin_addr.s_addr;
-  }
-  return a->addr.in6.sin6_port == b->addr.in6.sin6_port &&
-         !memcmp(&a->addr.in6.sin6_addr, &b->addr.in6.sin6_addr,
-                 sizeof(a->addr.in6.sin6_addr));
-}
-
-static RtlSubscriber*
-find_sub(RtlControl* const c, const RtlOscPeer* const peer)
-{
-  for (unsigned i = 0U; i < RTL_MAX_SUBSCRIBERS; ++i) {
-    if (c->subs[i].used && same_peer(&c->subs[i].peer, peer)) {
-      return &c->subs[i];
-    }
-  }
-  return NULL;
-}
-
-static void
-subscribe(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
-{
-  RtlSubscriber* s = find_sub(c, &cmd->peer);
-  if (!s) {
-    for (unsigned i = 0U; i < RTL_MAX_SUBSCRIBERS && !s; ++i) {
-      if (!c->subs[i].used) {
-        s = &c->subs[i];
-      }
-    }
-    if (!s) {
-      rtl_osc_send_error(c->config.osc, &cmd->peer, "/subscribe",
-                         "too many subscribers");
-      return;
-    }
-    memset(s, 0, sizeof(*s));
-    s->used = true;
-    s->peer = cmd->peer;
-  }
-  s->topics |= 1U << (unsigned)cmd->ival;
-  if (cmd->ival == RTL_TOPIC_METERS) {
-    s->hz            = cmd->hz;
-    s->next_meter_ns = now;
-    s->fresh         = false;
-    memset(s->peak, 0, sizeof(s->peak));
-  }
-}
-
-static void
-unsubscribe(RtlControl* const c, const RtlCommand* const cmd)
-{
-  RtlSubscriber* const s = find_sub(c, &cmd->peer);
-  if (s) {
-    s->topics &= ~(1U << (unsigned)cmd->ival);
-    s->used = s->topics != 0U;
-  }
-}
-
 static void
 drop_peer(RtlControl* const c, const RtlOscPeer* const peer)
 {
-  RtlSubscriber* const s = find_sub(c, peer);
-  if (s) {
-    s->used = false;
-  }
+  rtl_subscribers_drop(&c->subs, peer);
   unsigned kept = 0U;
   for (unsigned i = 0U; i < c->n_syncs; ++i) {
-    if (!same_peer(&c->syncs[i].peer, peer)) {
+    if (!rtl_peer_equal(&c->syncs[i].peer, peer)) {
       c->syncs[kept++] = c->syncs[i];
     }
   }
   c->n_syncs = kept;
 }
 
+/// Keep the latest meter reading; the RT thread's meters hold and decay
+/// peaks by their ballistics, so nothing between readings is lost.
 static void
 read_meters(RtlControl* const c, const int64_t now)
 {
   RtlMsgRing* const ring = rtl_process_meters(c->config.process);
-  RtlMsgHeader      hdr;
-  while (rtl_msgring_recv(ring, &hdr, &c->last_meter, sizeof(c->last_meter)) ==
-         RTL_SUCCESS) {
-    if (hdr.type != RTL_MSG_METERS) {
-      continue;
-    }
+  while (!rtl_comm_recv_meters(ring, &c->last_meter)) {
     c->last_meter_ns = now;
-    const unsigned n = c->last_meter.n;
-    for (unsigned i = 0U; i < RTL_MAX_SUBSCRIBERS; ++i) {
-      RtlSubscriber* const s = &c->subs[i];
-      if (!s->used || !(s->topics & (1U << RTL_TOPIC_METERS))) {
-        continue;
-      }
-      for (unsigned m = 0U; m < n; ++m) {
-        if (c->last_meter.v[m] > s->peak[m]) {
-          s->peak[m] = c->last_meter.v[m];
-        }
-      }
-      s->fresh = true;
-    }
   }
 }
 
@@ -407,10 +275,9 @@ static void
 read_reports(RtlControl* const c, const int64_t now)
 {
   RtlMsgRing* const ring = rtl_process_reports(c->config.process);
-  RtlMsgHeader      hdr;
   RtlParamReport    r;
-  while (rtl_msgring_recv(ring, &hdr, &r, sizeof(r)) == RTL_SUCCESS) {
-    if (hdr.type != RTL_MSG_PARAM || r.param >= c->config.table->n_params) {
+  while (!rtl_comm_recv_report(ring, &r)) {
+    if (r.param >= c->config.table->n_params) {
       continue;
     }
     const uint32_t serial = c->model.slots[r.param].serial;
@@ -424,42 +291,41 @@ read_reports(RtlControl* const c, const int64_t now)
   }
 }
 
-static float
-peak_db(const float peak)
+/// /meters (peaks) or /meters/rms: one level per input, then out_L, out_R.
+static void
+send_levels(RtlControl* const          c,
+            const RtlSubscriber* const s,
+            const char* const          path,
+            const float* const         levels,
+            const bool                 live)
 {
-  const float db = rtl_gain_to_db(peak);
-  return db < RTL_METER_FLOOR_DB ? -INFINITY : db;
+  const lo_message msg = lo_message_new();
+  if (!msg) {
+    return;
+  }
+  for (unsigned m = 0U; m < c->config.table->n_inputs + 2U; ++m) {
+    lo_message_add_float(msg, live ? levels[m] : -INFINITY);
+  }
+  rtl_osc_send(c->config.osc, &s->peer, path, msg);
+  lo_message_free(msg);
 }
 
 static void
 send_meters(RtlControl* const c, const int64_t now)
 {
-  const unsigned n = c->config.table->n_inputs + 2U;
+  // A reading older than the hold time means the graph stopped: silence,
+  // never a level stuck at its last value.
+  const bool     live = now - c->last_meter_ns < RTL_METER_HOLD_NS;
+  const unsigned n    = c->config.table->n_inputs + 2U;
   for (unsigned i = 0U; i < RTL_MAX_SUBSCRIBERS; ++i) {
-    RtlSubscriber* const s = &c->subs[i];
-    if (!s->used || !(s->topics & (1U << RTL_TOPIC_METERS)) ||
-        now < s->next_meter_ns) {
+    RtlSubscriber* const s = &c->subs.subs[i];
+    if (!rtl_subscriber_wants(s, RTL_TOPIC_METERS) || now < s->next_meter_ns) {
       continue;
     }
-    // A window shorter than the JACK period may hold no reading: then the
-    // latest reading stands, for as long as it is recent.  A stopped
-    // graph therefore reads -inf, never a stuck level.
-    const bool hold = !s->fresh && now - c->last_meter_ns < RTL_METER_HOLD_NS;
-    const lo_message msg = lo_message_new();
-    if (!msg) {
-      return;
+    send_levels(c, s, "/meters", c->last_meter.v, live);
+    if (s->flags & RTL_SUBSCRIBE_RMS) {
+      send_levels(c, s, "/meters/rms", c->last_meter.v + n, live);
     }
-    for (unsigned m = 0U; m < n; ++m) {
-      const float peak = s->fresh ? s->peak[m]
-                         : hold   ? c->last_meter.v[m]
-                                  : 0.0f;
-      lo_message_add_float(msg, peak_db(peak));
-      s->peak[m] = 0.0f;
-    }
-    s->fresh = false;
-    rtl_osc_send(c->config.osc, &s->peer, "/meters", msg);
-    lo_message_free(msg);
-
     const int64_t period = 1000000000LL / s->hz;
     s->next_meter_ns += period;
     if (s->next_meter_ns <= now) {
@@ -476,26 +342,17 @@ send_state(RtlControl* const c, const int64_t now)
   }
   const RtlParamTable* const t = c->config.table;
   for (unsigned i = 0U; i < RTL_MAX_SUBSCRIBERS; ++i) {
-    RtlSubscriber* const s = &c->subs[i];
-    if (!s->used || !(s->topics & (1U << RTL_TOPIC_STATE))) {
+    const RtlSubscriber* const s = &c->subs.subs[i];
+    if (!rtl_subscriber_wants(s, RTL_TOPIC_STATE)) {
       continue;
     }
     for (unsigned p = 0U; p < t->n_params; ++p) {
-      if (!c->state_dirty[p]) {
-        continue;
+      if (c->state_dirty[p]) {
+        send_value(c, &s->peer, "/state", t->params[p].path, p);
       }
-      const lo_message msg = lo_message_new();
-      if (!msg) {
-        break;
-      }
-      lo_message_add_string(msg, t->params[p].path);
-      add_value(msg, &t->params[p], c->model.slots[p].value);
-      rtl_osc_send(c->config.osc, &s->peer, "/state", msg);
-      lo_message_free(msg);
     }
   }
   memset(c->state_dirty, 0, t->n_params);
-  c->n_state_dirty   = 0U;
   c->state_scheduled = false;
   c->last_state_ns   = now;
 }
@@ -521,13 +378,7 @@ schedule(RtlControl* const c, const RtlEvent* const ev)
   if (c->n_timed >= RTL_MAX_TIMED) {
     return false;
   }
-  unsigned i = c->n_timed;
-  while (i > 0U && c->timed[i - 1U].ev.frame > ev->frame) {
-    c->timed[i] = c->timed[i - 1U];
-    --i;
-  }
-  c->timed[i] = (RtlTimed){ *ev, false };
-  ++c->n_timed;
+  rtl_events_insert(c->timed, &c->n_timed, ev);
   return true;
 }
 
@@ -536,14 +387,35 @@ send_event(RtlControl* const c, const RtlEvent* const event)
 {
   RtlEvent ev = *event;
   ev.epoch    = rtl_process_epoch(c->config.process);
-  if (rtl_msgring_send(rtl_process_events(c->config.process), ev.type, &ev,
-                       sizeof(ev)) != RTL_SUCCESS) {
+  if (rtl_comm_send_event(rtl_process_events(c->config.process), &ev)) {
     return false;
   }
   // A new sequence after every event: an RT thread that has adopted it has
   // drained the event too, which is what /sync waits for.
   c->dirty = true;
   return true;
+}
+
+/// Nanoseconds until the first timed event needs this thread again.
+static int64_t
+timed_wait(const RtlControl* const c,
+           const uint64_t          frame_now,
+           const uint64_t          horizon,
+           const uint32_t          rate)
+{
+  if (!c->n_timed || !rate) {
+    return RTL_IDLE_NS;
+  }
+  const RtlEvent* const next = &c->timed[0];
+  if (!next->sent && next->frame > frame_now + horizon) {
+    return (int64_t)((next->frame - frame_now - horizon) * 1000000000ULL /
+                     rate);
+  }
+  if (next->sent && next->frame > frame_now) {
+    return (int64_t)((next->frame - frame_now) * 1000000000ULL / rate) +
+           1000000LL;
+  }
+  return RTL_SYNC_POLL_NS;
 }
 
 /**
@@ -568,39 +440,22 @@ run_timed(RtlControl* const c, const int64_t now)
                            rtl_process_latency(c->config.process);
 
   unsigned done = 0U;
-  for (unsigned i = 0U; i < c->n_timed; ++i) {
-    RtlTimed* const t = &c->timed[i];
-    if (up && !t->sent && t->ev.frame <= frame_now + horizon) {
-      t->sent = send_event(c, &t->ev);
+  for (; done < c->n_timed; ++done) {
+    RtlEvent* const t = &c->timed[done];
+    if (up && !t->sent && t->frame <= frame_now + horizon) {
+      t->sent = send_event(c, t);
     }
-    if (!up || (t->sent && t->ev.frame <= frame_now)) {
-      if (t->ev.type == RTL_EV_PARAM) {
-        set_param(c, t->ev.param, t->ev.value, up, now);
-      } else if (!up) {
-        // No RT thread to tell; the transport restarts with the client.
-      }
-      ++done;
-      continue;
+    if (up && !(t->sent && t->frame <= frame_now)) {
+      break;
     }
-    break;
+    // Its frame has passed (or there is no RT thread to tell: the
+    // transport restarts with the client, and a value is just a value).
+    if (t->type == RTL_EV_PARAM) {
+      set_param(c, t->param, t->value, up, now);
+    }
   }
-  if (done) {
-    memmove(c->timed, c->timed + done, (c->n_timed - done) * sizeof(RtlTimed));
-    c->n_timed -= done;
-  }
-  if (!c->n_timed || !info.rate) {
-    return RTL_IDLE_NS;
-  }
-  const RtlTimed* const next = &c->timed[0];
-  if (!next->sent && next->ev.frame > frame_now + horizon) {
-    return (int64_t)((next->ev.frame - frame_now - horizon) * 1000000000ULL /
-                     info.rate);
-  }
-  if (next->sent && next->ev.frame > frame_now) {
-    return (int64_t)((next->ev.frame - frame_now) * 1000000000ULL / info.rate) +
-           1000000LL;
-  }
-  return RTL_SYNC_POLL_NS;
+  rtl_events_drop_front(c->timed, &c->n_timed, done);
+  return timed_wait(c, frame_now, horizon, info.rate);
 }
 
 static void
@@ -609,8 +464,8 @@ resync(RtlControl* const c, const int64_t now)
   // Values of timed events become plain values: the new RT state has never
   // seen them, and the frames belonged to the old client.
   for (unsigned i = 0U; i < c->n_timed; ++i) {
-    if (c->timed[i].ev.type == RTL_EV_PARAM) {
-      set_param(c, c->timed[i].ev.param, c->timed[i].ev.value, false, now);
+    if (c->timed[i].type == RTL_EV_PARAM) {
+      set_param(c, c->timed[i].param, c->timed[i].value, false, now);
     }
   }
   c->n_timed = 0U;
@@ -628,94 +483,106 @@ resync(RtlControl* const c, const int64_t now)
 // --- commands ----------------------------------------------------------------
 
 static void
-apply(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
+apply_set(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
 {
-  const uint64_t frame = cmd->frame;
-  const bool     timed = frame != 0U;
-
-  switch ((RtlCmdKind)cmd->kind) {
-  case RTL_CMD_SET:
-    if (timed) {
-      const RtlEvent ev = { frame,        cmd->param, cmd->value, 0U,
-                            RTL_EV_PARAM, 0U,         0U };
-      if (!schedule(c, &ev)) {
-        rtl_osc_send_error(c->config.osc, &cmd->peer,
-                           c->config.table->params[cmd->param].path, "busy");
-        return;
-      }
-    } else {
-      set_param(c, cmd->param, cmd->value, false, now);
-    }
-    ++c->cmds_applied;
-    return;
-  case RTL_CMD_TRANSPORT: {
-    static const char* const paths[] = {
-      "",
-      "/transport/start",
-      "/transport/stop",
-      "/transport/pause",
-      "/transport/reset",
+  if (!cmd->frame) {
+    set_param(c, cmd->param, cmd->value, false, now);
+  } else {
+    const RtlEvent ev = {
+      cmd->frame, cmd->param, cmd->value, 0U, RTL_EV_PARAM, 0U, 0U,
     };
-    const RtlEvent ev = { timed ? frame : 0U, 0U, 0.0f, (uint32_t)cmd->ival,
-                          RTL_EV_TRANSPORT,   0U, 0U };
-    // Untimed transport commands go to the ring now; if it is full they
-    // wait in the timed list (frame 0 sorts first) rather than being lost.
-    if ((timed || !send_event(c, &ev)) && !schedule(c, &ev)) {
-      rtl_osc_send_error(
-        c->config.osc, &cmd->peer,
-        cmd->ival >= 1 && cmd->ival <= 4 ? paths[cmd->ival] : "", "busy");
+    if (!schedule(c, &ev)) {
+      send_error(c, &cmd->peer, c->config.table->params[cmd->param].path,
+                 "busy");
       return;
     }
-    ++c->cmds_applied;
+  }
+  ++c->cmds_applied;
+}
+
+static void
+apply_transport(RtlControl* const c, const RtlCommand* const cmd)
+{
+  const RtlEvent ev = {
+    cmd->frame, 0U, 0.0f, (uint32_t)cmd->ival, RTL_EV_TRANSPORT, 0U, 0U,
+  };
+  // Untimed transport commands go to the ring now; if it is full they
+  // wait in the timed list (frame 0 sorts first) rather than being lost.
+  if ((cmd->frame || !send_event(c, &ev)) && !schedule(c, &ev)) {
+    send_error(c, &cmd->peer, rtl_transport_path((uint32_t)cmd->ival),
+               "busy");
     return;
   }
+  ++c->cmds_applied;
+}
+
+static void
+apply_latency_set(RtlControl* const c, const RtlCommand* const cmd)
+{
+  RtlJackInfo info;
+  rtl_jack_info(c->config.jack, &info);
+  const char* reason = NULL;
+  if (rtl_process_set_latency_ms(c->config.process, (double)cmd->value,
+                                 info.rate, &reason)) {
+    send_error(c, &cmd->peer, "/latency/set", reason);
+    return;
+  }
+  // The graph hears the new L from the latency callback.
+  rtl_jack_update_latency(c->config.jack, true);
+  ++c->cmds_applied;
+}
+
+static void
+apply(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
+{
+  const RtlOscPeer* const peer = &cmd->peer;
+  switch ((RtlCmdKind)cmd->kind) {
+  case RTL_CMD_SET:
+    apply_set(c, cmd, now);
+    return;
+  case RTL_CMD_TRANSPORT:
+    apply_transport(c, cmd);
+    return;
   case RTL_CMD_PING:
-    reply_simple(c, &cmd->peer, "/pong");
+    rtl_osc_reply(c->config.osc, peer, "/pong", "");
     return;
   case RTL_CMD_SYNC:
     if (c->n_syncs >= RTL_MAX_SYNCS) {
-      rtl_osc_send_error(c->config.osc, &cmd->peer, "/sync", "busy");
+      send_error(c, peer, "/sync", "busy");
       return;
     }
     // The snapshot published at the end of this round (or the last one,
     // if nothing changes) holds every earlier command.
-    c->syncs[c->n_syncs++] = (RtlPendingSync){ cmd->peer, cmd->ival, 0U };
+    c->syncs[c->n_syncs++] = (RtlPendingSync){*peer, cmd->ival, 0U};
     return;
   case RTL_CMD_LIST:
-    reply_list(c, &cmd->peer);
+    reply_list(c, peer);
     return;
   case RTL_CMD_STATUS:
-    reply_status(c, &cmd->peer);
+    reply_status(c, peer);
     return;
   case RTL_CMD_GET:
-    reply_value(c, &cmd->peer, cmd->param);
+    send_value(c, peer, c->config.table->params[cmd->param].path, NULL,
+               cmd->param);
     return;
   case RTL_CMD_SUBSCRIBE:
-    subscribe(c, cmd, now);
+    if (rtl_subscribers_add(&c->subs, peer, (RtlTopic)cmd->ival, cmd->hz,
+                            cmd->flags, now)) {
+      send_error(c, peer, "/subscribe", "too many subscribers");
+    }
     return;
   case RTL_CMD_UNSUBSCRIBE:
-    unsubscribe(c, cmd);
+    rtl_subscribers_remove(&c->subs, peer, (RtlTopic)cmd->ival);
     return;
   case RTL_CMD_PEER_GONE:
-    drop_peer(c, &cmd->peer);
+    drop_peer(c, peer);
     return;
   case RTL_CMD_LATENCY:
-    reply_latency(c, &cmd->peer);
+    reply_latency(c, peer);
     return;
-  case RTL_CMD_LATENCY_SET: {
-    RtlJackInfo info;
-    rtl_jack_info(c->config.jack, &info);
-    const char* reason = NULL;
-    if (rtl_process_set_latency_ms(c->config.process, (double)cmd->value,
-                                   info.rate, &reason)) {
-      rtl_osc_send_error(c->config.osc, &cmd->peer, "/latency/set", reason);
-      return;
-    }
-    // The graph hears the new L from the latency callback.
-    rtl_jack_update_latency(c->config.jack, true);
-    ++c->cmds_applied;
+  case RTL_CMD_LATENCY_SET:
+    apply_latency_set(c, cmd);
     return;
-  }
   case RTL_CMD_MIDI_MAP:
     rtl_model_map_cc(&c->model, (unsigned)cmd->ival, cmd->param);
     c->dirty = true;
@@ -741,17 +608,42 @@ confirm_syncs(RtlControl* const c)
     }
     // Without a running client there is no audio to wait for.
     if (!info.up || (s->seq && adopted >= s->seq)) {
-      const lo_message msg = lo_message_new();
-      if (msg) {
-        lo_message_add_int32(msg, s->id);
-        rtl_osc_send(c->config.osc, &s->peer, "/synced", msg);
-        lo_message_free(msg);
-      }
+      rtl_osc_reply(c->config.osc, &s->peer, "/synced", "i", s->id);
     } else {
       c->syncs[kept++] = *s;
     }
   }
   c->n_syncs = kept;
+}
+
+// --- health ------------------------------------------------------------------
+
+/// Log `what` when `count` moved since `*logged`.
+static bool
+moved(uint64_t* const logged, const uint64_t count)
+{
+  const bool changed = count != *logged;
+  *logged            = count;
+  return changed;
+}
+
+static void
+log_engine(RtlControl* const c)
+{
+  RtlEngineStats stats;
+  if (!rtl_process_engine_stats(c->config.process, &stats)) {
+    return;
+  }
+  if (moved(&c->logged_underruns, stats.underruns)) {
+    rtl_log("write-ahead underrun: %llu frames of silence so far "
+            "(%llu periods); the worker fell more than L behind",
+            (unsigned long long)stats.underrun_frames,
+            (unsigned long long)stats.underruns);
+  }
+  if (moved(&c->logged_overruns, stats.overruns)) {
+    rtl_log("write-ahead overrun (%llu in total)",
+            (unsigned long long)stats.overruns);
+  }
 }
 
 static void
@@ -763,39 +655,24 @@ log_health(RtlControl* const c, const int64_t now)
   c->next_log_ns = now + 1000000000LL;
   RtlJackInfo info;
   rtl_jack_info(c->config.jack, &info);
-  if (info.xruns != c->logged_xruns) {
+  if (moved(&c->logged_xruns, info.xruns)) {
     rtl_log("xrun (%llu in total)", (unsigned long long)info.xruns);
-    c->logged_xruns = info.xruns;
   }
-  const uint64_t drops = rtl_process_meter_drops(c->config.process);
-  if (drops != c->logged_drops) {
+  const uint64_t drops = c->logged_drops;
+  if (moved(&c->logged_drops, rtl_process_meter_drops(c->config.process))) {
     rtl_log("%llu meter readings dropped (control thread late)",
-            (unsigned long long)(drops - c->logged_drops));
-    c->logged_drops = drops;
+            (unsigned long long)(c->logged_drops - drops));
   }
-  const uint64_t late = rtl_process_late_events(c->config.process);
-  if (late != c->logged_late) {
+  const uint64_t late = c->logged_late;
+  if (moved(&c->logged_late, rtl_process_late_events(c->config.process))) {
     rtl_log("%llu timed change(s) came too late for their frame (less than "
             "the write-ahead delay ahead); applied as soon as possible",
-            (unsigned long long)(late - c->logged_late));
-    c->logged_late = late;
+            (unsigned long long)(c->logged_late - late));
   }
-  RtlEngineStats stats;
-  if (rtl_process_engine_stats(c->config.process, &stats)) {
-    if (stats.underruns != c->logged_underruns) {
-      rtl_log("write-ahead underrun: %llu frames of silence so far "
-              "(%llu periods); the worker fell more than L behind",
-              (unsigned long long)stats.underrun_frames,
-              (unsigned long long)stats.underruns);
-      c->logged_underruns = stats.underruns;
-    }
-    if (stats.overruns != c->logged_overruns) {
-      rtl_log("write-ahead overrun (%llu in total)",
-              (unsigned long long)stats.overruns);
-      c->logged_overruns = stats.overruns;
-    }
-  }
+  log_engine(c);
 }
+
+// --- the thread --------------------------------------------------------------
 
 static int64_t
 next_deadline(const RtlControl* const c,
@@ -811,8 +688,8 @@ next_deadline(const RtlControl* const c,
     wait            = w < wait ? w : wait;
   }
   for (unsigned i = 0U; i < RTL_MAX_SUBSCRIBERS; ++i) {
-    const RtlSubscriber* const s = &c->subs[i];
-    if (s->used && (s->topics & (1U << RTL_TOPIC_METERS))) {
+    const RtlSubscriber* const s = &c->subs.subs[i];
+    if (rtl_subscriber_wants(s, RTL_TOPIC_METERS)) {
       const int64_t w = s->next_meter_ns - now;
       wait            = w < wait ? w : wait;
     }
@@ -820,49 +697,73 @@ next_deadline(const RtlControl* const c,
   return wait > 0 ? wait : 0;
 }
 
+/// Sleep until posted or `wait_ns` passed, on the monotonic clock so a
+/// step of the wall clock never lengthens the sleep.
+static void
+sleep_until_posted(RtlControl* const c, const int64_t wait_ns)
+{
+  if (wait_ns > 0) {
+    const int64_t   deadline = now_ns() + wait_ns;
+    struct timespec ts       = {(time_t)(deadline / 1000000000LL),
+                                (long)(deadline % 1000000000LL)};
+    while (sem_clockwait(c->config.wake, CLOCK_MONOTONIC, &ts) &&
+           errno == EINTR) {
+    }
+  }
+  // Several posts may have piled up for commands already handled.
+  while (!sem_trywait(c->config.wake)) {
+  }
+}
+
+/// Follow what JACK changed under us: the same milliseconds of write-ahead
+/// are another L at a new rate; a new period changes nothing here, but the
+/// graph is told again all the same.
+static void
+follow_graph(RtlControl* const c)
+{
+  if (rtl_jack_rate_changed(c->config.jack)) {
+    RtlJackInfo info;
+    rtl_jack_info(c->config.jack, &info);
+    rtl_process_follow_latency(c->config.process, info.rate);
+    rtl_jack_update_latency(c->config.jack, true);
+  } else {
+    rtl_jack_update_latency(c->config.jack, false);
+  }
+}
+
+/**
+   Apply up to one batch of queued commands.  True if the batch was full,
+   so more may be waiting.  An empty pop is not a reason to spin: it may be
+   a producer preempted between claiming a cell and filling it, and that
+   producer posts the semaphore once it is done.
+*/
+static bool
+apply_batch(RtlControl* const c, const int64_t now)
+{
+  RtlCommand cmd;
+  unsigned   n = 0U;
+  while (n < RTL_BATCH && !rtl_queue_pop(c->config.queue, &cmd)) {
+    apply(c, &cmd, now);
+    ++n;
+  }
+  return n == RTL_BATCH;
+}
+
 static void*
 control_thread(void* const arg)
 {
-  RtlControl* const c = (RtlControl*)arg;
-  RtlCommand        cmd;
+  RtlControl* const c    = (RtlControl*)arg;
   int64_t           wait = 0;
   while (!atomic_load_explicit(&c->quit, memory_order_acquire)) {
-    if (wait > 0) {
-      struct timespec ts;
-      clock_gettime(CLOCK_MONOTONIC, &ts);
-      const int64_t deadline =
-        (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec + wait;
-      ts.tv_sec  = (time_t)(deadline / 1000000000LL);
-      ts.tv_nsec = (long)(deadline % 1000000000LL);
-      while (sem_clockwait(c->config.wake, CLOCK_MONOTONIC, &ts) &&
-             errno == EINTR) {
-      }
-    }
-    // Several posts may have piled up for commands already handled.
-    while (!sem_trywait(c->config.wake)) {
-    }
-
+    sleep_until_posted(c, wait);
     int64_t now = now_ns();
     if (atomic_exchange_explicit(&c->resync, false, memory_order_acq_rel)) {
       resync(c, now);
     }
-    // A new sample rate makes the same milliseconds another L; a new
-    // period changes nothing here but the graph is told again all the same.
-    if (rtl_jack_rate_changed(c->config.jack)) {
-      RtlJackInfo info;
-      rtl_jack_info(c->config.jack, &info);
-      rtl_process_follow_latency(c->config.process, info.rate);
-      rtl_jack_update_latency(c->config.jack, true);
-    } else {
-      rtl_jack_update_latency(c->config.jack, false);
-    }
+    follow_graph(c);
     // Before the commands, so a /get sees what the CCs did.
     read_reports(c, now);
-    for (unsigned n = 0U;
-         n < RTL_BATCH && rtl_queue_pop(c->config.queue, &cmd) == RTL_SUCCESS;
-         ++n) {
-      apply(c, &cmd, now);
-    }
+    const bool    more     = apply_batch(c, now);
     const int64_t timed_in = run_timed(c, now);
     publish(c);
     confirm_syncs(c);
@@ -872,8 +773,7 @@ control_thread(void* const arg)
     send_meters(c, now);
     send_state(c, now);
     log_health(c, now);
-    wait =
-      rtl_queue_size(c->config.queue) ? 0 : next_deadline(c, now, timed_in);
+    wait = more ? 0 : next_deadline(c, now, timed_in);
   }
   return NULL;
 }
@@ -884,23 +784,22 @@ RtlStatus
 rtl_control_new(const RtlControlConfig* const config,
                 RtlControl** const            control)
 {
-  *control            = NULL;
-  RtlControl* const c = (RtlControl*)rtl_calloc(NULL, 1U, sizeof(RtlControl));
+  *control              = NULL;
+  RtlAllocator* const a = config->allocator;
+  const size_t        n = config->table->n_params;
+  RtlControl* const   c = (RtlControl*)rtl_calloc(a, 1U, sizeof(RtlControl));
   if (!c) {
     return RTL_NO_MEM;
   }
   c->config = *config;
   c->syncs =
-    (RtlPendingSync*)rtl_calloc(NULL, RTL_MAX_SYNCS, sizeof(RtlPendingSync));
-  c->timed       = (RtlTimed*)rtl_calloc(NULL, RTL_MAX_TIMED, sizeof(RtlTimed));
-  c->state_dirty = (uint8_t*)rtl_calloc(NULL, config->table->n_params, 1U);
-  c->cc_serial =
-    (uint32_t*)rtl_calloc(NULL, config->table->n_params, sizeof(uint32_t));
-  c->cc_base =
-    (uint32_t*)rtl_calloc(NULL, config->table->n_params, sizeof(uint32_t));
+    (RtlPendingSync*)rtl_calloc(a, RTL_MAX_SYNCS, sizeof(RtlPendingSync));
+  c->timed       = (RtlEvent*)rtl_calloc(a, RTL_MAX_TIMED, sizeof(RtlEvent));
+  c->state_dirty = (uint8_t*)rtl_calloc(a, n, 1U);
+  c->cc_serial   = (uint32_t*)rtl_calloc(a, n, sizeof(uint32_t));
+  c->cc_base     = (uint32_t*)rtl_calloc(a, n, sizeof(uint32_t));
   if (!c->syncs || !c->timed || !c->state_dirty || !c->cc_serial ||
-      !c->cc_base ||
-      rtl_model_init(&c->model, config->table) != RTL_SUCCESS) {
+      !c->cc_base || rtl_model_init(&c->model, config->table)) {
     rtl_control_free(c);
     return RTL_NO_MEM;
   }
@@ -924,28 +823,22 @@ rtl_control_free(RtlControl* const c)
   }
   rtl_control_stop(c);
   rtl_model_destroy(&c->model);
-  rtl_free(NULL, c->syncs);
-  rtl_free(NULL, c->timed);
-  rtl_free(NULL, c->state_dirty);
-  rtl_free(NULL, c->cc_serial);
-  rtl_free(NULL, c->cc_base);
-  rtl_free(NULL, c);
+  RtlAllocator* const a = c->config.allocator;
+  rtl_free(a, c->syncs);
+  rtl_free(a, c->timed);
+  rtl_free(a, c->state_dirty);
+  rtl_free(a, c->cc_serial);
+  rtl_free(a, c->cc_base);
+  rtl_free(a, c);
 }
 
 RtlStatus
 rtl_control_start(RtlControl* const c)
 {
-  // With mlockall(MCL_FUTURE) a default 8 MiB stack would be locked whole.
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, RTL_THREAD_STACK);
-  const int err = pthread_create(&c->thread, &attr, control_thread, c);
-  pthread_attr_destroy(&attr);
-  if (err) {
-    return RTL_SYSTEM_ERROR;
-  }
-  c->thread_started = true;
-  return RTL_SUCCESS;
+  const RtlStatus st =
+    rtl_thread_start(&c->thread, "rtlane-control", control_thread, c);
+  c->thread_started = !st;
+  return st;
 }
 
 void

@@ -7,7 +7,7 @@
 /*
   The control thread: the one owner of the parameter model.
 
-  It sleeps on a semaphore that the OSC thread posts after every command,
+  It sleeps on a semaphore that the OSC threads post after every command,
   with a timeout that is the next thing it has to do (meters due, a /state
   window closing, a timed event to hand over, a /sync to confirm).  Each
   round it applies the queued commands, publishes one new snapshot if
@@ -15,21 +15,25 @@
   readings from the RT thread and serves the subscribers.
 */
 
-#include "command.h"
+#include "comm.h"
 #include "jack.h"
 #include "osc.h"
 #include "process.h"
 #include "state.h"
 
+#include <rtlane/allocator.h>
 #include <rtlane/queue.h>
 #include <rtlane/snapshot.h>
 #include <rtlane/status.h>
 
 #include <semaphore.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 typedef struct RtlControlImpl RtlControl;
 
 typedef struct {
+  RtlAllocator*        allocator; ///< NULL for the system's
   const RtlParamTable* table;
   RtlQueue*            queue;
   sem_t*               wake;
@@ -43,29 +47,37 @@ typedef struct {
    Create the control state and publish the initial snapshot.  Start-up,
    before the JACK client is activated.
 */
-RtlStatus rtl_control_new(const RtlControlConfig* config, RtlControl** control);
+RtlStatus
+rtl_control_new(const RtlControlConfig* config, RtlControl** control);
 
-void rtl_control_free(RtlControl* control);
+/// Stop the thread if it runs and free `control`; NULL is ignored.
+void
+rtl_control_free(RtlControl* control);
 
-RtlStatus rtl_control_start(RtlControl* control);
+/// Start the control thread.  Non-RT.
+RtlStatus
+rtl_control_start(RtlControl* control);
 
-/// Stop and join the thread.
-void rtl_control_stop(RtlControl* control);
+/// Stop and join the thread.  Safe if it never started.
+void
+rtl_control_stop(RtlControl* control);
 
 /**
    Convert an OSC time tag to a JACK frame as the contract computes it (an
    RtlTagToFrameFunc; `jack` is the RtlJack).  Any non-RT thread.
 */
-bool rtl_control_tag_to_frame(void*     jack,
-                              uint64_t  tag,
-                              uint64_t* frame,
-                              uint64_t* now);
+bool
+rtl_control_tag_to_frame(void*     jack,
+                         uint64_t  tag,
+                         uint64_t* frame,
+                         uint64_t* now);
 
 /**
    The RT state was reset (a new JACK client): republish every value and
    drop timed events, applying their values at once.  Any thread; the
    control thread does the work.
 */
-void rtl_control_resync(RtlControl* control);
+void
+rtl_control_resync(RtlControl* control);
 
 #endif // RTL_DAEMON_CONTROL_H

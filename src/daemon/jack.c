@@ -216,21 +216,22 @@ on_latency(const jack_latency_callback_mode_t mode, void* const arg)
 RtlStatus
 rtl_jack_new(const RtlJackConfig* const config, RtlJack** const jack)
 {
-  *jack            = NULL;
-  RtlJack* const j = (RtlJack*)rtl_calloc(NULL, 1U, sizeof(RtlJack));
+  *jack                 = NULL;
+  RtlAllocator* const a = config->allocator;
+  RtlJack* const      j = (RtlJack*)rtl_calloc(a, 1U, sizeof(RtlJack));
   if (!j) {
     return RTL_NO_MEM;
   }
   j->config = *config;
   j->ports.in =
-    (jack_port_t**)rtl_calloc(NULL, config->inputs, sizeof(jack_port_t*));
+    (jack_port_t**)rtl_calloc(a, config->inputs, sizeof(jack_port_t*));
   if (!j->ports.in) {
-    rtl_free(NULL, j);
+    rtl_free(a, j);
     return RTL_NO_MEM;
   }
   if (pthread_key_create(&j->reader_key, reader_exit)) {
-    rtl_free(NULL, j->ports.in);
-    rtl_free(NULL, j);
+    rtl_free(a, j->ports.in);
+    rtl_free(a, j);
     return RTL_SYSTEM_ERROR;
   }
   pthread_mutex_init(&j->lock, NULL);
@@ -248,8 +249,8 @@ rtl_jack_free(RtlJack* const j)
   rtl_jack_stop(j);
   pthread_key_delete(j->reader_key);
   pthread_mutex_destroy(&j->lock);
-  rtl_free(NULL, j->ports.in);
-  rtl_free(NULL, j);
+  rtl_free(j->config.allocator, j->ports.in);
+  rtl_free(j->config.allocator, j);
 }
 
 static jack_port_t*
@@ -277,7 +278,7 @@ autoconnect(RtlJack* const j, jack_client_t* const client)
               jack_port_name(j->ports.in[i]));
     }
   }
-  jack_port_t* const outs[2] = { j->ports.out_l, j->ports.out_r };
+  jack_port_t* const outs[2] = {j->ports.out_l, j->ports.out_r};
   for (unsigned i = 0U; playback && playback[i] && i < 2U; ++i) {
     if (jack_connect(client, jack_port_name(outs[i]), playback[i])) {
       rtl_log("cannot connect %s to %s", jack_port_name(outs[i]), playback[i]);
@@ -291,6 +292,83 @@ autoconnect(RtlJack* const j, jack_client_t* const client)
   jack_free((void*)playback);
 }
 
+/// Open the client, never starting a server.  NULL with the reason in
+/// `err` if the server is not there or refuses the name.
+static jack_client_t*
+open_client(RtlJack* const j, char* const err, const size_t err_size)
+{
+  // libjack's complaints while connecting are replaced by our own line.
+  jack_set_error_function(on_jack_error);
+  jack_set_info_function(on_jack_info);
+  atomic_store_explicit(&g_quiet, true, memory_order_relaxed);
+
+  const char* const server = j->config.server;
+  jack_status_t     status = (jack_status_t)0;
+  jack_options_t opts = (jack_options_t)(JackNoStartServer | JackUseExactName);
+  jack_client_t* c    = NULL;
+  if (server) {
+    opts = (jack_options_t)(opts | JackServerName);
+    c    = jack_client_open(j->config.name, opts, &status, server);
+  } else {
+    c = jack_client_open(j->config.name, opts, &status);
+  }
+  atomic_store_explicit(&g_quiet, false, memory_order_relaxed);
+  if (c) {
+    return c;
+  }
+  // With JackUseExactName, JACK2 refuses a taken name as a server error
+  // (JackFailure | JackServerError) rather than JackNameNotUnique.
+  if (status & (JackNameNotUnique | JackServerError)) {
+    snprintf(err, err_size,
+             "JACK server '%s' refused client name '%s' (already in use?)",
+             server ? server : "default", j->config.name);
+  } else {
+    snprintf(err, err_size,
+             "cannot connect to JACK server '%s' (is it running?)",
+             server ? server : "default");
+  }
+  return NULL;
+}
+
+static bool
+register_ports(RtlJack* const j, jack_client_t* const c)
+{
+  const char* const   audio = JACK_DEFAULT_AUDIO_TYPE;
+  const char* const   midi  = JACK_DEFAULT_MIDI_TYPE;
+  const unsigned long in_f  = JackPortIsInput;
+  const unsigned long out_f = JackPortIsOutput;
+  RtlPorts* const     p     = &j->ports;
+  bool                ok    = true;
+  for (unsigned i = 0U; i < j->config.inputs; ++i) {
+    char name[16];
+    snprintf(name, sizeof(name), "in_%u", i + 1U);
+    ok = ok && (p->in[i] = reg(c, name, audio, in_f));
+  }
+  ok = ok && (p->out_l = reg(c, "out_L", audio, out_f));
+  ok = ok && (p->out_r = reg(c, "out_R", audio, out_f));
+  ok = ok && (p->click = reg(c, "click", audio, out_f));
+  ok = ok && (p->midi_in = reg(c, "midi_in", midi, in_f));
+  ok = ok && (p->midi_out = reg(c, "midi_out", midi, out_f));
+  return ok;
+}
+
+static bool
+set_callbacks(RtlJack* const j, jack_client_t* const c)
+{
+  void* const p = j->config.process;
+  if (jack_set_process_callback(c, rtl_process_run, p) ||
+      jack_set_thread_init_callback(c, on_thread_init, j) ||
+      jack_set_xrun_callback(c, on_xrun, j) ||
+      jack_set_buffer_size_callback(c, on_buffer_size, j) ||
+      jack_set_sample_rate_callback(c, on_sample_rate, j) ||
+      jack_set_latency_callback(c, on_latency, j)) {
+    return false;
+  }
+  jack_on_info_shutdown(c, on_shutdown, j);
+  return true;
+}
+
+/// Close a client that never ran, with `what` as the reason.
 static RtlStatus
 fail(jack_client_t* const client,
      char* const          err,
@@ -299,7 +377,7 @@ fail(jack_client_t* const client,
 {
   snprintf(err, err_size, "%s", what);
   jack_client_close(client);
-  return RTL_JACK_ERROR;
+  return RTL_FAILURE;
 }
 
 RtlStatus
@@ -309,64 +387,16 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
   // under it only once it runs: queries from the OSC and control threads
   // never wait for a slow server.
   atomic_store_explicit(&j->gone, false, memory_order_release);
-  jack_set_error_function(on_jack_error);
-  jack_set_info_function(on_jack_info);
-  atomic_store_explicit(&g_quiet, true, memory_order_relaxed);
-
-  jack_status_t  status = (jack_status_t)0;
-  jack_options_t opts = (jack_options_t)(JackNoStartServer | JackUseExactName);
-  jack_client_t* c    = NULL;
-  if (j->config.server) {
-    opts = (jack_options_t)(opts | JackServerName);
-    c    = jack_client_open(j->config.name, opts, &status, j->config.server);
-  } else {
-    c = jack_client_open(j->config.name, opts, &status);
-  }
-  atomic_store_explicit(&g_quiet, false, memory_order_relaxed);
+  jack_client_t* const c = open_client(j, err, err_size);
   if (!c) {
-    // With JackUseExactName, JACK2 refuses a taken name as a server error
-    // (JackFailure | JackServerError) rather than JackNameNotUnique.
-    if (status & (JackNameNotUnique | JackServerError)) {
-      snprintf(err, err_size,
-               "JACK server '%s' refused client name '%s' (already in use?)",
-               j->config.server ? j->config.server : "default", j->config.name);
-    } else {
-      snprintf(err, err_size,
-               "cannot connect to JACK server '%s' (is it running?)",
-               j->config.server ? j->config.server : "default");
-    }
-    return RTL_JACK_ERROR;
+    return RTL_FAILURE;
   }
-
-  const unsigned long in_f  = JackPortIsInput;
-  const unsigned long out_f = JackPortIsOutput;
-  bool                ok    = true;
-  for (unsigned i = 0U; i < j->config.inputs; ++i) {
-    char name[16];
-    snprintf(name, sizeof(name), "in_%u", i + 1U);
-    ok = ok && (j->ports.in[i] = reg(c, name, JACK_DEFAULT_AUDIO_TYPE, in_f));
-  }
-  ok = ok && (j->ports.out_l = reg(c, "out_L", JACK_DEFAULT_AUDIO_TYPE, out_f));
-  ok = ok && (j->ports.out_r = reg(c, "out_R", JACK_DEFAULT_AUDIO_TYPE, out_f));
-  ok = ok && (j->ports.click = reg(c, "click", JACK_DEFAULT_AUDIO_TYPE, out_f));
-  ok =
-    ok && (j->ports.midi_in = reg(c, "midi_in", JACK_DEFAULT_MIDI_TYPE, in_f));
-  ok = ok &&
-       (j->ports.midi_out = reg(c, "midi_out", JACK_DEFAULT_MIDI_TYPE, out_f));
-  if (!ok) {
+  if (!register_ports(j, c)) {
     return fail(c, err, err_size, "cannot register JACK ports");
   }
-
-  void* const p = j->config.process;
-  if (jack_set_process_callback(c, rtl_process_run, p) ||
-      jack_set_thread_init_callback(c, on_thread_init, j) ||
-      jack_set_xrun_callback(c, on_xrun, j) ||
-      jack_set_buffer_size_callback(c, on_buffer_size, j) ||
-      jack_set_sample_rate_callback(c, on_sample_rate, j) ||
-      jack_set_latency_callback(c, on_latency, j)) {
+  if (!set_callbacks(j, c)) {
     return fail(c, err, err_size, "cannot install JACK callbacks");
   }
-  jack_on_info_shutdown(c, on_shutdown, j);
 
   const jack_nframes_t rate   = jack_get_sample_rate(c);
   const jack_nframes_t period = jack_get_buffer_size(c);
@@ -381,11 +411,10 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
     return fail(c, err, err_size, why);
   }
   rtl_process_attach(j->config.process, c, &j->ports);
-
   if (jack_activate(c)) {
     fail(c, err, err_size, "cannot activate the JACK client");
     rtl_process_release(j->config.process);
-    return RTL_JACK_ERROR;
+    return RTL_FAILURE;
   }
 
   pthread_mutex_lock(&j->lock);

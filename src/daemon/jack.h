@@ -17,6 +17,7 @@
 
 #include "process.h"
 
+#include <rtlane/allocator.h>
 #include <rtlane/status.h>
 
 #include <semaphore.h>
@@ -27,11 +28,12 @@
 typedef struct RtlJackImpl RtlJack;
 
 typedef struct {
-  const char* name;   ///< Client name (exact)
-  const char* server; ///< Server name or NULL
-  unsigned    inputs;
-  bool        connect; ///< Autoconnect to physical ports
-  RtlProcess* process;
+  RtlAllocator* allocator; ///< NULL for the system's
+  const char*   name;      ///< Client name (exact)
+  const char*   server;    ///< Server name or NULL
+  unsigned      inputs;
+  bool          connect; ///< Autoconnect to physical ports
+  RtlProcess*   process;
   /// Posted when the graph must hear the latency again (a new sample rate
   /// or period): the control thread then calls rtl_jack_update_latency()
   sem_t* wake;
@@ -46,18 +48,24 @@ typedef struct {
 } RtlJackInfo;
 
 /// Create the holder (no client yet).  Start-up.
-RtlStatus rtl_jack_new(const RtlJackConfig* config, RtlJack** jack);
+RtlStatus
+rtl_jack_new(const RtlJackConfig* config, RtlJack** jack);
 
-void rtl_jack_free(RtlJack* jack);
+/// Stop the client if there is one and free `jack`; NULL is ignored.
+void
+rtl_jack_free(RtlJack* jack);
 
 /**
    Open the client, register ports, install callbacks, activate and (with
-   `connect`) connect.  Main thread.  On failure writes one line into `err`.
+   `connect`) connect.  Main thread.  On failure writes one line into `err`
+   and returns RTL_FAILURE.
 */
-RtlStatus rtl_jack_start(RtlJack* jack, char* err, size_t err_size);
+RtlStatus
+rtl_jack_start(RtlJack* jack, char* err, size_t err_size);
 
 /// Deactivate and close the client if there is one.  Main thread.
-void rtl_jack_stop(RtlJack* jack);
+void
+rtl_jack_stop(RtlJack* jack);
 
 /**
    If the sample rate or the period changed since the last call, or
@@ -67,26 +75,33 @@ void rtl_jack_stop(RtlJack* jack);
    number of frames: call rtl_process_follow_latency() first and pass
    force).  Control thread, never the process or a JACK callback thread.
 */
-bool rtl_jack_rate_changed(RtlJack* jack);
-void rtl_jack_update_latency(RtlJack* jack, bool force);
+bool
+rtl_jack_rate_changed(RtlJack* jack);
+
+void
+rtl_jack_update_latency(RtlJack* jack, bool force);
 
 /// True once the server has gone away since the last start.  Any thread.
-bool rtl_jack_server_gone(const RtlJack* jack);
+bool
+rtl_jack_server_gone(const RtlJack* jack);
 
 /// Snapshot of rate, period, load and xruns.  Any non-RT thread.
-void rtl_jack_info(RtlJack* jack, RtlJackInfo* info);
+void
+rtl_jack_info(RtlJack* jack, RtlJackInfo* info);
 
 /// Copy the client name in use (the requested one before the first start).
-void rtl_jack_name(RtlJack* jack, char* name, size_t size);
+void
+rtl_jack_name(RtlJack* jack, char* name, size_t size);
 
 /**
    The 64-bit frame at which wall-clock time `unix_us` (microseconds since
    1970) falls, as the contract computes it; and the current frame.  False
    if there is no client.  Any non-RT thread.
 */
-bool rtl_jack_unix_to_frame(RtlJack*  jack,
-                            int64_t   unix_us,
-                            uint64_t* frame,
-                            uint64_t* now);
+bool
+rtl_jack_unix_to_frame(RtlJack*  jack,
+                       int64_t   unix_us,
+                       uint64_t* frame,
+                       uint64_t* now);
 
 #endif // RTL_DAEMON_JACK_H

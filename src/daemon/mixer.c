@@ -5,9 +5,10 @@
 
 #include "mixer.h"
 
-#include "command.h"
+#include "common.h"
 
 #include <rtlane/allocator.h>
+#include <rtlane/attributes.h>
 #include <rtlane/meter.h>
 
 #include <math.h>
@@ -43,6 +44,7 @@ typedef struct {
 
 struct RtlMixerImpl {
   // Set up at creation, read-only afterwards.
+  RtlAllocator*        allocator;
   const RtlParamTable* table;
   unsigned             n_inputs;
   RtlMsgRing*          reports;
@@ -89,37 +91,41 @@ fill_click(float* const table, const uint32_t rate, uint32_t* const len)
 }
 
 RtlStatus
-rtl_mixer_new(const RtlParamTable* const table, RtlMixer** const mixer)
+rtl_mixer_new(RtlAllocator* const        allocator,
+              const RtlParamTable* const table,
+              RtlMixer** const           mixer)
 {
-  *mixer = NULL;
-  RtlMixer* const m =
-    (RtlMixer*)rtl_aligned_alloc(NULL, 128U, sizeof(RtlMixer));
+  *mixer            = NULL;
+  RtlMixer* const m = (RtlMixer*)rtl_aligned_alloc(allocator, RTL_CACHE_LINE,
+                                                   sizeof(RtlMixer));
   if (!m) {
     return RTL_NO_MEM;
   }
-  // Zero is what the mixer expects to find; writing it maps the pages now
-  // rather than in the first block.
   memset(m, 0, sizeof(*m));
-  m->table    = table;
-  m->n_inputs = table->n_inputs;
+  m->allocator = allocator;
+  m->table     = table;
+  m->n_inputs  = table->n_inputs;
 
   const size_t n         = m->n_inputs;
   const size_t click_max = RTL_CLICK_MAX_RATE * RTL_CLICK_MS / 1000U;
-  m->serials = (uint32_t*)rtl_calloc(NULL, table->n_params, sizeof(uint32_t));
-  m->ch      = (RtlChannel*)rtl_calloc(NULL, n, sizeof(RtlChannel));
-  m->click_table[0] = (float*)rtl_calloc(NULL, click_max, sizeof(float));
-  m->click_table[1] = (float*)rtl_calloc(NULL, click_max, sizeof(float));
+  m->serials =
+    (uint32_t*)rtl_calloc(allocator, table->n_params, sizeof(uint32_t));
+  m->ch = (RtlChannel*)rtl_calloc(allocator, n, sizeof(RtlChannel));
+  m->click_table[0] = (float*)rtl_calloc(allocator, click_max, sizeof(float));
+  m->click_table[1] = (float*)rtl_calloc(allocator, click_max, sizeof(float));
+  RtlStatus st      = RTL_NO_MEM;
   if (!m->serials || !m->ch || !m->click_table[0] || !m->click_table[1] ||
-      rtl_msgring_new(NULL, RTL_REPORT_SLOTS, sizeof(RtlParamReport),
-                      &m->reports) != RTL_SUCCESS) {
+      (st = rtl_comm_ring_new(allocator, RTL_COMM_REPORT, RTL_REPORT_SLOTS,
+                              &m->reports))) {
     rtl_mixer_free(m);
-    return RTL_NO_MEM;
+    return st;
   }
-  memset(m->serials, 0, table->n_params * sizeof(uint32_t));
-  memset(m->ch, 0, n * sizeof(RtlChannel));
-  memset(m->click_table[0], 0, click_max * sizeof(float));
-  memset(m->click_table[1], 0, click_max * sizeof(float));
-  (void)rtl_msgring_lock_memory(m->reports);
+  // Map every page the mixer's thread touches now, not in its first block.
+  (void)rtl_lock_memory(m, sizeof(*m));
+  (void)rtl_lock_memory(m->serials, table->n_params * sizeof(uint32_t));
+  (void)rtl_lock_memory(m->ch, n * sizeof(RtlChannel));
+  (void)rtl_lock_memory(m->click_table[0], click_max * sizeof(float));
+  (void)rtl_lock_memory(m->click_table[1], click_max * sizeof(float));
 
   rtl_mixer_set_sample_rate(m, 48000U);
   rtl_mixer_reset(m);
@@ -134,11 +140,11 @@ rtl_mixer_free(RtlMixer* const m)
     return;
   }
   rtl_msgring_free(m->reports);
-  rtl_free(NULL, m->serials);
-  rtl_free(NULL, m->ch);
-  rtl_free(NULL, m->click_table[0]);
-  rtl_free(NULL, m->click_table[1]);
-  rtl_aligned_free(NULL, m);
+  rtl_free(m->allocator, m->serials);
+  rtl_free(m->allocator, m->ch);
+  rtl_free(m->allocator, m->click_table[0]);
+  rtl_free(m->allocator, m->click_table[1]);
+  rtl_aligned_free(m->allocator, m);
 }
 
 void
@@ -176,13 +182,13 @@ rtl_mixer_report_drops(const RtlMixer* const m)
 
 // --- parameters ------------------------------------------------------------
 
-static float
+static RTL_REALTIME float
 fader_gain(const float db)
 {
   return db <= RTL_GAIN_MIN_DB ? 0.0f : rtl_db_to_gain(db);
 }
 
-static void
+static RTL_REALTIME void
 ramp_to(float* const   cur,
         float* const   tgt,
         float* const   inc,
@@ -193,7 +199,7 @@ ramp_to(float* const   cur,
   *inc = (target - *cur) / (float)frames;
 }
 
-static void
+static RTL_REALTIME void
 retarget(RtlMixer* const m, RtlChannel* const c)
 {
   const bool  audible = !c->mute && (!m->n_solo || c->solo);
@@ -208,7 +214,7 @@ retarget(RtlMixer* const m, RtlChannel* const c)
   c->ramp = m->ramp_frames;
 }
 
-static void
+static RTL_REALTIME void
 retarget_all(RtlMixer* const m)
 {
   for (unsigned i = 0U; i < m->n_inputs; ++i) {
@@ -216,7 +222,7 @@ retarget_all(RtlMixer* const m)
   }
 }
 
-static void
+static RTL_REALTIME void
 set_bpm(RtlMixer* const m, const float bpm)
 {
   const double len = 60.0 * (double)m->rate / (double)bpm;
@@ -229,7 +235,7 @@ set_bpm(RtlMixer* const m, const float bpm)
 }
 
 /// Apply one parameter value, retargeting what it affects.
-static void
+static RTL_REALTIME void
 apply_param(RtlMixer* const m, const unsigned index, const float value)
 {
   const RtlParamInfo* const info = &m->table->params[index];
@@ -274,7 +280,7 @@ apply_param(RtlMixer* const m, const unsigned index, const float value)
   }
 }
 
-static void
+static RTL_REALTIME void
 transport(RtlMixer* const m, const uint32_t op)
 {
   switch ((RtlTransportOp)op) {
@@ -297,7 +303,7 @@ transport(RtlMixer* const m, const uint32_t op)
 }
 
 /// Follow a sample-rate change: ramps and tempo are in frames.
-static void
+static RTL_REALTIME void
 follow_rate(RtlMixer* const m)
 {
   const uint32_t rate =
@@ -313,7 +319,7 @@ follow_rate(RtlMixer* const m)
   set_bpm(m, m->bpm);
 }
 
-void
+RTL_REALTIME void
 rtl_mixer_reset(RtlMixer* const m)
 {
   const RtlParamTable* const t = m->table;
@@ -350,7 +356,7 @@ rtl_mixer_reset(RtlMixer* const m)
 
 // --- changes -----------------------------------------------------------------
 
-static void
+static RTL_REALTIME void
 apply_cue(RtlMixer* const m, const RtlCue* const cue)
 {
   const uint32_t n_params = m->table->n_params;
@@ -385,7 +391,7 @@ apply_cue(RtlMixer* const m, const RtlCue* const cue)
 }
 
 /// A mapped control change moves its parameter: 0..127 spans its range.
-static void
+static RTL_REALTIME void
 apply_midi(RtlMixer* const m, const RtlMidiEvent* const ev)
 {
   if (ev->size < 3U || ev->size > RTL_MIDI_EVENT_MAX ||
@@ -409,19 +415,15 @@ apply_midi(RtlMixer* const m, const RtlMidiEvent* const ev)
   }
   apply_param(m, index, value);
 
-  const RtlParamReport report = { index, value, m->serials[index], 0U };
-  if (rtl_msgring_send(m->reports, RTL_MSG_PARAM, &report, sizeof(report)) !=
-      RTL_SUCCESS) {
-    atomic_store_explicit(
-      &m->report_drops,
-      atomic_load_explicit(&m->report_drops, memory_order_relaxed) + 1U,
-      memory_order_relaxed);
+  const RtlParamReport report = {index, value, m->serials[index], 0U};
+  if (rtl_comm_send_report(m->reports, &report)) {
+    rtl_counter_add(&m->report_drops, 1U);
   }
 }
 
 // --- rendering -----------------------------------------------------------------
 
-static void
+static RTL_REALTIME void
 mix_channel(RtlChannel* const  c,
             const float* const in,
             float* const       out_l,
@@ -459,7 +461,7 @@ mix_channel(RtlChannel* const  c,
   }
 }
 
-static void
+static RTL_REALTIME void
 apply_master(RtlRamp* const m,
              float* const   out_l,
              float* const   out_r,
@@ -488,7 +490,7 @@ apply_master(RtlRamp* const m,
   }
 }
 
-static void
+static RTL_REALTIME void
 render_click(RtlMixer* const m,
              float* const    out,
              const uint32_t  start,
@@ -528,7 +530,7 @@ render_click(RtlMixer* const m,
   }
 }
 
-static void
+static RTL_REALTIME void
 render(RtlMixer* const           m,
        const float* const* const in,
        float* const              out_l,
@@ -547,7 +549,7 @@ render(RtlMixer* const           m,
   render_click(m, click, start, end);
 }
 
-void
+RTL_REALTIME void
 rtl_mixer_run(RtlMixer* const           m,
               const float* const* const in,
               float* const              out_l,

@@ -24,8 +24,11 @@
   worker through an SPSC ring, stamped with the input frame they belong to.
 */
 
+#include "comm.h"
 #include "state.h"
 
+#include <rtlane/allocator.h>
+#include <rtlane/attributes.h>
 #include <rtlane/msgring.h>
 #include <rtlane/processor.h>
 #include <rtlane/status.h>
@@ -43,59 +46,35 @@
 #define RTL_BEATS_PER_BAR 4U
 #define RTL_CLICK_MAX_RATE 384000U
 
-typedef enum {
-  RTL_CUE_SLOT = 1,  ///< A snapshot slot changed: param, value, serial, flags
-  RTL_CUE_PARAM,     ///< A timed parameter change: param, value
-  RTL_CUE_TRANSPORT, ///< A transport operation: op (RtlTransportOp)
-  RTL_CUE_CCMAP,     ///< MIDI CC `param` now drives parameter `op` - 1 (0: none)
-  RTL_CUE_SEQ,       ///< Every change of snapshot `seq` is in
-} RtlCueKind;
-
-/// A change for the mixer at a frame.  40 bytes.
-typedef struct {
-  /// Frame offset in the block (rtl_mixer_run), or input position (the
-  /// write-ahead ring)
-  uint64_t pos;
-  uint64_t seq;    ///< SEQ
-  uint32_t kind;   ///< RtlCueKind
-  uint32_t param;  ///< SLOT, PARAM: parameter index; CCMAP: the CC
-  float    value;  ///< SLOT, PARAM
-  uint32_t serial; ///< SLOT
-  uint32_t flags;  ///< SLOT: RtlSlot flags
-  uint32_t op;     ///< TRANSPORT: RtlTransportOp; CCMAP: parameter index + 1
-} RtlCue;
-
-/// Report ring message type: a parameter moved by a MIDI CC.
-#define RTL_MSG_PARAM 2U
-
-typedef struct {
-  uint32_t param;
-  float    value;
-  /// The parameter's serial in the mixer when it moved: the control thread
-  /// keeps the value only if no newer setting has overtaken it
-  uint32_t serial;
-  uint32_t reserved;
-} RtlParamReport;
-
 typedef struct RtlMixerImpl RtlMixer;
 
-/// Create a mixer for `table`, at its defaults.  Non-RT (allocates, prefaults).
-RtlStatus rtl_mixer_new(const RtlParamTable* table, RtlMixer** mixer);
+/**
+   Create a mixer for `table`, at its defaults, with its report ring.
+   Non-RT (allocates from `allocator` and prefaults).
+*/
+RtlStatus
+rtl_mixer_new(RtlAllocator*        allocator,
+              const RtlParamTable* table,
+              RtlMixer**           mixer);
 
-void rtl_mixer_free(RtlMixer* mixer);
+/// Free `mixer`; NULL is ignored.  Non-RT, once no thread runs it.
+void
+rtl_mixer_free(RtlMixer* mixer);
 
 /**
    Follow a new sample rate: ramps, tempo and the click are in frames.
    Any non-RT thread; the mixer's thread picks it up at its next block.
 */
-void rtl_mixer_set_sample_rate(RtlMixer* mixer, uint32_t rate);
+void
+rtl_mixer_set_sample_rate(RtlMixer* mixer, uint32_t rate);
 
 /**
    Back to the table's defaults with no transport running and every serial
    and CC mapping cleared.  The mixer's thread, or any thread while none
-   runs it.
+   runs it.  RT-safe.
 */
-void rtl_mixer_reset(RtlMixer* mixer);
+RTL_REALTIME void
+rtl_mixer_reset(RtlMixer* mixer);
 
 /**
    Render one block of `n` frames: `in` (one plane per input), `out_l`,
@@ -103,24 +82,28 @@ void rtl_mixer_reset(RtlMixer* mixer);
    into the block) and `midi` (sorted by frame) take effect at their
    frames; on equal frames cues come first.  The mixer's thread, RT-safe.
 */
-void rtl_mixer_run(RtlMixer*           mixer,
-                   const float* const* in,
-                   float*              out_l,
-                   float*              out_r,
-                   float*              click,
-                   uint32_t            n,
-                   const RtlCue*       cues,
-                   uint32_t            n_cues,
-                   const RtlMidiEvent* midi,
-                   uint32_t            n_midi);
+RTL_REALTIME void
+rtl_mixer_run(RtlMixer*           mixer,
+              const float* const* in,
+              float*              out_l,
+              float*              out_r,
+              float*              click,
+              uint32_t            n,
+              const RtlCue*       cues,
+              uint32_t            n_cues,
+              const RtlMidiEvent* midi,
+              uint32_t            n_midi);
 
 /// Sequence of the last SEQ cue run.  Any thread.
-uint64_t rtl_mixer_adopted_seq(const RtlMixer* mixer);
+uint64_t
+rtl_mixer_adopted_seq(const RtlMixer* mixer);
 
-/// The mixer -> control ring of RtlParamReport (RTL_MSG_PARAM).
-RtlMsgRing* rtl_mixer_reports(RtlMixer* mixer);
+/// The mixer -> control ring of parameters moved by MIDI CCs.
+RtlMsgRing*
+rtl_mixer_reports(RtlMixer* mixer);
 
 /// Reports dropped because that ring was full.  Any thread.
-uint64_t rtl_mixer_report_drops(const RtlMixer* mixer);
+uint64_t
+rtl_mixer_report_drops(const RtlMixer* mixer);
 
 #endif // RTL_DAEMON_MIXER_H

@@ -15,6 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/// JACK client names are at most this long (jack_client_name_size() - 1 is
+/// larger; this leaves room for the ports' full names).
+#define RTL_NAME_MAX 63U
+
+#define RTL_PORT_MAX 65535U
+
 enum {
   OPT_OSC_TCP = 256,
   OPT_OSC_BIND,
@@ -23,34 +29,42 @@ enum {
   OPT_STATE,
 };
 
-static const char usage_text[] =
-  "Usage: rtlane [OPTION]...\n"
-  "A JACK mixer driven over OSC: N mono inputs mixed to stereo, with a\n"
-  "metronome, level meters, sample-accurate timed changes and MIDI CC\n"
-  "mapping; optionally rendered a fixed delay ahead on a worker thread,\n"
-  "with a processor plug-in after the mix.\n"
-  "\n"
-  "  -n, --name NAME         JACK client name (default rtlane)\n"
-  "  -s, --server NAME       JACK server name (default: the default server)\n"
-  "  -i, --inputs N          mono input channels in_1..in_N, 1..64 (default "
-  "2)\n"
-  "  -p, --osc-port PORT     OSC port (default 7770)\n"
-  "      --osc-tcp           listen for OSC over TCP too, on the same port\n"
-  "      --osc-bind ADDR     address the OSC sockets bind (default 127.0.0.1)\n"
-  "  -c, --connect           connect inputs to capture and outputs to\n"
-  "                          playback ports\n"
-  "  -l, --write-ahead MS    mix on a worker thread MS ahead, 0..2000; the\n"
-  "                          outputs report that latency to the graph (default\n"
-  "                          0: mix on the audio thread, no added latency)\n"
-  "      --insert FILE.so    processor plug-in run after the mix; one that is\n"
-  "                          not real-time safe needs -l\n"
-  "      --record-dir DIR    where /record/start may write\n"
-  "      --state FILE        state file\n"
-  "  -h, --help              show this help and exit\n"
-  "  -V, --version           show the version and exit\n"
-  "\n"
-  "Ports: in_1..in_N, out_L, out_R, click (audio); midi_in, midi_out.\n"
-  "Send /list to the OSC port for the address space.\n";
+static void
+usage(void)
+{
+  printf(
+    "Usage: rtlane [OPTION]...\n"
+    "A JACK mixer driven over OSC: N mono inputs mixed to stereo, with a\n"
+    "metronome, level meters, sample-accurate timed changes and MIDI CC\n"
+    "mapping; optionally rendered a fixed delay ahead on a worker thread,\n"
+    "with a processor plug-in after the mix.\n"
+    "\n"
+    "  -n, --name NAME         JACK client name (default rtlane)\n"
+    "  -s, --server NAME       JACK server name (default: the default server)\n"
+    "  -i, --inputs N          mono input channels in_1..in_N, 1..%u (default "
+    "2)\n"
+    "  -p, --osc-port PORT     OSC port (default 7770)\n"
+    "      --osc-tcp           listen for OSC over TCP too, on the same port\n"
+    "      --osc-bind ADDR     address the OSC sockets bind (default "
+    "127.0.0.1)\n"
+    "  -c, --connect           connect inputs to capture and outputs to\n"
+    "                          playback ports\n"
+    "  -l, --write-ahead MS    mix on a worker thread MS ahead, 0..%g; the\n"
+    "                          outputs report that latency to the graph "
+    "(default\n"
+    "                          0: mix on the audio thread, no added latency)\n"
+    "      --insert FILE.so    processor plug-in run after the mix; one that "
+    "is\n"
+    "                          not real-time safe needs -l\n"
+    "      --record-dir DIR    where /record/start may write\n"
+    "      --state FILE        state file\n"
+    "  -h, --help              show this help and exit\n"
+    "  -V, --version           show the version and exit\n"
+    "\n"
+    "Ports: in_1..in_N, out_L, out_R, click (audio); midi_in, midi_out.\n"
+    "Send /list to the OSC port for the address space.\n",
+    RTL_MAX_INPUTS, (double)RTL_LATENCY_MAX_MS);
+}
 
 static RtlOptionsResult bad(const char* fmt, ...) RTL_LOG_FUNC(1, 2);
 
@@ -117,9 +131,9 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
          -1) {
     switch (c) {
     case 'n':
-      if (!optarg[0] || strlen(optarg) > 63U || strchr(optarg, ':')) {
-        return bad("invalid client name '%s' (1..63 characters, no ':')",
-                   optarg);
+      if (!optarg[0] || strlen(optarg) > RTL_NAME_MAX || strchr(optarg, ':')) {
+        return bad("invalid client name '%s' (1..%u characters, no ':')",
+                   optarg, RTL_NAME_MAX);
       }
       opts->name = optarg;
       break;
@@ -131,12 +145,14 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
       break;
     case 'i':
       if (!parse_uint(optarg, RTL_MAX_INPUTS, &opts->inputs) || !opts->inputs) {
-        return bad("invalid number of inputs '%s' (1..64)", optarg);
+        return bad("invalid number of inputs '%s' (1..%u)", optarg,
+                   RTL_MAX_INPUTS);
       }
       break;
     case 'p':
-      if (!parse_uint(optarg, 65535UL, &opts->osc_port) || !opts->osc_port) {
-        return bad("invalid OSC port '%s' (1..65535)", optarg);
+      if (!parse_uint(optarg, RTL_PORT_MAX, &opts->osc_port) ||
+          !opts->osc_port) {
+        return bad("invalid OSC port '%s' (1..%u)", optarg, RTL_PORT_MAX);
       }
       break;
     case OPT_OSC_TCP:
@@ -156,8 +172,9 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
       errno           = 0;
       const double ms = strtod(optarg, &end);
       if (errno || end == optarg || *end || !isfinite(ms) || ms < 0.0 ||
-          ms > RTL_LATENCY_MAX_MS) {
-        return bad("invalid write-ahead '%s' (0..2000 ms)", optarg);
+          ms > (double)RTL_LATENCY_MAX_MS) {
+        return bad("invalid write-ahead '%s' (0..%g ms)", optarg,
+                   (double)RTL_LATENCY_MAX_MS);
       }
       opts->write_ahead = ms;
       break;
@@ -175,7 +192,7 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
       opts->state_file = optarg;
       break;
     case 'h':
-      fputs(usage_text, stdout);
+      usage();
       return RTL_OPTIONS_EXIT;
     case 'V':
       puts("rtlane " RTL_VERSION);

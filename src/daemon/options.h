@@ -4,12 +4,9 @@
 #ifndef RTL_DAEMON_OPTIONS_H
 #define RTL_DAEMON_OPTIONS_H
 
+#include "state.h"
+
 #include <stdbool.h>
-
-#define RTL_MAX_INPUTS 64U
-
-/// Longest write-ahead delay, in milliseconds (-l and /latency/set).
-#define RTL_LATENCY_MAX_MS 2000.0
 
 #ifndef RTL_VERSION
 #  define RTL_VERSION "0.1.0"
@@ -39,8 +36,9 @@ typedef enum {
 
 /**
    Parse `argv` into `opts`.  Writes --help and --version text to stdout and
-   one line per problem to stderr.
+   one line per problem to stderr.  Main thread.
 */
-RtlOptionsResult rtl_options_parse(int argc, char** argv, RtlOptions* opts);
+RtlOptionsResult
+rtl_options_parse(int argc, char** argv, RtlOptions* opts);
 
 #endif // RTL_DAEMON_OPTIONS_H

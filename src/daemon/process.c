@@ -5,7 +5,7 @@
 
 #include "process.h"
 
-#include "command.h"
+#include "common.h"
 #include "log.h"
 #include "worker.h"
 
@@ -40,6 +40,7 @@
 
 struct RtlProcessImpl {
   // Set up before activation, read-only on the RT thread.
+  RtlAllocator*        allocator;
   const RtlParamTable* table;
   unsigned             n_inputs;
   unsigned             n_meters;
@@ -47,7 +48,7 @@ struct RtlProcessImpl {
   RtlPorts             ports;
   RtlSnapshot*         snapshot;
   RtlMsgRing*          events;
-  RtlMsgRing*          meters;
+  RtlMsgRing*          meters_out;
   RtlMixer*            mixer;
   bool                 wa; ///< Write-ahead mode
   const RtlProcessor*  insert;
@@ -97,23 +98,19 @@ struct RtlProcessImpl {
   RtlEvent* pending; ///< Sorted by frame, arrival order kept
   unsigned  n_pending;
 
-  // Meters, accumulated over meter_interval frames.
-  _Atomic uint32_t meter_interval; ///< Follows the sample rate
-  float*      peak_acc;
-  float*      sumsq_acc;
-  uint32_t    meter_frames;
-  RtlMeterMsg meter_msg;
+  // Meters: one per input, then out_L and out_R, read every
+  // meter_interval frames.  Their ballistics are in frames, so the
+  // coefficients follow the sample rate (set off the RT thread as bit
+  // patterns, copied into the meters each period).
+  _Atomic uint32_t meter_interval;
+  _Atomic uint32_t meter_fall_bits;
+  _Atomic uint32_t meter_coef_bits;
+  RtlMeter*        meters;
+  uint32_t         meter_frames;
+  RtlMeterMsg      meter_msg;
 };
 
 // --- set-up ----------------------------------------------------------------
-
-static void
-touch(void* const ptr, const size_t size)
-{
-  // Zero is what the RT thread expects to find; writing it maps the pages
-  // now rather than on the first period.
-  memset(ptr, 0, size);
-}
 
 static void
 store_latency(RtlProcess* const p, const uint32_t frames, const double ms)
@@ -124,18 +121,56 @@ store_latency(RtlProcess* const p, const uint32_t frames, const double ms)
   atomic_store_explicit(&p->latency_frames, frames, memory_order_release);
 }
 
+/// Allocate `n` zeroed elements of `size` and map their pages now, so the
+/// RT thread never takes a page fault on them.
+static void*
+rt_calloc(RtlProcess* const p, const size_t n, const size_t size)
+{
+  void* const ptr = rtl_calloc(p->allocator, n, size);
+  if (ptr) {
+    // Refused under a small RLIMIT_MEMLOCK; the pages are touched anyway.
+    (void)rtl_lock_memory(ptr, n * size);
+  }
+  return ptr;
+}
+
+static RtlStatus
+new_rings(RtlProcess* const p)
+{
+  RtlStatus st = rtl_mixer_new(p->allocator, p->table, &p->mixer);
+  if (!st) {
+    st = rtl_comm_ring_new(p->allocator, RTL_COMM_EVENT, RTL_EVENT_SLOTS,
+                           &p->events);
+  }
+  if (!st) {
+    st = rtl_comm_ring_new(p->allocator, RTL_COMM_METERS, RTL_METER_SLOTS,
+                           &p->meters_out);
+  }
+  if (!st && p->wa) {
+    st = rtl_comm_ring_new(p->allocator, RTL_COMM_CUE, RTL_CUE_SLOTS,
+                           &p->cues);
+    if (!st) {
+      st = rtl_worker_new(p->allocator, p->mixer, p->cues, p->insert,
+                          RTL_BLOCK, &p->worker);
+    }
+  }
+  return st;
+}
+
 RtlStatus
 rtl_process_new(const RtlProcessConfig* const config,
                 RtlProcess** const            process)
 {
-  *process = NULL;
-  RtlProcess* const p =
-    (RtlProcess*)rtl_aligned_alloc(NULL, 128U, sizeof(RtlProcess));
+  *process            = NULL;
+  RtlProcess* const p = (RtlProcess*)rtl_aligned_alloc(
+    config->allocator, RTL_CACHE_LINE, sizeof(RtlProcess));
   if (!p) {
     return RTL_NO_MEM;
   }
-  touch(p, sizeof(*p));
+  memset(p, 0, sizeof(*p));
+  (void)rtl_lock_memory(p, sizeof(*p));
   const RtlParamTable* const table = config->table;
+  p->allocator   = config->allocator;
   p->table       = table;
   p->n_inputs    = table->n_inputs;
   p->n_meters    = table->n_inputs + 2U;
@@ -144,69 +179,39 @@ rtl_process_new(const RtlProcessConfig* const config,
   p->insert      = config->insert;
   p->insert_name = config->insert_name;
   p->wa_ms       = p->wa ? config->write_ahead_ms : 0.0;
-  p->max_ms      = 2.0 * p->wa_ms > RTL_LATENCY_ROOM_MS ? 2.0 * p->wa_ms
-                                                        : RTL_LATENCY_ROOM_MS;
-  p->max_ms = p->max_ms < RTL_LATENCY_MAX_MS ? p->max_ms : RTL_LATENCY_MAX_MS;
+  p->max_ms      = 2.0 * p->wa_ms > (double)RTL_LATENCY_ROOM_MS
+                     ? 2.0 * p->wa_ms
+                     : (double)RTL_LATENCY_ROOM_MS;
+  p->max_ms = p->max_ms < (double)RTL_LATENCY_MAX_MS
+                ? p->max_ms
+                : (double)RTL_LATENCY_MAX_MS;
   pthread_mutex_init(&p->engine_lock, NULL);
   store_latency(p, 0U, p->wa_ms);
 
   const size_t n = p->n_inputs;
   p->cue_cap     = table->n_params + RTL_MIDI_CCS + RTL_RT_PENDING + 1U;
-  p->serials   = (uint32_t*)rtl_calloc(NULL, table->n_params, sizeof(uint32_t));
-  p->in_buf    = (const float**)rtl_calloc(NULL, n, sizeof(float*));
-  p->pending   = (RtlEvent*)rtl_calloc(NULL, RTL_RT_PENDING, sizeof(RtlEvent));
-  p->peak_acc  = (float*)rtl_calloc(NULL, p->n_meters, sizeof(float));
-  p->sumsq_acc = (float*)rtl_calloc(NULL, p->n_meters, sizeof(float));
-  p->cue_buf   = (RtlCue*)rtl_calloc(NULL, p->cue_cap, sizeof(RtlCue));
-  p->midi_in =
-    (RtlMidiEvent*)rtl_calloc(NULL, RTL_MIDI_MAX, sizeof(RtlMidiEvent));
-  p->midi_out =
-    (RtlMidiEvent*)rtl_calloc(NULL, RTL_MIDI_MAX, sizeof(RtlMidiEvent));
+  p->serials     = (uint32_t*)rt_calloc(p, table->n_params, sizeof(uint32_t));
+  p->in_buf      = (const float**)rt_calloc(p, n, sizeof(float*));
+  p->pending     = (RtlEvent*)rt_calloc(p, RTL_RT_PENDING, sizeof(RtlEvent));
+  p->meters      = (RtlMeter*)rt_calloc(p, p->n_meters, sizeof(RtlMeter));
+  p->cue_buf     = (RtlCue*)rt_calloc(p, p->cue_cap, sizeof(RtlCue));
+  p->midi_in  = (RtlMidiEvent*)rt_calloc(p, RTL_MIDI_MAX, sizeof(RtlMidiEvent));
+  p->midi_out = (RtlMidiEvent*)rt_calloc(p, RTL_MIDI_MAX, sizeof(RtlMidiEvent));
   p->ins_events =
-    (RtlMidiEvent*)rtl_calloc(NULL, RTL_MIDI_MAX, sizeof(RtlMidiEvent));
-  p->ins_buf = (float*)rtl_calloc(NULL, 2U * RTL_BLOCK, sizeof(float));
-  if (!p->serials || !p->in_buf || !p->pending || !p->peak_acc ||
-      !p->sumsq_acc || !p->cue_buf || !p->midi_in || !p->midi_out ||
-      !p->ins_events || !p->ins_buf) {
-    rtl_process_free(p);
-    return RTL_NO_MEM;
-  }
-  touch(p->serials, table->n_params * sizeof(uint32_t));
-  touch(p->in_buf, n * sizeof(float*));
-  touch(p->pending, RTL_RT_PENDING * sizeof(RtlEvent));
-  touch(p->peak_acc, p->n_meters * sizeof(float));
-  touch(p->sumsq_acc, p->n_meters * sizeof(float));
-  touch(p->cue_buf, p->cue_cap * sizeof(RtlCue));
-  touch(p->midi_in, RTL_MIDI_MAX * sizeof(RtlMidiEvent));
-  touch(p->midi_out, RTL_MIDI_MAX * sizeof(RtlMidiEvent));
-  touch(p->ins_events, RTL_MIDI_MAX * sizeof(RtlMidiEvent));
-  touch(p->ins_buf, 2U * RTL_BLOCK * sizeof(float));
-
-  RtlStatus st = rtl_mixer_new(table, &p->mixer);
-  if (!st) {
-    st = rtl_msgring_new(NULL, RTL_EVENT_SLOTS, sizeof(RtlEvent), &p->events);
-  }
-  if (!st) {
-    st =
-      rtl_msgring_new(NULL, RTL_METER_SLOTS, sizeof(RtlMeterMsg), &p->meters);
-  }
-  if (!st && p->wa) {
-    st = rtl_msgring_new(NULL, RTL_CUE_SLOTS, sizeof(RtlCue), &p->cues);
-    if (!st) {
-      st = rtl_worker_new(p->mixer, p->cues, p->insert, RTL_BLOCK, &p->worker);
-    }
-  }
-  if (st) {
+    (RtlMidiEvent*)rt_calloc(p, RTL_MIDI_MAX, sizeof(RtlMidiEvent));
+  p->ins_buf   = (float*)rt_calloc(p, 2U * RTL_BLOCK, sizeof(float));
+  RtlStatus st = RTL_NO_MEM;
+  if (!p->serials || !p->in_buf || !p->pending || !p->meters ||
+      !p->cue_buf || !p->midi_in || !p->midi_out || !p->ins_events ||
+      !p->ins_buf || (st = new_rings(p))) {
     rtl_process_free(p);
     return st;
   }
-  // Locking may be refused (RLIMIT_MEMLOCK); the pages are touched anyway.
-  (void)rtl_msgring_lock_memory(p->events);
-  (void)rtl_msgring_lock_memory(p->meters);
-  if (p->cues) {
-    (void)rtl_msgring_lock_memory(p->cues);
-  }
 
+  for (unsigned m = 0U; m < p->n_meters; ++m) {
+    rtl_meter_init(&p->meters[m], 48000.0, RTL_METER_FALL_DB_S,
+                   RTL_METER_RMS_MS);
+  }
   rtl_process_set_sample_rate(p, 48000U);
   *process = p;
   return RTL_SUCCESS;
@@ -224,19 +229,19 @@ rtl_process_free(RtlProcess* const p)
   rtl_msgring_free(p->cues);
   rtl_mixer_free(p->mixer);
   rtl_msgring_free(p->events);
-  rtl_msgring_free(p->meters);
-  rtl_free(NULL, p->serials);
-  rtl_free(NULL, (void*)p->in_buf);
-  rtl_free(NULL, p->pending);
-  rtl_free(NULL, p->peak_acc);
-  rtl_free(NULL, p->sumsq_acc);
-  rtl_free(NULL, p->cue_buf);
-  rtl_free(NULL, p->midi_in);
-  rtl_free(NULL, p->midi_out);
-  rtl_free(NULL, p->ins_events);
-  rtl_free(NULL, p->ins_buf);
+  rtl_msgring_free(p->meters_out);
+  RtlAllocator* const a = p->allocator;
+  rtl_free(a, p->serials);
+  rtl_free(a, (void*)p->in_buf);
+  rtl_free(a, p->pending);
+  rtl_free(a, p->meters);
+  rtl_free(a, p->cue_buf);
+  rtl_free(a, p->midi_in);
+  rtl_free(a, p->midi_out);
+  rtl_free(a, p->ins_events);
+  rtl_free(a, p->ins_buf);
   pthread_mutex_destroy(&p->engine_lock);
-  rtl_aligned_free(NULL, p);
+  rtl_aligned_free(a, p);
 }
 
 RtlMsgRing*
@@ -248,7 +253,7 @@ rtl_process_events(RtlProcess* const p)
 RtlMsgRing*
 rtl_process_meters(RtlProcess* const p)
 {
-  return p->meters;
+  return p->meters_out;
 }
 
 RtlMsgRing*
@@ -289,8 +294,8 @@ prepare_engine(RtlProcess* const p,
       0U,
       0U,
     };
-    const RtlStatus st =
-      rtl_engine_new(NULL, &cfg, rtl_worker_processor(p->worker), &p->engine);
+    const RtlStatus st = rtl_engine_new(
+      p->allocator, &cfg, rtl_worker_processor(p->worker), &p->engine);
     if (st) {
       snprintf(err, err_size, "cannot set up write-ahead of %g ms at %u Hz: %s",
                p->wa_ms, rate, rtl_strerror(st));
@@ -373,10 +378,35 @@ rtl_process_release(RtlProcess* const p)
   }
 }
 
+static uint32_t
+float_bits(const float f)
+{
+  uint32_t bits = 0U;
+  memcpy(&bits, &f, sizeof(bits));
+  return bits;
+}
+
+static RTL_REALTIME float
+bits_float(const uint32_t bits)
+{
+  float f = 0.0f;
+  memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
 void
 rtl_process_set_sample_rate(RtlProcess* const p, const uint32_t sample_rate)
 {
   rtl_mixer_set_sample_rate(p->mixer, sample_rate);
+  // The library computes the ballistics for this rate; the RT thread takes
+  // the coefficients (a period of a mix of two rates' values is harmless).
+  RtlMeter proto;
+  rtl_meter_init(&proto, (double)sample_rate, RTL_METER_FALL_DB_S,
+                 RTL_METER_RMS_MS);
+  atomic_store_explicit(&p->meter_fall_bits, float_bits(proto.peak_fall),
+                        memory_order_relaxed);
+  atomic_store_explicit(&p->meter_coef_bits, float_bits(proto.rms_coef),
+                        memory_order_relaxed);
   atomic_store_explicit(&p->meter_interval,
                         sample_rate * RTL_METER_INTERVAL_MS / 1000U,
                         memory_order_relaxed);
@@ -418,7 +448,7 @@ rtl_process_write_ahead(const RtlProcess* const p)
   return p->wa;
 }
 
-uint32_t
+RTL_REALTIME uint32_t
 rtl_process_latency(const RtlProcess* const p)
 {
   return atomic_load_explicit(&p->latency_frames, memory_order_acquire);
@@ -445,10 +475,10 @@ rtl_process_set_latency_ms(RtlProcess* const  p,
     return RTL_BAD_STATE;
   }
   if (!(ms > 0.0) || ms > p->max_ms + 1e-9) {
-    *reason = ms > 0.0 && ms <= RTL_LATENCY_MAX_MS
+    *reason = ms > 0.0 && ms <= (double)RTL_LATENCY_MAX_MS
                 ? "beyond the write-ahead capacity set at start "
-                  "(at most twice -l, or 1000 ms)"
-                : "out of range (0 < ms <= 2000)";
+                  "(at most twice -l, or " RTL_STR(RTL_LATENCY_ROOM_MS) " ms)"
+                : "out of range (" RTL_LATENCY_RANGE ")";
     return RTL_BAD_ARG;
   }
   pthread_mutex_lock(&p->engine_lock);
@@ -530,8 +560,9 @@ rtl_process_attach(RtlProcess* const     p,
   memset(p->serials, 0, p->table->n_params * sizeof(uint32_t));
   memset(p->ccmap, 0, sizeof(p->ccmap));
   p->meter_frames = 0U;
-  memset(p->peak_acc, 0, p->n_meters * sizeof(float));
-  memset(p->sumsq_acc, 0, p->n_meters * sizeof(float));
+  for (unsigned m = 0U; m < p->n_meters; ++m) {
+    rtl_meter_reset(&p->meters[m]);
+  }
   atomic_store_explicit(&p->started, false, memory_order_release);
 }
 
@@ -549,22 +580,14 @@ rtl_process_frame64(const RtlProcess* const p, const jack_nframes_t frame)
 
 // --- the process callback ----------------------------------------------------
 
-static void
-bump(_Atomic uint64_t* const counter)
-{
-  atomic_store_explicit(
-    counter, atomic_load_explicit(counter, memory_order_relaxed) + 1U,
-    memory_order_relaxed);
-}
-
 /// Hand a cue to the mixer: into this period's list, or to the worker.
-static void
+static RTL_REALTIME void
 put_cue(RtlProcess* const p, RtlCue cue)
 {
   if (p->wa) {
     cue.pos += p->pos;
     // Callers made sure of the room.
-    (void)rtl_msgring_send(p->cues, cue.kind, &cue, sizeof(cue));
+    (void)rtl_comm_send_cue(p->cues, &cue);
   } else if (p->n_cues < p->cue_cap) {
     p->cue_buf[p->n_cues++] = cue;
   }
@@ -572,7 +595,7 @@ put_cue(RtlProcess* const p, RtlCue cue)
 
 /// Cues that may still be sent this period (direct mode: the list has
 /// room for everything a period can bring).
-static size_t
+static RTL_REALTIME size_t
 cue_room(const RtlProcess* const p)
 {
   return p->wa ? rtl_msgring_write_space(p->cues) : p->cue_cap - p->n_cues;
@@ -584,7 +607,7 @@ cue_room(const RtlProcess* const p)
    closing SEQ cue, the snapshot waits for the next period whole.  Returns
    true if a new sequence was adopted.
 */
-static bool
+static RTL_REALTIME bool
 adopt_snapshot(RtlProcess* const p)
 {
   bool                          adopted = false;
@@ -629,24 +652,16 @@ adopt_snapshot(RtlProcess* const p)
 }
 
 /// Move events from the ring into the sorted pending list, while there is room.
-static void
+static RTL_REALTIME void
 drain_events(RtlProcess* const p)
 {
-  RtlMsgHeader   hdr;
   RtlEvent       ev;
   const uint32_t epoch = atomic_load_explicit(&p->epoch, memory_order_relaxed);
   while (p->n_pending < RTL_RT_PENDING &&
-         rtl_msgring_recv(p->events, &hdr, &ev, sizeof(ev)) == RTL_SUCCESS) {
-    if (hdr.size != sizeof(ev) || ev.epoch != epoch) {
-      continue;
+         !rtl_comm_recv_event(p->events, &ev)) {
+    if (ev.epoch == epoch) {
+      rtl_events_insert(p->pending, &p->n_pending, &ev);
     }
-    unsigned i = p->n_pending;
-    while (i > 0U && p->pending[i - 1U].frame > ev.frame) {
-      p->pending[i] = p->pending[i - 1U];
-      --i;
-    }
-    p->pending[i] = ev;
-    ++p->n_pending;
   }
 }
 
@@ -656,7 +671,7 @@ drain_events(RtlProcess* const p)
    in direct mode).  `reserve` cues of room are kept for the caller.
    Returns the offset of the last one passed on.
 */
-static uint64_t
+static RTL_REALTIME uint64_t
 pass_events(RtlProcess* const p,
             const uint64_t    first,
             const uint32_t    nframes,
@@ -673,7 +688,7 @@ pass_events(RtlProcess* const p,
       break;
     }
     if (ev->frame && due < first) {
-      bump(&p->late_events);
+      rtl_counter_add(&p->late_events, 1U);
     }
     const uint64_t off = due > first ? due - first : 0U;
     if (ev->type == RTL_EV_PARAM) {
@@ -688,32 +703,29 @@ pass_events(RtlProcess* const p,
     --room;
     ++done;
   }
-  if (done) {
-    memmove(p->pending, p->pending + done,
-            (p->n_pending - done) * sizeof(RtlEvent));
-    p->n_pending -= done;
-  }
+  rtl_events_drop_front(p->pending, &p->n_pending, done);
   return last;
 }
 
-static void
+static RTL_REALTIME void
 meter(RtlProcess* const  p,
       const float* const out_l,
       const float* const out_r,
       const uint32_t     nframes,
       const uint64_t     frame_end)
 {
-  const unsigned n = p->n_meters;
+  const unsigned n    = p->n_meters;
+  const float    fall = bits_float(
+    atomic_load_explicit(&p->meter_fall_bits, memory_order_relaxed));
+  const float coef = bits_float(
+    atomic_load_explicit(&p->meter_coef_bits, memory_order_relaxed));
   for (unsigned m = 0U; m < n; ++m) {
-    const float* const buf  = m < p->n_inputs    ? p->in_buf[m]
-                              : m == p->n_inputs ? out_l
-                                                 : out_r;
-    const float        peak = rtl_block_peak(buf, nframes);
-    const float        rms  = rtl_block_rms(buf, nframes);
-    if (peak > p->peak_acc[m]) {
-      p->peak_acc[m] = peak;
-    }
-    p->sumsq_acc[m] += rms * rms * (float)nframes;
+    const float* const buf = m < p->n_inputs    ? p->in_buf[m]
+                             : m == p->n_inputs ? out_l
+                                                : out_r;
+    p->meters[m].peak_fall = fall;
+    p->meters[m].rms_coef  = coef;
+    rtl_meter_process(&p->meters[m], buf, nframes);
   }
   p->meter_frames += nframes;
   if (p->meter_frames <
@@ -726,22 +738,18 @@ meter(RtlProcess* const  p,
   msg->n                 = n;
   msg->frames            = p->meter_frames;
   for (unsigned m = 0U; m < n; ++m) {
-    msg->v[m]       = p->peak_acc[m];
-    msg->v[n + m]   = sqrtf(p->sumsq_acc[m] / (float)p->meter_frames);
-    p->peak_acc[m]  = 0.0f;
-    p->sumsq_acc[m] = 0.0f;
+    msg->v[m]     = rtl_meter_peak_db(&p->meters[m]);
+    msg->v[n + m] = rtl_meter_rms_db(&p->meters[m]);
   }
   p->meter_frames = 0U;
-  const uint32_t size =
-    (uint32_t)(offsetof(RtlMeterMsg, v) + 2U * n * sizeof(float));
-  if (rtl_msgring_send(p->meters, RTL_MSG_METERS, msg, size) != RTL_SUCCESS) {
-    atomic_fetch_add_explicit(&p->meter_drops, 1U, memory_order_relaxed);
+  if (rtl_comm_send_meters(p->meters_out, msg)) {
+    rtl_counter_add(&p->meter_drops, 1U);
   }
 }
 
 /// midi_in's events as RtlMidiEvents (true size, at most RTL_MIDI_EVENT_MAX
 /// bytes copied: the engine drops and counts longer ones).
-static uint32_t
+static RTL_REALTIME uint32_t
 read_midi(RtlProcess* const p, void* const buf)
 {
   const uint32_t n = jack_midi_get_event_count(buf);
@@ -752,7 +760,7 @@ read_midi(RtlProcess* const p, void* const buf)
       continue;
     }
     if (k == RTL_MIDI_MAX) {
-      bump(&p->midi_drops);
+      rtl_counter_add(&p->midi_drops, 1U);
       continue;
     }
     RtlMidiEvent* const dst = &p->midi_in[k++];
@@ -766,7 +774,7 @@ read_midi(RtlProcess* const p, void* const buf)
   return k;
 }
 
-static void
+static RTL_REALTIME void
 midi_through(const RtlPorts* const ports, const jack_nframes_t nframes)
 {
   void* const in  = jack_port_get_buffer(ports->midi_in, nframes);
@@ -782,7 +790,7 @@ midi_through(const RtlPorts* const ports, const jack_nframes_t nframes)
 }
 
 /// The direct-mode insert, after the mixer, in pieces of RTL_BLOCK frames.
-static void
+static RTL_REALTIME void
 run_insert(RtlProcess* const p,
            float* const      out_l,
            float* const      out_r,
@@ -809,7 +817,7 @@ run_insert(RtlProcess* const p,
   }
 }
 
-int
+RTL_REALTIME int
 rtl_process_run(const jack_nframes_t nframes, void* const arg)
 {
   RtlProcess* const p = (RtlProcess*)arg;
@@ -868,9 +876,6 @@ rtl_process_run(const jack_nframes_t nframes, void* const arg)
 
   meter(p, out_l, out_r, nframes, first + nframes);
   p->pos += nframes;
-  atomic_store_explicit(&p->frames,
-                        atomic_load_explicit(&p->frames, memory_order_relaxed) +
-                          nframes,
-                        memory_order_relaxed);
+  rtl_counter_add(&p->frames, nframes);
   return 0;
 }

@@ -32,14 +32,18 @@
 
   In:  the state snapshot and a control -> RT message ring of timed events
        (each with a target frame in the output timeline).
-  Out: a RT -> control ring of meter readings, the mixer's ring of
+  Out: a RT -> control ring of meter readings (the library's RtlMeter per
+       input and output, with its ballistics), the mixer's ring of
        parameters moved by MIDI CCs, and a few atomics.
+  Every message type is in comm.h.
 */
 
+#include "comm.h"
 #include "mixer.h"
-#include "options.h"
 #include "state.h"
 
+#include <rtlane/allocator.h>
+#include <rtlane/attributes.h>
 #include <rtlane/engine.h>
 #include <rtlane/msgring.h>
 #include <rtlane/processor.h>
@@ -54,44 +58,15 @@
 /// Meter readings leave the RT thread about this often.
 #define RTL_METER_INTERVAL_MS 5U
 
+/// Meter ballistics: peaks fall this fast once the signal drops (a
+/// "medium" fall, from full scale to the -120 dB floor in 6 s), and RMS is
+/// averaged over this time constant (as a VU meter's 300 ms).
+#define RTL_METER_FALL_DB_S 20.0
+#define RTL_METER_RMS_MS 300.0
+
 /// The write-ahead engine is sized for at least this much, and for twice
 /// the -l value, so /latency/set can raise the delay that far.
-#define RTL_LATENCY_ROOM_MS 1000.0
-
-/// Control -> RT message types.
-typedef enum {
-  RTL_EV_PARAM     = 1, ///< param, value
-  RTL_EV_TRANSPORT = 2, ///< op (RtlTransportOp)
-} RtlEventType;
-
-/// A timed event.  frame 0: at the start of the next period.
-typedef struct {
-  uint64_t frame; ///< Output frame it applies at
-  uint32_t param;
-  float    value;
-  uint32_t op;
-  uint32_t type;
-  uint32_t epoch; ///< rtl_process_epoch() when it was sent
-  uint32_t reserved;
-} RtlEvent;
-
-/// RT -> control message type.
-#define RTL_MSG_METERS 1U
-
-/// Input meters plus out_L and out_R.
-#define RTL_MAX_METERS (RTL_MAX_INPUTS + 2U)
-
-/**
-   Meter reading: linear peak per input, then out_L, out_R (v[0..n)),
-   followed by the RMS levels in the same order (v[n..2n)).  Only the first
-   2n values travel, so a reading for 2 inputs is 48 bytes.
-*/
-typedef struct {
-  uint64_t frame;  ///< JACK frame time at the end of the interval
-  uint32_t n;      ///< Meters: inputs + 2
-  uint32_t frames; ///< Frames the reading covers
-  float    v[2U * RTL_MAX_METERS];
-} RtlMeterMsg;
+#define RTL_LATENCY_ROOM_MS 1000
 
 typedef struct RtlProcessImpl RtlProcess;
 
@@ -106,32 +81,38 @@ typedef struct {
 } RtlPorts;
 
 typedef struct {
+  RtlAllocator*        allocator; ///< NULL for the system's
   const RtlParamTable* table;
   RtlSnapshot*         snapshot;
-  double              write_ahead_ms; ///< 0: direct mode
-  const RtlProcessor* insert;         ///< Plug-in after the mixer, or NULL
-  const char*         insert_name;    ///< For messages
+  double               write_ahead_ms; ///< 0: direct mode
+  const RtlProcessor*  insert;         ///< Plug-in after the mixer, or NULL
+  const char*          insert_name;    ///< For messages
 } RtlProcessConfig;
 
 /**
    Create the RT state.  Non-RT; allocates, initialises to the table's
-   defaults and prefaults everything.  `events` (control -> RT) and
-   `meters` (RT -> control) are created here and owned by the process.  In
-   direct mode `insert` must be RT-safe (the caller checks).
+   defaults and prefaults everything.  The event ring (control -> RT) and
+   the meter ring (RT -> control) are created here and owned by the
+   process.  In direct mode `insert` must be RT-safe (the caller checks).
 */
-RtlStatus rtl_process_new(const RtlProcessConfig* config,
-                          RtlProcess**            process);
+RtlStatus
+rtl_process_new(const RtlProcessConfig* config, RtlProcess** process);
 
-void rtl_process_free(RtlProcess* process);
+/// Free `process`; NULL is ignored.  Non-RT, once no client runs.
+void
+rtl_process_free(RtlProcess* process);
 
 /// The control -> RT event ring (the control thread is its only writer).
-RtlMsgRing* rtl_process_events(RtlProcess* process);
+RtlMsgRing*
+rtl_process_events(RtlProcess* process);
 
 /// The RT -> control meter ring (the control thread is its only reader).
-RtlMsgRing* rtl_process_meters(RtlProcess* process);
+RtlMsgRing*
+rtl_process_meters(RtlProcess* process);
 
 /// The mixer -> control ring of parameters moved by MIDI CCs.
-RtlMsgRing* rtl_process_reports(RtlProcess* process);
+RtlMsgRing*
+rtl_process_reports(RtlProcess* process);
 
 /**
    Get ready for a client at `rate` with periods of `period` frames: in
@@ -141,69 +122,82 @@ RtlMsgRing* rtl_process_reports(RtlProcess* process);
    it is activated (the audio thread must not be running).  On failure
    writes one line into `err`.
 */
-RtlStatus rtl_process_prepare(RtlProcess* process,
-                              uint32_t    rate,
-                              uint32_t    period,
-                              char*       err,
-                              size_t      err_size);
+RtlStatus
+rtl_process_prepare(RtlProcess* process,
+                    uint32_t    rate,
+                    uint32_t    period,
+                    char*       err,
+                    size_t      err_size);
 
 /**
    Attach a (new) JACK client and its ports, and bring the RT state back to
    the current parameter values with no transport running.  Non-RT, after
    rtl_process_prepare(), while the client is not active.
 */
-void rtl_process_attach(RtlProcess*     process,
-                        jack_client_t*  client,
-                        const RtlPorts* ports);
+void
+rtl_process_attach(RtlProcess*     process,
+                   jack_client_t*  client,
+                   const RtlPorts* ports);
 
 /**
    The client is closed: stop the engine's worker (which releases the
    insert) or release the insert.  Non-RT, once the audio thread is gone.
 */
-void rtl_process_release(RtlProcess* process);
+void
+rtl_process_release(RtlProcess* process);
 
 /**
    Which client the RT state belongs to; changes with every attach, so that
    events timed against an old server's clock are dropped.  Any thread.
 */
-uint32_t rtl_process_epoch(const RtlProcess* process);
+uint32_t
+rtl_process_epoch(const RtlProcess* process);
 
 /// Follow a sample-rate change.  Non-RT (JACK's notification thread).
-void rtl_process_set_sample_rate(RtlProcess* process, uint32_t sample_rate);
+void
+rtl_process_set_sample_rate(RtlProcess* process, uint32_t sample_rate);
 
 /**
    Sequence of the last snapshot whose changes the mixer has applied (in
    write-ahead mode: that the worker has rendered).  Any thread.
 */
-uint64_t rtl_process_adopted_seq(const RtlProcess* process);
+uint64_t
+rtl_process_adopted_seq(const RtlProcess* process);
 
 /**
    Unwrap JACK's 32-bit frame time `frame` into the 64-bit frame count that
    timed events carry, relative to the period the RT thread ran last.  Any
    thread; valid within 2^31 frames (12 hours at 48 kHz) of now.
 */
-uint64_t rtl_process_frame64(const RtlProcess* process, jack_nframes_t frame);
+uint64_t
+rtl_process_frame64(const RtlProcess* process, jack_nframes_t frame);
 
 /// Frames processed since start.  Any thread.
-uint64_t rtl_process_frames(const RtlProcess* process);
+uint64_t
+rtl_process_frames(const RtlProcess* process);
 
 /// Meter readings dropped because the ring was full.  Any thread.
-uint64_t rtl_process_meter_drops(const RtlProcess* process);
+uint64_t
+rtl_process_meter_drops(const RtlProcess* process);
 
 /// Timed events that reached the RT thread after their frame.  Any thread.
-uint64_t rtl_process_late_events(const RtlProcess* process);
+uint64_t
+rtl_process_late_events(const RtlProcess* process);
 
 /// True in write-ahead mode.  Any thread.
-bool rtl_process_write_ahead(const RtlProcess* process);
+bool
+rtl_process_write_ahead(const RtlProcess* process);
 
 /**
    The delay L in frames to report to the graph (0 in direct mode).  Any
    thread, RT-safe: JACK's latency callback calls it.
 */
-uint32_t rtl_process_latency(const RtlProcess* process);
+RTL_REALTIME uint32_t
+rtl_process_latency(const RtlProcess* process);
 
 /// The delay asked for, in milliseconds (0 in direct mode).  Any thread.
-double rtl_process_latency_ms(const RtlProcess* process);
+double
+rtl_process_latency_ms(const RtlProcess* process);
 
 /**
    Change the write-ahead delay to `ms` at `rate`.  Control thread.  On
@@ -211,21 +205,25 @@ double rtl_process_latency_ms(const RtlProcess* process);
    range or beyond the engine's capacity) with the reason in `*reason`.
    The caller reports the new latency to the graph.
 */
-RtlStatus rtl_process_set_latency_ms(RtlProcess*  process,
-                                     double       ms,
-                                     uint32_t     rate,
-                                     const char** reason);
+RtlStatus
+rtl_process_set_latency_ms(RtlProcess*  process,
+                           double       ms,
+                           uint32_t     rate,
+                           const char** reason);
 
 /**
    After a sample-rate change: the same delay in milliseconds is another
    number of frames.  Control thread.  True if L changed.
 */
-bool rtl_process_follow_latency(RtlProcess* process, uint32_t rate);
+bool
+rtl_process_follow_latency(RtlProcess* process, uint32_t rate);
 
 /// The engine's counters; false in direct mode.  Any non-RT thread.
-bool rtl_process_engine_stats(RtlProcess* process, RtlEngineStats* stats);
+bool
+rtl_process_engine_stats(RtlProcess* process, RtlEngineStats* stats);
 
 /// The JACK process callback body.  RT thread only.
-int rtl_process_run(jack_nframes_t nframes, void* process);
+RTL_REALTIME int
+rtl_process_run(jack_nframes_t nframes, void* process);
 
 #endif // RTL_DAEMON_PROCESS_H

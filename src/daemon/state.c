@@ -11,76 +11,111 @@
 #include <stdio.h>
 #include <string.h>
 
+/// The parameters of every channel, in RtlParamKind order.
 static const struct {
   const char* suffix;
   char        type;
   float       min;
   float       max;
   float       def;
-  const char* description;
 } channel_params[RTL_PARAMS_PER_CHANNEL] = {
-  { "gain", 'f', RTL_GAIN_MIN_DB, RTL_GAIN_MAX_DB, 0.0f,
-    "channel gain in dB, -90..12 (-90 is silence), smoothed" },
-  { "pan", 'f', -1.0f, 1.0f, 0.0f,
-    "channel pan, -1 (left)..1 (right), constant power" },
-  { "mute", 'i', 0.0f, 1.0f, 0.0f, "channel mute, 0 or 1" },
-  { "solo", 'i', 0.0f, 1.0f, 0.0f,
-    "channel solo, 0 or 1; while any channel is soloed only soloed channels "
-    "are heard" },
+  {"gain", 'f', RTL_GAIN_MIN_DB, RTL_GAIN_MAX_DB, 0.0f},
+  {"pan", 'f', -1.0f, 1.0f, 0.0f},
+  {"mute", 'i', 0.0f, 1.0f, 0.0f},
+  {"solo", 'i', 0.0f, 1.0f, 0.0f},
 };
 
+static void
+describe(RtlParamInfo* const p)
+{
+  char* const  d = p->description;
+  const size_t n = sizeof(p->description);
+  switch (p->kind) {
+  case RTL_PARAM_CH_GAIN:
+  case RTL_PARAM_MASTER_GAIN:
+    snprintf(d, n, "%s gain in dB, %g..%g (%g is silence), smoothed",
+             p->kind == RTL_PARAM_CH_GAIN ? "channel" : "master",
+             (double)p->min, (double)p->max, (double)p->min);
+    return;
+  case RTL_PARAM_CH_PAN:
+    snprintf(d, n, "channel pan, %g (left)..%g (right), constant power",
+             (double)p->min, (double)p->max);
+    return;
+  case RTL_PARAM_CH_MUTE:
+    snprintf(d, n, "channel mute, 0 or 1");
+    return;
+  case RTL_PARAM_CH_SOLO:
+    snprintf(d, n, "channel solo, 0 or 1; while any channel is soloed only "
+                   "soloed channels are heard");
+    return;
+  case RTL_PARAM_BPM:
+    snprintf(d, n, "metronome tempo in beats per minute, %g..%g",
+             (double)p->min, (double)p->max);
+    return;
+  }
+}
+
+static void
+set_info(RtlParamInfo* const p,
+         const char* const   path,
+         const char          type,
+         const RtlParamKind  kind,
+         const float         min,
+         const float         max,
+         const float         def)
+{
+  snprintf(p->path, sizeof(p->path), "%s", path);
+  p->type = type;
+  p->kind = kind;
+  p->min  = min;
+  p->max  = max;
+  p->def  = def;
+  describe(p);
+}
+
 RtlStatus
-rtl_param_table_init(RtlParamTable* const table, const unsigned n_inputs)
+rtl_param_table_init(RtlAllocator* const  allocator,
+                     RtlParamTable* const table,
+                     const unsigned       n_inputs)
 {
   const unsigned n = n_inputs * RTL_PARAMS_PER_CHANNEL + 2U;
-  table->n_inputs  = n_inputs;
-  table->n_params  = n;
-  table->params    = (RtlParamInfo*)rtl_calloc(NULL, n, sizeof(RtlParamInfo));
+  memset(table, 0, sizeof(*table));
+  if (!n_inputs || n_inputs > RTL_MAX_INPUTS) {
+    return RTL_BAD_ARG;
+  }
+  table->params =
+    (RtlParamInfo*)rtl_calloc(allocator, n, sizeof(RtlParamInfo));
   if (!table->params) {
     return RTL_NO_MEM;
   }
+  table->allocator = allocator;
+  table->n_inputs  = n_inputs;
+  table->n_params  = n;
 
   for (unsigned c = 0U; c < n_inputs; ++c) {
     for (unsigned k = 0U; k < RTL_PARAMS_PER_CHANNEL; ++k) {
-      RtlParamInfo* const p = &table->params[c * RTL_PARAMS_PER_CHANNEL + k];
-      snprintf(p->path, sizeof(p->path), "/ch/%u/%s", c + 1U,
+      RtlParamInfo* const p =
+        &table->params[rtl_param_channel_index(c, (RtlParamKind)k)];
+      char path[sizeof(p->path)];
+      snprintf(path, sizeof(path), "/ch/%u/%s", c + 1U,
                channel_params[k].suffix);
-      p->type        = channel_params[k].type;
-      p->kind        = (RtlParamKind)k;
-      p->channel     = (uint16_t)c;
-      p->min         = channel_params[k].min;
-      p->max         = channel_params[k].max;
-      p->def         = channel_params[k].def;
-      p->description = channel_params[k].description;
+      set_info(p, path, channel_params[k].type, (RtlParamKind)k,
+               channel_params[k].min, channel_params[k].max,
+               channel_params[k].def);
+      p->channel = (uint16_t)c;
     }
   }
-
-  RtlParamInfo* const master =
-    &table->params[rtl_param_master_gain_index(table)];
-  snprintf(master->path, sizeof(master->path), "/master/gain");
-  master->type        = 'f';
-  master->kind        = RTL_PARAM_MASTER_GAIN;
-  master->min         = RTL_GAIN_MIN_DB;
-  master->max         = RTL_GAIN_MAX_DB;
-  master->def         = 0.0f;
-  master->description = "master gain in dB, -90..12 (-90 is silence), smoothed";
-
-  RtlParamInfo* const bpm = &table->params[rtl_param_bpm_index(table)];
-  snprintf(bpm->path, sizeof(bpm->path), "/transport/bpm");
-  bpm->type        = 'f';
-  bpm->kind        = RTL_PARAM_BPM;
-  bpm->min         = RTL_BPM_MIN;
-  bpm->max         = RTL_BPM_MAX;
-  bpm->def         = 120.0f;
-  bpm->description = "metronome tempo in beats per minute, 20..300";
-
+  set_info(&table->params[rtl_param_master_gain_index(table)], "/master/gain",
+           'f', RTL_PARAM_MASTER_GAIN, RTL_GAIN_MIN_DB, RTL_GAIN_MAX_DB, 0.0f);
+  set_info(&table->params[rtl_param_bpm_index(table)], "/transport/bpm", 'f',
+           RTL_PARAM_BPM, RTL_BPM_MIN, RTL_BPM_MAX, 120.0f);
   return RTL_SUCCESS;
 }
 
 void
 rtl_param_table_destroy(RtlParamTable* const table)
 {
-  rtl_free(NULL, table->params);
+  rtl_free(table->allocator, table->params);
   table->params   = NULL;
   table->n_params = 0U;
 }
@@ -153,7 +188,8 @@ rtl_model_init(RtlModel* const model, const RtlParamTable* const table)
   model->table = table;
   model->seq   = 0U;
   memset(model->ccmap, 0, sizeof(model->ccmap));
-  model->slots = (RtlSlot*)rtl_calloc(NULL, table->n_params, sizeof(RtlSlot));
+  model->slots =
+    (RtlSlot*)rtl_calloc(table->allocator, table->n_params, sizeof(RtlSlot));
   if (!model->slots) {
     return RTL_NO_MEM;
   }
@@ -166,7 +202,7 @@ rtl_model_init(RtlModel* const model, const RtlParamTable* const table)
 void
 rtl_model_destroy(RtlModel* const model)
 {
-  rtl_free(NULL, model->slots);
+  rtl_free(model->table ? model->table->allocator : NULL, model->slots);
   model->slots = NULL;
 }
 
@@ -196,7 +232,7 @@ rtl_model_snapshot(RtlModel* const model)
 {
   const size_t            n    = model->table->n_params;
   RtlStateSnapshot* const snap = (RtlStateSnapshot*)rtl_malloc(
-    NULL, sizeof(RtlStateSnapshot) + n * sizeof(RtlSlot));
+    model->table->allocator, sizeof(RtlStateSnapshot) + n * sizeof(RtlSlot));
   if (!snap) {
     return NULL;
   }
@@ -211,6 +247,5 @@ rtl_model_snapshot(RtlModel* const model)
 void
 rtl_state_snapshot_free(void* const state, void* const user_data)
 {
-  (void)user_data;
-  rtl_free(NULL, state);
+  rtl_free((RtlAllocator*)user_data, state);
 }

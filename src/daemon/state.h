@@ -21,6 +21,7 @@
   something else.
 */
 
+#include <rtlane/allocator.h>
 #include <rtlane/status.h>
 
 #include <stdbool.h>
@@ -37,15 +38,35 @@ typedef enum {
   RTL_PARAM_BPM,
 } RtlParamKind;
 
+/*
+  The model's limits.  Messages, --help and /list quote these constants,
+  never copies of their values; the ones that appear in static text are
+  plain integers so that RTL_STR() can spell them.
+*/
+#define RTL_STR_(x) #x
+#define RTL_STR(x) RTL_STR_(x)
+
+#define RTL_MAX_INPUTS 64U ///< Mono input channels, 1..this
 #define RTL_PARAMS_PER_CHANNEL 4U
-#define RTL_GAIN_MIN_DB (-90.0f)
+#define RTL_GAIN_MIN_DB (-90.0f) ///< Silence
 #define RTL_GAIN_MAX_DB 12.0f
 #define RTL_BPM_MIN 20.0f
 #define RTL_BPM_MAX 300.0f
-#define RTL_PATH_MAX 256U ///< Longest path or string argument, with NUL
+#define RTL_PATH_MAX_LEN 255 ///< Longest path or string argument
+#define RTL_PATH_MAX (RTL_PATH_MAX_LEN + 1U)
 
-/// MIDI controller numbers 0..127 that /midi/map can map.
-#define RTL_MIDI_CCS 128U
+/// Longest write-ahead delay in ms (-l, /latency/set), and its range.
+#define RTL_LATENCY_MAX_MS 2000
+#define RTL_LATENCY_RANGE "0 < ms <= " RTL_STR(RTL_LATENCY_MAX_MS)
+
+/// /subscribe meters rates in Hz.
+#define RTL_METER_HZ_MIN 1
+#define RTL_METER_HZ_MAX 100
+#define RTL_METER_HZ_DEFAULT 30
+
+/// MIDI controller numbers 0..RTL_MIDI_CC_MAX that /midi/map can map.
+#define RTL_MIDI_CC_MAX 127
+#define RTL_MIDI_CCS (RTL_MIDI_CC_MAX + 1U)
 
 typedef struct {
   char         path[24]; ///< e.g. "/ch/12/gain"
@@ -55,10 +76,11 @@ typedef struct {
   float        min;
   float        max;
   float        def;
-  const char*  description; ///< Static text
+  char         description[96];
 } RtlParamInfo;
 
 typedef struct {
+  RtlAllocator* allocator;
   unsigned      n_inputs;
   unsigned      n_params;
   RtlParamInfo* params;
@@ -84,10 +106,18 @@ rtl_param_bpm_index(const RtlParamTable* const table)
   return table->n_inputs * RTL_PARAMS_PER_CHANNEL + 1U;
 }
 
-/// Build the table for `n_inputs` channels.  Start-up only (allocates).
-RtlStatus rtl_param_table_init(RtlParamTable* table, unsigned n_inputs);
+/**
+   Build the table for `n_inputs` channels (1..RTL_MAX_INPUTS).  Start-up
+   only (allocates from `allocator`, NULL for the system's).
+*/
+RtlStatus
+rtl_param_table_init(RtlAllocator*  allocator,
+                     RtlParamTable* table,
+                     unsigned       n_inputs);
 
-void rtl_param_table_destroy(RtlParamTable* table);
+/// Free what the table holds; a zeroed or destroyed table is fine.
+void
+rtl_param_table_destroy(RtlParamTable* table);
 
 /// Outcome of looking a path up.
 typedef enum {
@@ -97,14 +127,12 @@ typedef enum {
 } RtlLookup;
 
 /// Find `path`; on success `*index` is its parameter index.  Any thread.
-RtlLookup rtl_param_lookup(const RtlParamTable* table,
-                           const char*          path,
-                           unsigned*            index);
+RtlLookup
+rtl_param_lookup(const RtlParamTable* table, const char* path, unsigned* index);
 
 /// NULL if `value` is acceptable for parameter `index`, else the reason.
-const char* rtl_param_check(const RtlParamTable* table,
-                            unsigned             index,
-                            float                value);
+const char*
+rtl_param_check(const RtlParamTable* table, unsigned index, float value);
 
 // --- snapshot -------------------------------------------------------------
 
@@ -137,20 +165,31 @@ typedef struct {
   uint16_t             ccmap[RTL_MIDI_CCS]; ///< As in RtlStateSnapshot
 } RtlModel;
 
-RtlStatus rtl_model_init(RtlModel* model, const RtlParamTable* table);
+/// Set up `model` at the table's defaults.  Control thread (allocates).
+RtlStatus
+rtl_model_init(RtlModel* model, const RtlParamTable* table);
 
-void rtl_model_destroy(RtlModel* model);
+void
+rtl_model_destroy(RtlModel* model);
 
 /// Set parameter `index`.  `timed`: the RT thread applied it already.
-void rtl_model_set(RtlModel* model, unsigned index, float value, bool timed);
+void
+rtl_model_set(RtlModel* model, unsigned index, float value, bool timed);
 
 /// Map MIDI CC `cc` to parameter `index`, or unmap it with UINT32_MAX.
-void rtl_model_map_cc(RtlModel* model, unsigned cc, uint32_t index);
+void
+rtl_model_map_cc(RtlModel* model, unsigned cc, uint32_t index);
 
-/// A snapshot of the current values with the next sequence number, or NULL.
-RtlStateSnapshot* rtl_model_snapshot(RtlModel* model);
+/**
+   A snapshot of the current values with the next sequence number, or NULL
+   (allocated from the table's allocator; rtl_state_snapshot_free() frees
+   it with that allocator as `user_data`).
+*/
+RtlStateSnapshot*
+rtl_model_snapshot(RtlModel* model);
 
-/// Frees a snapshot (an RtlSnapshotFreeFunc).
-void rtl_state_snapshot_free(void* state, void* user_data);
+/// Frees a snapshot (an RtlSnapshotFreeFunc; `user_data` is the allocator).
+void
+rtl_state_snapshot_free(void* state, void* user_data);
 
 #endif // RTL_DAEMON_STATE_H

@@ -11,6 +11,7 @@
 #include <string.h>
 
 struct RtlWorkerImpl {
+  RtlAllocator*       allocator;
   RtlProcessor        processor; ///< What the engine runs; user_data: this
   RtlMixer*           mixer;
   RtlMsgRing*         cues;
@@ -34,9 +35,7 @@ worker_init(const RtlProcessorConfig* const config, void* const user_data)
 
   // Cues of an earlier run that never got processed: the process thread is
   // still (it starts the engine before activating the client).
-  RtlMsgHeader h;
-  while (rtl_msgring_recv(w->cues, &h, &w->held, sizeof(w->held)) ==
-         RTL_SUCCESS) {
+  while (!rtl_comm_recv_cue(w->cues, &w->held)) {
   }
   w->pos       = 0U;
   w->have_held = false;
@@ -63,9 +62,7 @@ take_cues(RtlWorker* const w, const uint32_t n)
   uint32_t count = 0U;
   while (count < w->cue_cap) {
     if (!w->have_held) {
-      RtlMsgHeader h;
-      if (rtl_msgring_recv(w->cues, &h, &w->held, sizeof(w->held)) !=
-          RTL_SUCCESS) {
+      if (rtl_comm_recv_cue(w->cues, &w->held)) {
         break;
       }
       w->have_held = true;
@@ -116,25 +113,29 @@ worker_release(void* const self)
 }
 
 RtlStatus
-rtl_worker_new(RtlMixer* const           mixer,
+rtl_worker_new(RtlAllocator* const       allocator,
+               RtlMixer* const           mixer,
                RtlMsgRing* const         cues,
                const RtlProcessor* const insert,
                const uint32_t            max_block,
                RtlWorker** const         worker)
 {
-  *worker            = NULL;
-  RtlWorker* const w = (RtlWorker*)rtl_calloc(NULL, 1U, sizeof(RtlWorker));
+  *worker = NULL;
+  RtlWorker* const w =
+    (RtlWorker*)rtl_calloc(allocator, 1U, sizeof(RtlWorker));
   if (!w) {
     return RTL_NO_MEM;
   }
+  w->allocator = allocator;
   w->mixer     = mixer;
   w->cues      = cues;
   w->insert    = insert;
   w->max_block = max_block;
   // The ring's whole content fits one block's list.
   w->cue_cap = (uint32_t)rtl_msgring_capacity(cues);
-  w->block   = (RtlCue*)rtl_calloc(NULL, w->cue_cap, sizeof(RtlCue));
-  w->mix     = (float*)rtl_calloc(NULL, 2U * (size_t)max_block, sizeof(float));
+  w->block   = (RtlCue*)rtl_calloc(allocator, w->cue_cap, sizeof(RtlCue));
+  w->mix =
+    (float*)rtl_calloc(allocator, 2U * (size_t)max_block, sizeof(float));
   if (!w->block || !w->mix) {
     rtl_worker_free(w);
     return RTL_NO_MEM;
@@ -158,9 +159,9 @@ rtl_worker_free(RtlWorker* const w)
   if (!w) {
     return;
   }
-  rtl_free(NULL, w->block);
-  rtl_free(NULL, w->mix);
-  rtl_free(NULL, w);
+  rtl_free(w->allocator, w->block);
+  rtl_free(w->allocator, w->mix);
+  rtl_free(w->allocator, w);
 }
 
 const RtlProcessor*

@@ -24,6 +24,7 @@
 
 #include "mixer.h"
 
+#include <rtlane/allocator.h>
 #include <rtlane/msgring.h>
 #include <rtlane/processor.h>
 #include <rtlane/status.h>
@@ -35,17 +36,23 @@ typedef struct RtlWorkerImpl RtlWorker;
 /**
    Create the processor for `mixer`, reading cues from `cues` (the process
    thread is the writer) and running `insert` (or NULL) on the mixer's
-   stereo output.  Its outputs are out_L, out_R and click.  Non-RT.
+   stereo output.  Its outputs are out_L, out_R and click.  Non-RT
+   (allocates from `allocator`).
 */
-RtlStatus rtl_worker_new(RtlMixer*           mixer,
-                         RtlMsgRing*         cues,
-                         const RtlProcessor* insert,
-                         uint32_t            max_block,
-                         RtlWorker**         worker);
+RtlStatus
+rtl_worker_new(RtlAllocator*       allocator,
+               RtlMixer*           mixer,
+               RtlMsgRing*         cues,
+               const RtlProcessor* insert,
+               uint32_t            max_block,
+               RtlWorker**         worker);
 
-void rtl_worker_free(RtlWorker* worker);
+/// Free `worker`; NULL is ignored.  Non-RT, once the engine stopped.
+void
+rtl_worker_free(RtlWorker* worker);
 
 /// The processor to give rtl_engine_new(); it lives as long as `worker`.
-const RtlProcessor* rtl_worker_processor(const RtlWorker* worker);
+const RtlProcessor*
+rtl_worker_processor(const RtlWorker* worker);
 
 #endif // RTL_DAEMON_WORKER_H

@@ -96,9 +96,13 @@ set_ok /ch/1/solo i 0
 pass "solo"
 
 # Meters: a steady sine into in_1 (peak -6.02 dBFS) shows on in_1 and, panned
-# centre, on out_L and out_R at -9.03; in_2 stays silent.
+# centre, on out_L and out_R at -9.03; in_2, silent now, reads -inf once the
+# tone it had in the solo tests has fallen by the meters' ballistics (a
+# bounded wait: the peak falls at a finite rate).
 start_player "$SINE1"
-meters=$(osc -n 0 /subscribe si meters 30 @listen 1.5 /unsubscribe s meters)
+meters=$(osc -n 0 -t 15000 /subscribe si meters 30 @wait "/meters ffff * -inf * *" @listen 1 \
+  /unsubscribe s meters) ||
+  fail "in_2 meter never reached -inf without input: $(printf '%s\n' "$meters" | tail -n 3)"
 last=$(printf '%s\n' "$meters" | grep '^/meters ' | tail -n 1)
 [ -n "$last" ] || fail "no /meters while subscribed: $meters"
 set -- $last
@@ -115,5 +119,20 @@ meters=$(osc -n 0 -t 15000 /subscribe si meters 30 @wait "/meters ffff * * -inf 
 last=$(printf '%s\n' "$meters" | grep '^/meters ' | tail -n 1)
 set -- $last
 near "$3" -6.0206 0.5 "meter in_1 with ch1 muted"
+set_ok /ch/1/mute i 0
+# RMS on request: /meters/rms beside /meters, the sine's RMS (-9.03 dBFS) on
+# in_1 and -12.04 on each output once the 300 ms average has settled.
+meters=$(osc -n 0 /subscribe sis meters 30 rms @listen 2 /unsubscribe s meters)
+last=$(printf '%s\n' "$meters" | grep '^/meters/rms ' | tail -n 1)
+[ -n "$last" ] || fail "no /meters/rms with 'rms' subscribed: $(printf '%s\n' "$meters" | tail -n 3)"
+set -- $last
+expect_eq "$2" ffff "/meters/rms type tags with 2 inputs"
+near "$3" -9.0309 0.3 "RMS meter in_1"
+near "$5" -12.0412 0.3 "RMS meter out_L"
+near "$6" -12.0412 0.3 "RMS meter out_R"
+n_peak=$(printf '%s\n' "$meters" | grep -c '^/meters ')
+n_rms=$(printf '%s\n' "$meters" | grep -c '^/meters/rms ')
+fcheck "p - r <= 1 && r - p <= 1" "$n_rms /meters/rms for $n_peak /meters" -v p="$n_peak" -v r="$n_rms"
+log "rms meters: $last"
 stop_player
 pass "meters"

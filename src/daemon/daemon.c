@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: ISC
+// Copyright 2026 The rtlane authors
+
+#define _GNU_SOURCE
+
+#include "daemon.h"
+
+#include "comm.h"
+#include "control.h"
+#include "jack.h"
+#include "log.h"
+#include "osc.h"
+#include "process.h"
+#include "state.h"
+
+#include <rtlane/processor.h>
+#include <rtlane/queue.h>
+#include <rtlane/snapshot.h>
+
+#include <errno.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+/// Commands waiting for the control thread; beyond this a sender hears "busy".
+#define RTL_QUEUE_CAPACITY 1024U
+
+/// How often the main thread looks for a server that went away, and how
+/// long it waits between attempts to reconnect.
+#define RTL_WATCH_MS 100L
+#define RTL_RECONNECT_MS 1000L
+
+struct RtlDaemonImpl {
+  RtlAllocator*       allocator;
+  RtlOptions          opts;
+  sigset_t            sigs;
+  bool                quit;
+  const RtlProcessor* insert;
+  void*               insert_handle;
+  const char*         insert_name;
+  sem_t               wake; ///< Posted for the control thread
+  bool                wake_ready;
+  RtlParamTable       table;
+  RtlQueue*           queue;
+  RtlSnapshot*        snapshot;
+  RtlProcess*         process;
+  RtlJack*            jack;
+  RtlOsc*             osc;
+  RtlControl*         control;
+};
+
+// --- signals -------------------------------------------------------------------
+
+/// Set by the handler, which only a thread that unblocked the signals runs.
+static atomic_bool g_signalled;
+
+static void
+on_signal(const int sig)
+{
+  // SIGINT and SIGTERM are blocked in every thread and taken by the main
+  // thread with sigtimedwait(); this runs only if some library unblocked
+  // them in a thread of its own.  A flag is all a handler may safely set.
+  (void)sig;
+  atomic_store_explicit(&g_signalled, true, memory_order_release);
+}
+
+void
+rtl_daemon_block_signals(void)
+{
+  // Blocked in every thread (ours and JACK's inherit the mask); the main
+  // thread takes them synchronously, so no handler has to be careful and
+  // no library can steal them.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+}
+
+/// Wait up to `timeout_ms` for SIGINT or SIGTERM; true once one came.
+static bool
+wait_signal(RtlDaemon* const d, const long timeout_ms)
+{
+  const struct timespec ts  = {timeout_ms / 1000L,
+                               (timeout_ms % 1000L) * 1000000L};
+  const int             sig = sigtimedwait(&d->sigs, NULL, &ts);
+  if (sig == SIGINT || sig == SIGTERM ||
+      atomic_load_explicit(&g_signalled, memory_order_acquire)) {
+    d->quit = true;
+  }
+  return d->quit;
+}
+
+// --- set-up --------------------------------------------------------------------
+
+static void
+lock_memory(void)
+{
+  // Locking future mappings too is only safe without a small RLIMIT_MEMLOCK:
+  // under one, a later thread stack or allocation would fail outright.  The
+  // RT state is prefaulted either way.
+  struct rlimit lim;
+  const bool    unlimited =
+    !getrlimit(RLIMIT_MEMLOCK, &lim) && lim.rlim_cur == RLIM_INFINITY;
+  if (!unlimited && geteuid() != 0) {
+    rtl_log("memory not locked (RLIMIT_MEMLOCK is limited); "
+            "the real-time state is prefaulted instead");
+    return;
+  }
+  if (mlockall(MCL_CURRENT | MCL_FUTURE)) {
+    rtl_log("memory not locked (%s); the real-time state is prefaulted instead",
+            strerror(errno));
+  }
+}
+
+/**
+   Load --insert.  A plug-in that cannot be loaded, or that is not RT-safe
+   without -l, is a bad value (RTL_BAD_ARG), found before JACK is touched.
+*/
+static RtlStatus
+load_insert(RtlDaemon* const d, char* const err, const size_t err_size)
+{
+  const RtlOptions* const opts = &d->opts;
+  if (!opts->insert) {
+    return RTL_SUCCESS;
+  }
+  if (rtl_processor_load(opts->insert, &d->insert, &d->insert_handle)) {
+    snprintf(err, err_size, "cannot use --insert '%s': %s", opts->insert,
+             rtl_processor_load_error());
+    return RTL_BAD_ARG;
+  }
+  if (!opts->write_ahead && !(d->insert->flags & RTL_PROCESSOR_RT_SAFE)) {
+    snprintf(err, err_size,
+             "--insert '%s' is not real-time safe: it needs write-ahead "
+             "(-l MS)",
+             opts->insert);
+    return RTL_BAD_ARG;
+  }
+  d->insert_name = d->insert->name ? d->insert->name : opts->insert;
+  return RTL_SUCCESS;
+}
+
+/// The parts that exist without JACK: table, queue, snapshot, RT state.
+static RtlStatus
+build_core(RtlDaemon* const d)
+{
+  RtlAllocator* const a  = d->allocator;
+  RtlStatus           st = rtl_param_table_init(a, &d->table, d->opts.inputs);
+  if (!st) {
+    st = rtl_queue_new(a, RTL_QUEUE_CAPACITY, sizeof(RtlCommand), &d->queue);
+  }
+  if (!st) {
+    st = rtl_snapshot_new(a, NULL, rtl_state_snapshot_free, a, &d->snapshot);
+  }
+  if (!st) {
+    const RtlProcessConfig config = {
+      a, &d->table, d->snapshot, d->opts.write_ahead, d->insert,
+      d->insert_name,
+    };
+    st = rtl_process_new(&config, &d->process);
+  }
+  return st;
+}
+
+/// The parts that talk to the world: JACK holder, OSC sockets, control.
+static RtlStatus
+build_io(RtlDaemon* const d, char* const err, const size_t err_size)
+{
+  const RtlOptions* const o      = &d->opts;
+  const RtlJackConfig     jack   = {
+    d->allocator, o->name, o->server, o->inputs, o->connect, d->process,
+    &d->wake,
+  };
+  RtlStatus st = rtl_jack_new(&jack, &d->jack);
+  if (st) {
+    snprintf(err, err_size, "%s", rtl_strerror(st));
+    return st;
+  }
+  const RtlOscConfig osc = {
+    d->allocator, o->osc_bind,  o->osc_port,
+    o->osc_tcp,   &d->table,    d->queue,
+    &d->wake,     rtl_control_tag_to_frame, d->jack,
+  };
+  if ((st = rtl_osc_open(&osc, &d->osc, err, err_size))) {
+    return st;
+  }
+  const RtlControlConfig control = {
+    d->allocator, &d->table, d->queue, &d->wake,
+    d->snapshot,  d->process, d->jack, d->osc,
+  };
+  if ((st = rtl_control_new(&control, &d->control))) {
+    snprintf(err, err_size, "%s", rtl_strerror(st));
+  }
+  return st;
+}
+
+static void
+log_ready(RtlDaemon* const d)
+{
+  RtlJackInfo info;
+  char        name[128];
+  char        mode[160];
+  rtl_jack_info(d->jack, &info);
+  rtl_jack_name(d->jack, name, sizeof(name));
+  if (d->opts.write_ahead > 0.0) {
+    snprintf(mode, sizeof(mode), "write-ahead %g ms (%u frames)",
+             d->opts.write_ahead, rtl_process_latency(d->process));
+  } else {
+    snprintf(mode, sizeof(mode), "direct mode");
+  }
+  if (d->insert) {
+    const size_t len = strlen(mode);
+    snprintf(mode + len, sizeof(mode) - len, ", insert %s", d->insert_name);
+  }
+  rtl_log("ready: client %s, %u inputs, %u Hz, period %u, %s, OSC %s", name,
+          d->opts.inputs, info.rate, info.period, mode,
+          rtl_osc_describe(d->osc));
+}
+
+RtlStatus
+rtl_daemon_open(RtlAllocator* const     allocator,
+                const RtlOptions* const opts,
+                RtlDaemon** const       daemon,
+                char* const             err,
+                const size_t            err_size)
+{
+  *daemon            = NULL;
+  RtlDaemon* const d = (RtlDaemon*)rtl_calloc(allocator, 1U, sizeof(RtlDaemon));
+  if (!d) {
+    snprintf(err, err_size, "%s", rtl_strerror(RTL_NO_MEM));
+    return RTL_NO_MEM;
+  }
+  d->allocator = allocator;
+  d->opts      = *opts;
+  sigemptyset(&d->sigs);
+  sigaddset(&d->sigs, SIGINT);
+  sigaddset(&d->sigs, SIGTERM);
+  *daemon = d;
+
+  RtlStatus st = load_insert(d, err, err_size);
+  if (st) {
+    return st;
+  }
+  if (opts->state_file || opts->record_dir) {
+    rtl_log("note: --state and --record-dir are accepted but not used yet");
+  }
+  lock_memory();
+  if (sem_init(&d->wake, 0, 0U)) {
+    snprintf(err, err_size, "%s", strerror(errno));
+    return RTL_SYSTEM_ERROR;
+  }
+  d->wake_ready = true;
+
+  if ((st = build_core(d))) {
+    snprintf(err, err_size, "%s", rtl_strerror(st));
+    return st;
+  }
+  if ((st = build_io(d, err, err_size)) ||
+      (st = rtl_jack_start(d->jack, err, err_size))) {
+    return st;
+  }
+  if ((st = rtl_control_start(d->control)) || (st = rtl_osc_start(d->osc))) {
+    snprintf(err, err_size, "cannot start threads: %s", rtl_strerror(st));
+    return st;
+  }
+  log_ready(d);
+  return RTL_SUCCESS;
+}
+
+// --- running -------------------------------------------------------------------
+
+/// Survive a server restart: keep OSC and the state, retry every second.
+static void
+reconnect(RtlDaemon* const d)
+{
+  rtl_log("JACK server went away; keeping state and retrying every second");
+  rtl_jack_stop(d->jack);
+  char err[256];
+  while (!wait_signal(d, RTL_RECONNECT_MS)) {
+    if (!rtl_jack_start(d->jack, err, sizeof(err))) {
+      rtl_control_resync(d->control);
+      char name[128];
+      rtl_jack_name(d->jack, name, sizeof(name));
+      rtl_log("reconnected to JACK as %s", name);
+      return;
+    }
+  }
+}
+
+/// The worker's record, for whoever tunes -l: how long the processing
+/// stalled at worst, and whether that ever reached the output.
+static void
+log_engine_record(RtlDaemon* const d)
+{
+  RtlEngineStats stats;
+  if (!rtl_process_engine_stats(d->process, &stats)) {
+    return;
+  }
+  rtl_log("write-ahead: %llu frames in %llu calls, longest call %.1f ms "
+          "(mean %.3f ms), %llu underruns (%llu frames), %llu overruns",
+          (unsigned long long)stats.frames_processed,
+          (unsigned long long)stats.worker_chunks,
+          (double)stats.worker_ns_max / 1e6,
+          (double)stats.worker_ns_mean / 1e6,
+          (unsigned long long)stats.underruns,
+          (unsigned long long)stats.underrun_frames,
+          (unsigned long long)stats.overruns);
+}
+
+void
+rtl_daemon_run(RtlDaemon* const d)
+{
+  // A signal ends the wait at once; the timeout only paces the check for a
+  // server that went away.
+  while (!wait_signal(d, RTL_WATCH_MS)) {
+    if (rtl_jack_server_gone(d->jack)) {
+      reconnect(d);
+    }
+  }
+  rtl_log("shutting down");
+  log_engine_record(d);
+}
+
+void
+rtl_daemon_close(RtlDaemon* const d)
+{
+  if (!d) {
+    return;
+  }
+  // Producers first, then their consumer, then the audio.
+  if (d->osc) {
+    rtl_osc_stop(d->osc);
+  }
+  if (d->control) {
+    rtl_control_stop(d->control);
+  }
+  rtl_jack_free(d->jack);
+  rtl_control_free(d->control);
+  rtl_osc_free(d->osc);
+  rtl_snapshot_free(d->snapshot);
+  rtl_process_free(d->process);
+  rtl_queue_free(d->queue);
+  rtl_param_table_destroy(&d->table);
+  if (d->wake_ready) {
+    sem_destroy(&d->wake);
+  }
+  // Only now: the engine that ran the insert's code is gone.
+  rtl_processor_unload(d->insert_handle);
+  rtl_free(d->allocator, d);
+}

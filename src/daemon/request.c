@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: ISC
+// Copyright 2026 The rtlane authors
+
+#define _GNU_SOURCE
+
+#include "request.h"
+
+#include <lo/lo.h>
+
+#include <endian.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef enum {
+  OP_PING = 1,
+  OP_SYNC,
+  OP_LIST,
+  OP_STATUS,
+  OP_GET,
+  OP_SUBSCRIBE,
+  OP_UNSUBSCRIBE,
+  OP_TRANSPORT,
+  OP_LATENCY,
+  OP_LATENCY_SET,
+  OP_MIDI_MAP,
+} RtlOp;
+
+typedef struct {
+  RtlCommandInfo info;
+  RtlOp          op;
+  uint32_t       arg; ///< OP_TRANSPORT: the RtlTransportOp
+} RtlCommandEntry;
+
+#define RTL_METERS_TEXT                                                    \
+  "topic meters (/meters f... peak dBFS per input then out_L, out_R; "     \
+  "optional i:hz " RTL_STR(RTL_METER_HZ_MIN) ".." RTL_STR(RTL_METER_HZ_MAX) \
+  ", default " RTL_STR(RTL_METER_HZ_DEFAULT) "; optional s:rms adds "      \
+  "/meters/rms f... RMS dBFS in the same order), state (/state s:address " \
+  "value, coalesced per 50 ms) or record"
+
+static const RtlCommandEntry commands[] = {
+  {{"/ping", "", "replies /pong"}, OP_PING, 0U},
+  {{"/sync", "i",
+    "replies /synced i:id once every earlier command has reached the audio"},
+   OP_SYNC,
+   0U},
+  {{"/list", "",
+    "replies /list.reply s:address s:typetags s:description per address, "
+    "then /list.reply with no arguments"},
+   OP_LIST,
+   0U},
+  {{"/status", "",
+    "replies /status.reply s:name i:rate i:period i:latency_frames i:xruns "
+    "i:underruns i:overruns h:frames f:dsp_load i:cmds_applied "
+    "i:cmds_rejected"},
+   OP_STATUS,
+   0U},
+  {{"/get", "s", "replies with the address and its current value"},
+   OP_GET,
+   0U},
+  {{"/subscribe", "s", RTL_METERS_TEXT}, OP_SUBSCRIBE, 0U},
+  {{"/unsubscribe", "s", "stops a topic for this sender"}, OP_UNSUBSCRIBE, 0U},
+  {{"/transport/start", "",
+    "starts the metronome transport (from the top after stop or reset)"},
+   OP_TRANSPORT,
+   RTL_TRANSPORT_START},
+  {{"/transport/stop", "", "stops the transport and rewinds it"},
+   OP_TRANSPORT,
+   RTL_TRANSPORT_STOP},
+  {{"/transport/pause", "", "stops the transport where it is"},
+   OP_TRANSPORT,
+   RTL_TRANSPORT_PAUSE},
+  {{"/transport/reset", "", "rewinds the transport to the first beat"},
+   OP_TRANSPORT,
+   RTL_TRANSPORT_RESET},
+  {{"/latency", "",
+    "replies /latency.reply i:frames f:ms, the write-ahead delay L reported "
+    "to the graph (0 in direct mode)"},
+   OP_LATENCY,
+   0U},
+  {{"/latency/set", "f",
+    "sets the write-ahead delay in ms (" RTL_LATENCY_RANGE
+    ", within the capacity set at start) and reports it to the graph; only "
+    "with -l"},
+   OP_LATENCY_SET,
+   0U},
+  {{"/midi/map", "is",
+    "maps MIDI CC i (0.." RTL_STR(
+      RTL_MIDI_CC_MAX) ") on midi_in to the parameter at address s, its "
+                       "value 0..127 spanning the parameter's range; s \"\" "
+                       "unmaps"},
+   OP_MIDI_MAP,
+   0U},
+  {{NULL, NULL, NULL}, OP_PING, 0U},
+};
+
+// Addresses of later versions: known, answered with a clear reason.
+static const char* const later[] = {
+  "/record/start",
+  "/record/stop",
+  "/save",
+  "/load",
+  NULL,
+};
+
+const RtlCommandInfo*
+rtl_request_command(const size_t i)
+{
+  return i < sizeof(commands) / sizeof(commands[0]) && commands[i].info.path
+           ? &commands[i].info
+           : NULL;
+}
+
+// --- arguments -----------------------------------------------------------------
+
+/*
+  liblo's argument pointers point into the packet, which is only 4-byte
+  aligned, while lo_arg is a union with 8-byte members: read through memcpy
+  rather than through the union.
+*/
+static int32_t
+arg_i32(const lo_arg* const arg)
+{
+  int32_t v = 0;
+  memcpy(&v, (const void*)arg, sizeof(v));
+  return v;
+}
+
+static float
+arg_f32(const lo_arg* const arg)
+{
+  float v = 0.0f;
+  memcpy(&v, (const void*)arg, sizeof(v));
+  return v;
+}
+
+static const char*
+arg_str(const lo_arg* const arg)
+{
+  return (const char*)(const void*)arg;
+}
+
+/// A decoded message: what every check below looks at.
+typedef struct {
+  const RtlRequestConfig* config;
+  const RtlOscPeer*       peer;
+  const char*             path;
+  const char*             types;
+  int                     argc;
+  lo_arg**                argv;
+  uint64_t                timetag;
+} RtlMessage;
+
+static void
+reject(const RtlMessage* const m, const char* const reason)
+{
+  m->config->error(m->config->sink_data, m->peer, m->path, reason);
+}
+
+/// Convert the time tag of a timed command and post it.
+static void
+post(const RtlMessage* const m, RtlCommand* const cmd)
+{
+  const RtlRequestConfig* const c = m->config;
+  cmd->peer                       = *m->peer;
+  cmd->timetag                    = m->timetag;
+  uint64_t frame                  = 0U;
+  uint64_t now                    = 0U;
+  if ((cmd->kind == RTL_CMD_SET || cmd->kind == RTL_CMD_TRANSPORT) &&
+      m->timetag != RTL_TIMETAG_NOW && c->tag_to_frame &&
+      c->tag_to_frame(c->tag_to_frame_data, m->timetag, &frame, &now) &&
+      frame > now) {
+    cmd->frame = frame;
+  }
+  if (c->post(c->sink_data, cmd)) {
+    reject(m, "busy");
+  }
+}
+
+/// Look up a parameter address given as an argument; NULL or the reason.
+static const char*
+lookup_param(const RtlMessage* const m,
+             const char* const       address,
+             uint32_t* const         index)
+{
+  unsigned        i      = 0U;
+  const RtlLookup lookup = rtl_param_lookup(m->config->table, address, &i);
+  *index                 = i;
+  return lookup == RTL_LOOKUP_FOUND             ? NULL
+         : lookup == RTL_LOOKUP_UNKNOWN_CHANNEL ? "unknown channel"
+                                                : "unknown parameter address";
+}
+
+// --- commands --------------------------------------------------------------------
+
+/// /subscribe s:topic [i:hz] [s:rms] and /unsubscribe s:topic.
+static const char*
+parse_subscribe(const RtlMessage* const m,
+                const RtlOp             op,
+                RtlCommand* const       cmd)
+{
+  const char* const name = arg_str(m->argv[0]);
+  unsigned          t    = 0U;
+  while (t < RTL_N_TOPICS && strcmp(name, rtl_topic_name((RtlTopic)t))) {
+    ++t;
+  }
+  cmd->kind = op == OP_SUBSCRIBE ? RTL_CMD_SUBSCRIBE : RTL_CMD_UNSUBSCRIBE;
+  cmd->ival = (int32_t)t;
+  cmd->hz   = RTL_METER_HZ_DEFAULT;
+  if (t == RTL_N_TOPICS) {
+    return "unknown topic (meters, state or record)";
+  }
+  if (op == OP_UNSUBSCRIBE) {
+    return m->types[1] ? "wrong arguments" : NULL;
+  }
+  const char* rest = m->types + 1;
+  int         arg  = 1;
+  if (*rest == 'i') {
+    cmd->hz = arg_i32(m->argv[arg++]);
+    ++rest;
+    if (cmd->hz < RTL_METER_HZ_MIN || cmd->hz > RTL_METER_HZ_MAX) {
+      return "rate out of range (" RTL_STR(RTL_METER_HZ_MIN) ".." RTL_STR(
+        RTL_METER_HZ_MAX) " Hz)";
+    }
+  }
+  if (*rest == 's' && t == RTL_TOPIC_METERS &&
+      !strcmp(arg_str(m->argv[arg]), "rms")) {
+    cmd->flags |= RTL_SUBSCRIBE_RMS;
+    ++rest;
+  }
+  return *rest ? "wrong arguments" : NULL;
+}
+
+/// Arguments as the command table says, or /subscribe's optional ones.
+static bool
+types_match(const RtlCommandEntry* const e, const char* const types)
+{
+  if (e->op == OP_SUBSCRIBE) {
+    return types[0] == 's' && (!types[1] || !strcmp(types + 1, "i") ||
+                               !strcmp(types + 1, "s") ||
+                               !strcmp(types + 1, "is"));
+  }
+  return !strcmp(types, e->info.types);
+}
+
+static void
+run_command(const RtlMessage* const m, const RtlCommandEntry* const e)
+{
+  RtlCommand  cmd    = {0};
+  const char* reason = NULL;
+  switch (e->op) {
+  case OP_PING:
+    cmd.kind = RTL_CMD_PING;
+    break;
+  case OP_SYNC:
+    cmd.kind = RTL_CMD_SYNC;
+    cmd.ival = arg_i32(m->argv[0]);
+    break;
+  case OP_LIST:
+    cmd.kind = RTL_CMD_LIST;
+    break;
+  case OP_STATUS:
+    cmd.kind = RTL_CMD_STATUS;
+    break;
+  case OP_GET:
+    cmd.kind = RTL_CMD_GET;
+    reason   = lookup_param(m, arg_str(m->argv[0]), &cmd.param);
+    break;
+  case OP_SUBSCRIBE:
+  case OP_UNSUBSCRIBE:
+    reason = parse_subscribe(m, e->op, &cmd);
+    break;
+  case OP_TRANSPORT:
+    cmd.kind = RTL_CMD_TRANSPORT;
+    cmd.ival = (int32_t)e->arg;
+    break;
+  case OP_LATENCY:
+    cmd.kind = RTL_CMD_LATENCY;
+    break;
+  case OP_LATENCY_SET: {
+    // Whether write-ahead is on, and the capacity, the control thread knows.
+    const float ms = arg_f32(m->argv[0]);
+    cmd.kind       = RTL_CMD_LATENCY_SET;
+    cmd.value      = ms;
+    if (!(ms > 0.0f) || (double)ms > (double)RTL_LATENCY_MAX_MS) {
+      reason = "out of range (" RTL_LATENCY_RANGE ")";
+    }
+    break;
+  }
+  case OP_MIDI_MAP: {
+    const int32_t     cc      = arg_i32(m->argv[0]);
+    const char* const address = arg_str(m->argv[1]);
+    cmd.kind                  = RTL_CMD_MIDI_MAP;
+    cmd.ival                  = cc;
+    cmd.param                 = UINT32_MAX;
+    if (cc < 0 || cc > RTL_MIDI_CC_MAX) {
+      reason = "CC out of range (0.." RTL_STR(RTL_MIDI_CC_MAX) ")";
+    } else if (address[0]) {
+      reason = lookup_param(m, address, &cmd.param);
+    }
+    break;
+  }
+  }
+  if (reason) {
+    reject(m, reason);
+  } else {
+    post(m, &cmd);
+  }
+}
+
+// --- messages --------------------------------------------------------------------
+
+/// A parameter address with one value of its type.
+static void
+set_param(const RtlMessage* const m, const unsigned index)
+{
+  const RtlParamInfo* const info = &m->config->table->params[index];
+  if (m->argc != 1 || m->types[0] != info->type) {
+    reject(m, info->type == 'f' ? "wrong arguments (expected f)"
+                                : "wrong arguments (expected i)");
+    return;
+  }
+  const int32_t     ival  = arg_i32(m->argv[0]);
+  const float       value = info->type == 'f' ? arg_f32(m->argv[0]) : (float)ival;
+  const char* const reason =
+    (info->type == 'i' && ival != 0 && ival != 1)
+      ? "out of range"
+      : rtl_param_check(m->config->table, index, value);
+  if (reason) {
+    reject(m, reason);
+    return;
+  }
+  RtlCommand cmd = {0};
+  cmd.kind       = RTL_CMD_SET;
+  cmd.param      = index;
+  cmd.value      = value;
+  post(m, &cmd);
+}
+
+/// Send a decoded message where its address says.
+static void
+route(const RtlMessage* const m)
+{
+  for (int i = 0; i < m->argc; ++i) {
+    if ((m->types[i] == 's' || m->types[i] == 'S') &&
+        strlen(arg_str(m->argv[i])) >= RTL_PATH_MAX) {
+      reject(m, "string too long (at most " RTL_STR(RTL_PATH_MAX_LEN) " bytes)");
+      return;
+    }
+  }
+
+  unsigned        index  = 0U;
+  const RtlLookup lookup = rtl_param_lookup(m->config->table, m->path, &index);
+  if (lookup == RTL_LOOKUP_FOUND) {
+    set_param(m, index);
+    return;
+  }
+  if (lookup == RTL_LOOKUP_UNKNOWN_CHANNEL) {
+    reject(m, "unknown channel");
+    return;
+  }
+  for (const RtlCommandEntry* e = commands; e->info.path; ++e) {
+    if (!strcmp(m->path, e->info.path)) {
+      if (types_match(e, m->types)) {
+        run_command(m, e);
+      } else {
+        char reason[64];
+        snprintf(reason, sizeof(reason), "wrong arguments (expected '%s')",
+                 e->info.types);
+        reject(m, reason);
+      }
+      return;
+    }
+  }
+  for (size_t i = 0U; later[i]; ++i) {
+    if (!strcmp(m->path, later[i])) {
+      reject(m, "not yet supported");
+      return;
+    }
+  }
+  reject(m, "unknown address");
+}
+
+static void
+handle_message(const RtlRequestConfig* const config,
+               const RtlOscPeer* const       peer,
+               uint8_t* const                data,
+               const size_t                  size,
+               const uint64_t                timetag)
+{
+  const size_t path_len = strnlen((const char*)data, size);
+  if (path_len == size || data[0] != '/') {
+    // Not even a path to name in the reply.
+    config->error(config->sink_data, peer,
+                  path_len < size ? (const char*)data : "", "malformed packet");
+    return;
+  }
+  const char* const path = (const char*)data;
+  if (path_len >= RTL_PATH_MAX) {
+    config->error(config->sink_data, peer, path, "address too long");
+    return;
+  }
+
+  int              result = 0;
+  const lo_message msg    = lo_message_deserialise(data, size, &result);
+  if (!msg) {
+    config->error(config->sink_data, peer, path, "malformed message");
+    return;
+  }
+  const RtlMessage m = {
+    config,
+    peer,
+    path,
+    lo_message_get_types(msg),
+    lo_message_get_argc(msg),
+    lo_message_get_argv(msg),
+    timetag,
+  };
+  route(&m);
+  lo_message_free(msg);
+}
+
+// --- packets ---------------------------------------------------------------------
+
+static uint32_t
+load_be32(const uint8_t* const p)
+{
+  uint32_t v = 0U;
+  memcpy(&v, p, sizeof(v));
+  return be32toh(v);
+}
+
+static uint64_t
+load_be64(const uint8_t* const p)
+{
+  uint64_t v = 0U;
+  memcpy(&v, p, sizeof(v));
+  return be64toh(v);
+}
+
+static void
+handle_packet(const RtlRequestConfig* const config,
+              const RtlOscPeer* const       peer,
+              uint8_t* const                data,
+              const size_t                  size,
+              const uint64_t                timetag,
+              const unsigned                depth)
+{
+  static const char bundle_tag[8] = "#bundle";
+  if (size < 4U || (size & 3U)) {
+    config->error(config->sink_data, peer, "", "malformed packet");
+    return;
+  }
+  if (size < 16U || memcmp(data, bundle_tag, sizeof(bundle_tag))) {
+    handle_message(config, peer, data, size, timetag);
+    return;
+  }
+  if (depth >= RTL_REQUEST_MAX_DEPTH) {
+    config->error(config->sink_data, peer, "#bundle",
+                  "bundles nested too deep");
+    return;
+  }
+
+  // Each element is checked for size before it is handled, so a bundle
+  // that turns out to be truncated still had its valid elements applied,
+  // in order, as a stream of messages would.
+  const uint64_t tag = load_be64(data + 8U);
+  size_t         pos = 16U;
+  while (pos < size) {
+    const uint32_t len = size - pos < 4U ? 0U : load_be32(data + pos);
+    if (!len || len > size - pos - 4U || (len & 3U)) {
+      config->error(config->sink_data, peer, "#bundle", "malformed bundle");
+      return;
+    }
+    pos += 4U;
+    handle_packet(config, peer, data + pos, len, tag, depth + 1U);
+    pos += len;
+  }
+}
+
+void
+rtl_request_packet(const RtlRequestConfig* const config,
+                   const RtlOscPeer* const       peer,
+                   uint8_t* const                data,
+                   const size_t                  size)
+{
+  handle_packet(config, peer, data, size, RTL_TIMETAG_NOW, 0U);
+}
