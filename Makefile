@@ -56,6 +56,7 @@ BASE_LDFLAGS  = $(SANFLAGS) -pthread $(LDFLAGS)
 LIB_SRCS    = $(sort $(wildcard src/*.c))
 DAEMON_SRCS = $(sort $(wildcard src/daemon/*.c))
 UNIT_SRCS   = $(sort $(wildcard tests/test_*.c))
+DAEMON_UNIT_SRCS = $(sort $(wildcard tests/daemon/test_*.c))
 TEST_SUPPORT_SRCS = $(sort $(wildcard tests/support/*.c))
 HEADERS     = $(sort $(wildcard include/rtlane/*.h))
 EXAMPLE_SRCS = $(sort $(wildcard examples/*.c))
@@ -66,12 +67,18 @@ BENCH_SRCS  = $(sort $(wildcard bench/*.c))
 LIB_OBJS    = $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJS   = $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(TEST_SUPPORT_SRCS:%.c=$(BUILD)/obj/%.o)
+# The daemon's objects without main(), for its unit runner.
+DAEMON_LIB_OBJS = $(filter-out %/main.o,$(DAEMON_OBJS))
+DAEMON_UNIT_OBJS = $(DAEMON_UNIT_SRCS:%.c=$(BUILD)/obj/%.o) \
+  $(filter-out %/unit_main.o,$(TEST_SUPPORT_SRCS:%.c=$(BUILD)/obj/%.o)) \
+  $(BUILD)/obj/tests/daemon/unit_main.o
 
 SONAME      = librtlane.so.$(SOVERSION)
 SHARED_LIB  = $(BUILD)/librtlane.so.$(VERSION)
 STATIC_LIB  = $(BUILD)/librtlane.a
 DAEMON      = $(BUILD)/rtlane
 UNIT_RUNNER = $(BUILD)/tests/unit
+DAEMON_UNIT_RUNNER = $(BUILD)/tests/daemon-unit
 # examples/insert_*.c are processor plug-ins (rtlane --insert FILE.so)
 PLUGIN_SRCS = $(filter examples/insert_%.c,$(EXAMPLE_SRCS))
 PLUGINS     = $(PLUGIN_SRCS:%.c=$(BUILD)/%.so)
@@ -109,6 +116,11 @@ TEST_CFLAGS = $(filter-out -Wconversion -Wsign-conversion -Wmissing-prototypes -
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CPPFLAGS) -Itests $(call pc,--cflags,$(TEST_PKGS) $(LIB_PKGS)) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
+
+# The daemon's suites see its headers and their dependencies.
+$(BUILD)/obj/tests/daemon/%.o: tests/daemon/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) -Itests -Isrc/daemon $(call pc,--cflags,$(TEST_PKGS) $(DAEMON_PKGS)) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
 # --- library -------------------------------------------------------------
 
@@ -166,6 +178,22 @@ $(UNIT_RUNNER): $(UNIT_OBJS) $(STATIC_LIB)
 	$(CC) $(BASE_LDFLAGS) -o $@ $(UNIT_OBJS) $(STATIC_LIB) \
 	  $(call pc,--libs,$(TEST_PKGS) $(LIB_PKGS)) -lm -ldl
 
+# A second runner for the daemon's modules (state, options, mixer, request,
+# constructors), linked with the daemon's objects except main().
+$(BUILD)/tests/daemon/suites.h: $(DAEMON_UNIT_SRCS) Makefile
+	@mkdir -p $(@D)
+	@for f in $(DAEMON_UNIT_SRCS); do n=$${f#tests/daemon/test_}; echo "RTL_SUITE(daemon_$${n%.c})"; done > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+$(BUILD)/obj/tests/daemon/unit_main.o: tests/support/unit_main.c $(BUILD)/tests/daemon/suites.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) -I$(BUILD)/tests/daemon $(call pc,--cflags,$(TEST_PKGS)) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(DAEMON_UNIT_RUNNER): $(DAEMON_UNIT_OBJS) $(DAEMON_LIB_OBJS) $(STATIC_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(DAEMON_UNIT_OBJS) $(DAEMON_LIB_OBJS) $(STATIC_LIB) \
+	  $(call pc,--libs,$(TEST_PKGS) $(DAEMON_PKGS)) -lm -ldl
+
 # Test programs: JACK clients that feed and capture signals, and LD_PRELOAD
 # guards (for example one that fails when the process thread allocates).
 $(BUILD)/tests/%: tests/tools/%.c $(STATIC_LIB)
@@ -209,8 +237,9 @@ $(BUILD)/hdrtest/%.ok: include/rtlane/%.h
 	$(CC) -std=c11 -pedantic -Werror -Wall -Wextra -Wconversion -Wshadow -Wstrict-prototypes -Iinclude -fsyntax-only $(BUILD)/hdrtest/$*.c
 	@touch $@
 
-check-unit: $(UNIT_RUNNER) $(PLUGINS)
+check-unit: $(UNIT_RUNNER) $(DAEMON_UNIT_RUNNER) $(PLUGINS)
 	$(UNIT_RUNNER)
+	$(DAEMON_UNIT_RUNNER)
 
 INTEGRATION_TESTS = $(sort $(wildcard tests/integration/test_*.sh))
 check-integration: all $(TOOLS) $(PRELOADS)

@@ -113,7 +113,7 @@ publish(RtlControl* const c)
   // is needed from it first.
   const uint64_t seq = snap->seq;
   if (rtl_snapshot_publish(c->config.snapshot, snap) != RTL_SUCCESS) {
-    rtl_state_snapshot_free(snap, c->config.table->allocator);
+    rtl_state_snapshot_free(snap, c->model.allocator);
     return;
   }
   c->published = seq;
@@ -799,7 +799,7 @@ rtl_control_new(const RtlControlConfig* const config,
   c->cc_serial   = (uint32_t*)rtl_calloc(a, n, sizeof(uint32_t));
   c->cc_base     = (uint32_t*)rtl_calloc(a, n, sizeof(uint32_t));
   if (!c->syncs || !c->timed || !c->state_dirty || !c->cc_serial ||
-      !c->cc_base || rtl_model_init(&c->model, config->table)) {
+      !c->cc_base || rtl_model_init(a, &c->model, config->table)) {
     rtl_control_free(c);
     return RTL_NO_MEM;
   }

@@ -107,8 +107,8 @@ wait_signal(RtlDaemon* const d, const long timeout_ms)
 
 // --- set-up --------------------------------------------------------------------
 
-static void
-lock_memory(void)
+void
+rtl_daemon_lock_memory(void)
 {
   // Locking future mappings too is only safe without a small RLIMIT_MEMLOCK:
   // under one, a later thread stack or allocation would fail outright.  The
@@ -231,6 +231,36 @@ log_ready(RtlDaemon* const d)
           rtl_osc_describe(d->osc));
 }
 
+/// Everything open does after the allocation of the daemon itself.
+static RtlStatus
+open_parts(RtlDaemon* const d, char* const err, const size_t err_size)
+{
+  RtlStatus st = load_insert(d, err, err_size);
+  if (st) {
+    return st;
+  }
+  if (d->opts.state_file || d->opts.record_dir) {
+    rtl_log("note: --state and --record-dir are accepted but not used yet");
+  }
+  if (sem_init(&d->wake, 0, 0U)) {
+    snprintf(err, err_size, "%s", strerror(errno));
+    return RTL_SYSTEM_ERROR;
+  }
+  d->wake_ready = true;
+  if ((st = build_core(d))) {
+    snprintf(err, err_size, "%s", rtl_strerror(st));
+    return st;
+  }
+  if ((st = build_io(d, err, err_size)) ||
+      (st = rtl_jack_start(d->jack, err, err_size))) {
+    return st;
+  }
+  if ((st = rtl_control_start(d->control)) || (st = rtl_osc_start(d->osc))) {
+    snprintf(err, err_size, "cannot start threads: %s", rtl_strerror(st));
+  }
+  return st;
+}
+
 RtlStatus
 rtl_daemon_open(RtlAllocator* const     allocator,
                 const RtlOptions* const opts,
@@ -249,35 +279,13 @@ rtl_daemon_open(RtlAllocator* const     allocator,
   sigemptyset(&d->sigs);
   sigaddset(&d->sigs, SIGINT);
   sigaddset(&d->sigs, SIGTERM);
-  *daemon = d;
-
-  RtlStatus st = load_insert(d, err, err_size);
+  const RtlStatus st = open_parts(d, err, err_size);
   if (st) {
-    return st;
-  }
-  if (opts->state_file || opts->record_dir) {
-    rtl_log("note: --state and --record-dir are accepted but not used yet");
-  }
-  lock_memory();
-  if (sem_init(&d->wake, 0, 0U)) {
-    snprintf(err, err_size, "%s", strerror(errno));
-    return RTL_SYSTEM_ERROR;
-  }
-  d->wake_ready = true;
-
-  if ((st = build_core(d))) {
-    snprintf(err, err_size, "%s", rtl_strerror(st));
-    return st;
-  }
-  if ((st = build_io(d, err, err_size)) ||
-      (st = rtl_jack_start(d->jack, err, err_size))) {
-    return st;
-  }
-  if ((st = rtl_control_start(d->control)) || (st = rtl_osc_start(d->osc))) {
-    snprintf(err, err_size, "cannot start threads: %s", rtl_strerror(st));
+    rtl_daemon_close(d);
     return st;
   }
   log_ready(d);
+  *daemon = d;
   return RTL_SUCCESS;
 }
 

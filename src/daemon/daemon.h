@@ -7,7 +7,7 @@
 /*
   The daemon's life cycle, in three calls from the main thread:
 
-  - rtl_daemon_open() loads the insert, locks memory, builds every part
+  - rtl_daemon_open() loads the insert, builds every part
     (parameter table, command queue, snapshot, RT state, JACK holder, OSC
     sockets, control thread), connects to JACK and starts the threads;
   - rtl_daemon_run() waits for SIGINT or SIGTERM, reconnecting whenever
@@ -33,10 +33,19 @@ void
 rtl_daemon_block_signals(void);
 
 /**
-   Build and start the daemon for `opts`.  Main thread.  On failure writes
-   one line into `err`; RTL_BAD_ARG means the options cannot work (an
-   insert that cannot be loaded or is not RT-safe without -l: exit 2),
-   anything else that the daemon could not start (exit 1).
+   Lock the process's memory (mlockall) where permitted, so that nothing
+   the audio thread touches is paged out; log why not otherwise (the RT
+   state is prefaulted either way).  Main thread, before open.
+*/
+void
+rtl_daemon_lock_memory(void);
+
+/**
+   Build and start the daemon for `opts`.  Main thread.  On failure
+   everything built so far is freed again, `*daemon` is NULL and `err`
+   holds one line: RTL_BAD_ARG means the options cannot work (an insert
+   that cannot be loaded or is not RT-safe without -l: exit 2), anything
+   else that the daemon could not start (exit 1).
 */
 RtlStatus
 rtl_daemon_open(RtlAllocator*     allocator,

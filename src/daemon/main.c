@@ -25,16 +25,19 @@ main(int argc, char** argv)
   }
 
   rtl_daemon_block_signals();
+  rtl_daemon_lock_memory();
   char            err[256] = "";
   RtlDaemon*      daemon   = NULL;
   const RtlStatus st = rtl_daemon_open(NULL, &opts, &daemon, err, sizeof(err));
   if (st == RTL_BAD_ARG) {
     fprintf(stderr, "rtlane: %s\nTry 'rtlane --help'.\n", err);
-  } else if (st) {
-    rtl_log("%s", err);
-  } else {
-    rtl_daemon_run(daemon);
+    return 2;
   }
+  if (st) {
+    rtl_log("%s", err);
+    return 1;
+  }
+  rtl_daemon_run(daemon);
   rtl_daemon_close(daemon);
-  return st == RTL_BAD_ARG ? 2 : st ? 1 : 0;
+  return 0;
 }

@@ -183,13 +183,16 @@ rtl_param_check(const RtlParamTable* const table,
 }
 
 RtlStatus
-rtl_model_init(RtlModel* const model, const RtlParamTable* const table)
+rtl_model_init(RtlAllocator* const         allocator,
+               RtlModel* const            model,
+               const RtlParamTable* const table)
 {
+  model->allocator = allocator;
   model->table = table;
   model->seq   = 0U;
   memset(model->ccmap, 0, sizeof(model->ccmap));
   model->slots =
-    (RtlSlot*)rtl_calloc(table->allocator, table->n_params, sizeof(RtlSlot));
+    (RtlSlot*)rtl_calloc(allocator, table->n_params, sizeof(RtlSlot));
   if (!model->slots) {
     return RTL_NO_MEM;
   }
@@ -202,7 +205,7 @@ rtl_model_init(RtlModel* const model, const RtlParamTable* const table)
 void
 rtl_model_destroy(RtlModel* const model)
 {
-  rtl_free(model->table ? model->table->allocator : NULL, model->slots);
+  rtl_free(model->allocator, model->slots);
   model->slots = NULL;
 }
 
@@ -232,7 +235,7 @@ rtl_model_snapshot(RtlModel* const model)
 {
   const size_t            n    = model->table->n_params;
   RtlStateSnapshot* const snap = (RtlStateSnapshot*)rtl_malloc(
-    model->table->allocator, sizeof(RtlStateSnapshot) + n * sizeof(RtlSlot));
+    model->allocator, sizeof(RtlStateSnapshot) + n * sizeof(RtlSlot));
   if (!snap) {
     return NULL;
   }

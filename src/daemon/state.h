@@ -159,15 +159,21 @@ typedef struct {
 // --- model (control thread) -----------------------------------------------
 
 typedef struct {
+  RtlAllocator*        allocator; ///< Of the slots and the snapshots
   const RtlParamTable* table;
   uint64_t             seq;   ///< Sequence of the last snapshot built
   RtlSlot*             slots; ///< Current values
   uint16_t             ccmap[RTL_MIDI_CCS]; ///< As in RtlStateSnapshot
 } RtlModel;
 
-/// Set up `model` at the table's defaults.  Control thread (allocates).
+/**
+   Set up `model` at the table's defaults, allocating its slots and later
+   its snapshots from `allocator` (NULL for the system's).  Control thread.
+*/
 RtlStatus
-rtl_model_init(RtlModel* model, const RtlParamTable* table);
+rtl_model_init(RtlAllocator*        allocator,
+               RtlModel*            model,
+               const RtlParamTable* table);
 
 void
 rtl_model_destroy(RtlModel* model);
@@ -182,7 +188,7 @@ rtl_model_map_cc(RtlModel* model, unsigned cc, uint32_t index);
 
 /**
    A snapshot of the current values with the next sequence number, or NULL
-   (allocated from the table's allocator; rtl_state_snapshot_free() frees
+   (allocated from the model's allocator; rtl_state_snapshot_free() frees
    it with that allocator as `user_data`).
 */
 RtlStateSnapshot*
