@@ -9,19 +9,6 @@
 #include <string.h>
 
 const char*
-rtl_transport_path(const uint32_t op)
-{
-  static const char* const paths[RTL_N_TRANSPORT_OPS + 1U] = {
-    "",
-    "/transport/start",
-    "/transport/stop",
-    "/transport/pause",
-    "/transport/reset",
-  };
-  return op <= RTL_N_TRANSPORT_OPS ? paths[op] : "";
-}
-
-const char*
 rtl_topic_name(const RtlTopic topic)
 {
   static const char* const names[RTL_N_TOPICS] = {"meters", "state", "record"};

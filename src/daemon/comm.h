@@ -99,10 +99,6 @@ typedef enum {
 /// Number of transport operations (they count from 1).
 #define RTL_N_TRANSPORT_OPS 4U
 
-/// The OSC address of a transport operation ("" for none).  Any thread.
-const char*
-rtl_transport_path(uint32_t op);
-
 typedef enum {
   RTL_TOPIC_METERS = 0,
   RTL_TOPIC_STATE,

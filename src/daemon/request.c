@@ -111,6 +111,17 @@ rtl_request_command(const size_t i)
            : NULL;
 }
 
+const char*
+rtl_transport_path(const uint32_t op)
+{
+  for (const RtlCommandEntry* e = commands; e->info.path; ++e) {
+    if (e->op == OP_TRANSPORT && e->arg == op) {
+      return e->info.path;
+    }
+  }
+  return "";
+}
+
 // --- arguments -----------------------------------------------------------------
 
 /*

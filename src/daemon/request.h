@@ -81,6 +81,14 @@ typedef struct {
   const char* description;
 } RtlCommandInfo;
 
+/**
+   The OSC address of a transport operation, from the command table that
+   maps addresses to operations (so the two directions cannot disagree);
+   "" for none.  Any thread.
+*/
+const char*
+rtl_transport_path(uint32_t op);
+
 /// The i-th entry of the command table, or NULL past its end.  Any thread.
 const RtlCommandInfo*
 rtl_request_command(size_t i);
