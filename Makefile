@@ -92,7 +92,8 @@ ALL_DAEMON = $(DAEMON)
 endif
 
 .PHONY: all lib daemon examples deps check check-unit check-headers check-symbols check-install \
-  check-integration check-asan check-tsan install uninstall clean bench demo deb
+  check-integration check-asan check-tsan check-format check-cppcheck format install uninstall \
+  clean bench demo deb
 
 all: lib $(ALL_DAEMON) examples
 
@@ -245,6 +246,25 @@ INTEGRATION_TESTS = $(sort $(wildcard tests/integration/test_*.sh))
 check-integration: all $(TOOLS) $(PRELOADS)
 	@if [ -n "$(INTEGRATION_TESTS)" ]; then \
 	  RTLANE_BUILD=$(BUILD) tests/integration/run $(INTEGRATION_TESTS); fi
+
+# Style, as .clang-format says, and cppcheck's warnings: both must be
+# clean.  `make format` rewrites the tree in place.
+FORMAT_SRCS = $(sort $(wildcard include/rtlane/*.h src/*.c src/*.h src/daemon/*.c \
+  src/daemon/*.h tests/*.c tests/*/*.c tests/*/*.h examples/*.c bench/*.c))
+CPPCHECK_FLAGS = --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+  --enable=warning,portability,performance --suppress=missingIncludeSystem \
+  --suppress='unknownMacro:bench/*' -Iinclude -Isrc -Isrc/daemon -Itests
+
+check-format:
+	@clang-format --dry-run --Werror $(FORMAT_SRCS)
+	@echo "check-format: $(words $(FORMAT_SRCS)) files as .clang-format says"
+
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+check-cppcheck:
+	@cppcheck $(CPPCHECK_FLAGS) src examples tests bench
+	@echo "check-cppcheck: no warnings"
 
 # Sanitizer passes run the unit and stress suites in their own build trees.
 # TSan builds leave jack_ringbuffer out: its indices are not atomic.

@@ -12,6 +12,7 @@
   Never called from the process callback.
 */
 
-void rtl_log(const char* fmt, ...) RTL_LOG_FUNC(1, 2);
+void
+rtl_log(const char* fmt, ...) RTL_LOG_FUNC(1, 2);
 
 #endif // RTL_DAEMON_LOG_H
