@@ -91,7 +91,20 @@ rtl_msgring_new(RtlAllocator* const allocator,
   if (!rtl_is_pow2(n_slots)) {
     return RTL_NOT_POW2;
   }
-  if (!max_payload || max_payload > UINT32_MAX) {
+  if (!max_payload) {
+    return RTL_BAD_ARG;
+  }
+
+  // A slot that cannot be addressed could never be allocated, as in
+  // RtlQueue.  Where size_t has 32 bits, UINT32_MAX below lets any
+  // max_payload through, and header + payload + 7 would wrap to a tiny
+  // stride (or 0, and a division by it): sends would then write far past
+  // the slots.  Checked before the header's limit so that every target
+  // gives the same answer.
+  if (max_payload > SIZE_MAX - RTL_MSG_HEADER_SIZE - 7U) {
+    return RTL_NO_MEM;
+  }
+  if (max_payload > UINT32_MAX) {
     return RTL_BAD_ARG;
   }
 

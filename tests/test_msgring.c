@@ -198,6 +198,55 @@ END_TEST
 
 // --- limits --------------------------------------------------------------
 
+START_TEST(test_new_slot_size_overflow)
+{
+  // Header (8) + payload + 7 must not wrap: where size_t has 32 bits the
+  // UINT32_MAX limit lets these through, and the stride would wrap to 8 or
+  // 0.  Each is refused as RTL_NO_MEM, like RtlQueue's oversized cells,
+  // before anything is allocated, on every target.
+  static const size_t huge[] = {
+    SIZE_MAX,       // the sum wraps to 14: a stride of 8
+    SIZE_MAX - 3U,  // wraps to 11: a stride of 8
+    SIZE_MAX - 7U,  // wraps to 7: a stride of 0
+    SIZE_MAX - 14U, // the first payload whose sum wraps (to 0)
+  };
+  for (size_t i = 0U; i < sizeof(huge) / sizeof(huge[0]); ++i) {
+    RtlFailingAllocator a    = rtl_failing_allocator();
+    RtlMsgRing*         ring = (RtlMsgRing*)&ring;
+    ck_assert_int_eq(rtl_msgring_new(&a.base, 8U, huge[i], &ring), RTL_NO_MEM);
+    ck_assert_ptr_null(ring);
+    ck_assert_uint_eq(a.n_allocations, 0U);
+
+    ring = (RtlMsgRing*)&ring;
+    ck_assert_int_eq(rtl_msgring_new(&a.base, 1U, huge[i], &ring), RTL_NO_MEM);
+    ck_assert_ptr_null(ring);
+    ck_assert_uint_eq(a.n_allocations, 0U);
+  }
+
+  // One below the first wrap is addressable; it is then the header's
+  // 32-bit size field that refuses it where size_t is wider.
+#if SIZE_MAX > UINT32_MAX
+  {
+    RtlFailingAllocator a    = rtl_failing_allocator();
+    RtlMsgRing*         ring = (RtlMsgRing*)&ring;
+    ck_assert_int_eq(rtl_msgring_new(&a.base, 8U, SIZE_MAX - 15U, &ring),
+                     RTL_BAD_ARG);
+    ck_assert_ptr_null(ring);
+    ck_assert_uint_eq(a.n_allocations, 0U);
+
+    // The largest payload a header can carry, in more slots than can be
+    // addressed: the stride is fine, the product is not.
+    ring = (RtlMsgRing*)&ring;
+    ck_assert_int_eq(
+      rtl_msgring_new(&a.base, (size_t)1U << 32U, UINT32_MAX, &ring),
+      RTL_NO_MEM);
+    ck_assert_ptr_null(ring);
+    ck_assert_uint_eq(a.n_allocations, 0U);
+  }
+#endif
+}
+END_TEST
+
 START_TEST(test_empty)
 {
   RtlMsgRing* const ring = new_msgring(4U, 8U);
@@ -519,6 +568,7 @@ rtl_suite_msgring(void)
   suite_add_tcase(s, core);
 
   TCase* const limits = tcase_create("limits");
+  tcase_add_test(limits, test_new_slot_size_overflow);
   tcase_add_test(limits, test_empty);
   tcase_add_test(limits, test_full);
   tcase_add_test(limits, test_too_big);

@@ -39,7 +39,10 @@ typedef struct {
    Non-RT thread (allocates).  `n_slots` must be a non-zero power of two
    (RTL_NOT_POW2) and `max_payload` non-zero and at most UINT32_MAX, the
    largest size a header can carry (RTL_BAD_ARG).  A slot takes the 8-byte
-   header plus `max_payload`, rounded up to a multiple of 8 bytes.
+   header plus `max_payload`, rounded up to a multiple of 8 bytes.  Sizes
+   whose slots cannot be addressed give RTL_NO_MEM before anything is
+   allocated (a `max_payload` within 15 bytes of SIZE_MAX, checked before
+   the UINT32_MAX limit, so 32- and 64-bit targets answer alike).
 */
 RTL_API RTL_NODISCARD RtlStatus
 rtl_msgring_new(RtlAllocator* allocator,
