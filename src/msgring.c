@@ -10,6 +10,7 @@
 
 #include <stdalign.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -194,6 +195,22 @@ rtl_msgring_write_space(const RtlMsgRing* const ring)
   const size_t head = atomic_load_explicit(&ring->w.head, memory_order_relaxed);
   const size_t tail = atomic_load_explicit(&ring->r.tail, memory_order_acquire);
   return ring->w.mask + 1U - (head - tail);
+}
+
+bool
+rtl_msgring_has_room(RtlMsgRing* const ring, const size_t n_msgs)
+{
+  // As send: the cached reader index first, the reader's line only when the
+  // cache says no.  The acquire is for the sends that follow, which write
+  // into the slots this refresh shows free without loading it again.
+  RtlMsgWriter* const w     = &ring->w;
+  const size_t        head  = atomic_load_explicit(&w->head, memory_order_relaxed);
+  const size_t        slots = w->mask + 1U;
+  if (slots - (head - w->cached_tail) >= n_msgs) {
+    return true;
+  }
+  w->cached_tail = atomic_load_explicit(&ring->r.tail, memory_order_acquire);
+  return slots - (head - w->cached_tail) >= n_msgs;
 }
 
 /// Write a message into the slot at `head` and publish it.

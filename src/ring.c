@@ -10,6 +10,7 @@
 
 #include <stdalign.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -166,6 +167,17 @@ writable(RtlRing* const ring, const size_t head, const size_t wanted)
     space = capacity - (head - ring->w.cached_tail);
   }
   return space;
+}
+
+bool
+rtl_ring_has_room(RtlRing* const ring, const size_t bytes)
+{
+  // Unlike rtl_ring_write_space(), which asks the reader's line every time,
+  // this answers from the writer's own line whenever it can: only a "no"
+  // from the cached index costs a cross-core load.  The refreshed copy is
+  // what the following write uses, so it needs the acquire in writable().
+  const size_t head = atomic_load_explicit(&ring->w.head, memory_order_relaxed);
+  return writable(ring, head, bytes) >= bytes;
 }
 
 /// Readable bytes from the reader's point of view, as writable().

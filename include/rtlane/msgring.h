@@ -8,6 +8,7 @@
 #include <rtlane/attributes.h>
 #include <rtlane/status.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,9 +71,27 @@ rtl_msgring_max_payload(const RtlMsgRing* ring);
 RTL_RT_API size_t
 rtl_msgring_read_space(const RtlMsgRing* ring);
 
-/// Free slots.  Writer thread, RT-safe.
+/**
+   Free slots.
+
+   Writer thread, RT-safe.  Always loads the reader's index; to ask whether
+   a known number of messages fits, rtl_msgring_has_room() is cheaper.
+*/
 RTL_RT_API size_t
 rtl_msgring_write_space(const RtlMsgRing* ring);
+
+/**
+   Return true if `n_msgs` messages can be sent now.
+
+   Writer thread only, RT-safe, wait-free.  Answers from the writer's cached
+   copy of the reader's index, and loads the reader's index (acquire) only
+   when that copy says there is not room, so checking before every send
+   costs no cross-core transfer in the steady state.  Free slots only grow
+   until the writer sends, so after true the next `n_msgs` sends do not
+   return RTL_FULL.  True for 0; false if `n_msgs` exceeds the capacity.
+*/
+RTL_RT_API bool
+rtl_msgring_has_room(RtlMsgRing* ring, size_t n_msgs);
 
 /**
    Send one message.
