@@ -203,9 +203,9 @@ rtl_msgring_has_room(RtlMsgRing* const ring, const size_t n_msgs)
   // As send: the cached reader index first, the reader's line only when the
   // cache says no.  The acquire is for the sends that follow, which write
   // into the slots this refresh shows free without loading it again.
-  RtlMsgWriter* const w     = &ring->w;
-  const size_t        head  = atomic_load_explicit(&w->head, memory_order_relaxed);
-  const size_t        slots = w->mask + 1U;
+  RtlMsgWriter* const w = &ring->w;
+  const size_t slots = w->mask + 1U;
+  const size_t head  = atomic_load_explicit(&w->head, memory_order_relaxed);
   if (slots - (head - w->cached_tail) >= n_msgs) {
     return true;
   }

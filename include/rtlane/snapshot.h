@@ -94,9 +94,10 @@ rtl_snapshot_free(RtlSnapshot* snapshot);
    publishing the current state again changes nothing.  The exchange is a
    full barrier and rtl_snapshot_read_begin() loads with acquire: everything
    the publisher wrote before this call, to `state` or anywhere else (events
-   sent on a ring, say), is visible to a reader that gets `state`.  RTL_NO_MEM, and nothing changes (the old
-   state stays visible, `state` stays the caller's), if the reclamation
-   record could not be allocated; RTL_BAD_ARG if `snapshot` is NULL.
+   sent on a ring, say), is visible to a reader that gets `state`.
+   RTL_NO_MEM, and nothing changes (the old state stays visible, `state`
+   stays the caller's), if the reclamation record could not be allocated;
+   RTL_BAD_ARG if `snapshot` is NULL.
 */
 RTL_API RtlStatus
 rtl_snapshot_publish(RtlSnapshot* snapshot, void* state);
