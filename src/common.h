@@ -10,8 +10,10 @@
 
 #include <rtlane/status.h>
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
   Separate the indices that different threads write by this much, so that
@@ -25,6 +27,22 @@ static inline bool
 rtl_is_pow2(const size_t n)
 {
   return n && !(n & (n - 1U));
+}
+
+/*
+  Add `n` to a statistics counter that only the calling thread writes.  With
+  a single writer a relaxed load and store is enough, and cheaper than a
+  locked read-modify-write on the real-time path; readers on other threads
+  still never see a torn value, only one that may be a little old.  Never
+  use it where two threads may add at once: increments would be lost.
+*/
+static inline void
+rtl_counter_add(_Atomic uint64_t* const counter, const uint64_t n)
+{
+  atomic_store_explicit(
+    counter,
+    atomic_load_explicit(counter, memory_order_relaxed) + n,
+    memory_order_relaxed);
 }
 
 /// Touch every page of `size` bytes at `ptr` and try to mlock it.

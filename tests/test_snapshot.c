@@ -3,6 +3,7 @@
 
 #define _POSIX_C_SOURCE 200809L
 
+#include "common.h" // RTL_CACHE_LINE
 #include "support/failing_allocator.h"
 #include "support/stress.h"
 
@@ -492,7 +493,7 @@ typedef struct {
   uint64_t     per_writer;          ///< States each writer publishes
   atomic_int   n_ready;             ///< Readers that have read once
   atomic_int   stop;
-  _Alignas(128) atomic_uint_fast64_t latest[T_MAX_WRITERS]; ///< After publish returns
+  _Alignas(RTL_CACHE_LINE) atomic_uint_fast64_t latest[T_MAX_WRITERS]; ///< After publish returns
   atomic_uint_fast64_t n_freed;
   atomic_uint_fast64_t n_bad_free;  ///< Freed twice or freed a non-state
   atomic_uint_fast64_t n_publish_fail;
