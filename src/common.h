@@ -8,6 +8,7 @@
   Internal helpers shared by the library's modules.  Not installed.
 */
 
+#include <rtlane/attributes.h>
 #include <rtlane/status.h>
 
 #include <stdatomic.h>
@@ -22,6 +23,23 @@
   pairs.
 */
 #define RTL_CACHE_LINE 128
+
+/*
+  Brackets for a call that an RTL_REALTIME function makes on purpose into
+  code that is not declared nonblocking and whose cost is documented (the
+  snapshot read side's calls into liburcu).  Where clang checks
+  RTL_REALTIME it would warn about such a call; the brackets record that it
+  is a reviewed exception, as zix and jalv do, and nothing else.
+*/
+#if RTL_REALTIME_CHECKED
+#  define RTL_EFFECTS_EXCEPTION_BEGIN \
+    _Pragma("clang diagnostic push")  \
+    _Pragma("clang diagnostic ignored \"-Wfunction-effects\"")
+#  define RTL_EFFECTS_EXCEPTION_END _Pragma("clang diagnostic pop")
+#else
+#  define RTL_EFFECTS_EXCEPTION_BEGIN
+#  define RTL_EFFECTS_EXCEPTION_END
+#endif
 
 static inline bool
 rtl_is_pow2(const size_t n)

@@ -169,19 +169,19 @@ rtl_msgring_lock_memory(RtlMsgRing* const ring)
   return st ? st : ss;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_msgring_capacity(const RtlMsgRing* const ring)
 {
   return ring->n_slots;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_msgring_max_payload(const RtlMsgRing* const ring)
 {
   return ring->max_payload;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_msgring_read_space(const RtlMsgRing* const ring)
 {
   const size_t tail = atomic_load_explicit(&ring->r.tail, memory_order_relaxed);
@@ -189,7 +189,7 @@ rtl_msgring_read_space(const RtlMsgRing* const ring)
   return head - tail;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_msgring_write_space(const RtlMsgRing* const ring)
 {
   const size_t head = atomic_load_explicit(&ring->w.head, memory_order_relaxed);
@@ -197,7 +197,7 @@ rtl_msgring_write_space(const RtlMsgRing* const ring)
   return ring->w.mask + 1U - (head - tail);
 }
 
-bool
+RTL_REALTIME bool
 rtl_msgring_has_room(RtlMsgRing* const ring, const size_t n_msgs)
 {
   // As send: the cached reader index first, the reader's line only when the
@@ -255,7 +255,7 @@ send_slow(RtlMsgRing* const    ring,
   return RTL_SUCCESS;
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_msgring_send(RtlMsgRing* const ring,
                  const uint32_t    type,
                  const void* const body,
@@ -275,7 +275,7 @@ rtl_msgring_send(RtlMsgRing* const ring,
   return RTL_SUCCESS;
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_msgring_peek(const RtlMsgRing* const ring, RtlMsgHeader* const header)
 {
   // The ring is const here, so the cached index cannot be refreshed.
@@ -319,7 +319,7 @@ recv_slow(RtlMsgRing* const   ring,
   return RTL_SUCCESS;
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_msgring_recv(RtlMsgRing* const   ring,
                  RtlMsgHeader* const header,
                  void* const         body,

@@ -341,10 +341,14 @@ rtl_snapshot_unregister_thread(void)
   }
 }
 
-const void*
+RTL_REALTIME const void*
 rtl_snapshot_read_begin(RtlSnapshot* const snapshot)
 {
+  // liburcu is not declared nonblocking; its read lock is a thread-local
+  // counter update (see the top of this file).
+  RTL_EFFECTS_EXCEPTION_BEGIN
   urcu_memb_read_lock();
+  RTL_EFFECTS_EXCEPTION_END
   if (!snapshot) {
     return NULL;
   }
@@ -355,11 +359,15 @@ rtl_snapshot_read_begin(RtlSnapshot* const snapshot)
   return atomic_load_explicit(&snapshot->current, memory_order_acquire);
 }
 
-void
+RTL_REALTIME void
 rtl_snapshot_read_end(RtlSnapshot* const snapshot)
 {
+  // The documented exception: the unlock may FUTEX_WAKE a waiting grace
+  // period (and TSan builds call into TSan).
+  RTL_EFFECTS_EXCEPTION_BEGIN
   if (snapshot) {
     TSAN_RELEASE(&snapshot->readers_done);
   }
   urcu_memb_read_unlock();
+  RTL_EFFECTS_EXCEPTION_END
 }

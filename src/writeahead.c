@@ -231,19 +231,19 @@ rtl_writeahead_reset(RtlWriteAhead* const buffer, const size_t latency)
   return RTL_SUCCESS;
 }
 
-unsigned
+RTL_REALTIME unsigned
 rtl_writeahead_channels(const RtlWriteAhead* const buffer)
 {
   return buffer->channels;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_writeahead_capacity(const RtlWriteAhead* const buffer)
 {
   return (size_t)buffer->capacity;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_writeahead_latency(const RtlWriteAhead* const buffer)
 {
   return atomic_load_explicit(&buffer->latency, memory_order_relaxed);
@@ -265,13 +265,13 @@ current_fill(const RtlWriteAhead* const buffer)
   return w > r ? min_u64(w - r, buffer->capacity) : 0U;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_writeahead_fill(const RtlWriteAhead* const buffer)
 {
   return (size_t)current_fill(buffer);
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_writeahead_write_space(const RtlWriteAhead* const buffer)
 {
   const uint64_t r =
@@ -281,7 +281,7 @@ rtl_writeahead_write_space(const RtlWriteAhead* const buffer)
   return space > (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)space;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_writeahead_write(RtlWriteAhead* const      buffer,
                      const float* const* const planes,
                      const size_t              n_frames)
@@ -333,7 +333,7 @@ rtl_writeahead_write(RtlWriteAhead* const      buffer,
   return consumed;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_writeahead_read(RtlWriteAhead* const buffer,
                     float* const* const  planes,
                     const size_t         n_frames)
@@ -434,7 +434,7 @@ rtl_writeahead_set_latency(RtlWriteAhead* const buffer, const size_t latency)
   return RTL_SUCCESS;
 }
 
-void
+RTL_REALTIME void
 rtl_writeahead_stats(const RtlWriteAhead* const buffer,
                      RtlWriteAheadStats* const  stats)
 {
