@@ -633,30 +633,42 @@ room_writer(void* const arg)
   return NULL;
 }
 
+/*
+  Stream `total` messages through a ring of `n_slots` from `writer` to
+  stress_reader and check that each arrived once, in order and whole.  The
+  caller checks what is particular to its writer, then frees s->ring.
+*/
+static void
+run_stress(StressState* const s,
+           void* (*const writer)(void*),
+           const size_t   n_slots,
+           const uint64_t total,
+           const int      gated)
+{
+  memset(s, 0, sizeof(*s));
+  atomic_init(&s->filled, 0);
+  s->gated = gated;
+  s->ring  = new_msgring(n_slots, STRESS_MAX);
+  s->total = rtl_stress_count(total);
+
+  ck_assert_int_eq(rtl_stress_run(stress_reader, writer, s), 0);
+
+  ck_assert_uint_eq(s->received, s->total);
+  ck_assert_uint_eq(s->out_of_order, 0U);
+  ck_assert_uint_eq(s->bad_header, 0U);
+  ck_assert_uint_eq(s->torn, 0U);
+  ck_assert_uint_eq(s->bad_peek, 0U);
+  ck_assert_uint_gt(s->too_big, 0U);
+  ck_assert_uint_eq(rtl_msgring_read_space(s->ring), 0U);
+  ck_assert_uint_eq(rtl_msgring_write_space(s->ring), n_slots);
+}
+
 START_TEST(test_has_room_stress)
 {
   static StressState s;
-  memset(&s, 0, sizeof(s));
-  atomic_init(&s.filled, 0);
-  s.gated = 1;
-  s.ring  = new_msgring(64U, STRESS_MAX);
-  s.total = rtl_stress_count(4000000U);
-
-  pthread_t writer;
-  pthread_t reader;
-  ck_assert_int_eq(pthread_create(&reader, NULL, stress_reader, &s), 0);
-  ck_assert_int_eq(pthread_create(&writer, NULL, room_writer, &s), 0);
-  ck_assert_int_eq(pthread_join(writer, NULL), 0);
-  ck_assert_int_eq(pthread_join(reader, NULL), 0);
-
+  run_stress(&s, room_writer, 64U, 4000000U, 1);
   ck_assert_uint_eq(s.full, 0U);
   ck_assert_uint_gt(s.no_room, 0U);
-  ck_assert_uint_eq(s.received, s.total);
-  ck_assert_uint_eq(s.out_of_order, 0U);
-  ck_assert_uint_eq(s.bad_header, 0U);
-  ck_assert_uint_eq(s.torn, 0U);
-  ck_assert_uint_eq(s.bad_peek, 0U);
-  ck_assert_uint_eq(rtl_msgring_read_space(s.ring), 0U);
   ck_assert(rtl_msgring_has_room(s.ring, 64U));
   rtl_msgring_free(s.ring);
 }
@@ -664,27 +676,8 @@ END_TEST
 
 START_TEST(test_stress)
 {
-  StressState s;
-  memset(&s, 0, sizeof(s));
-  atomic_init(&s.filled, 0);
-  s.ring  = new_msgring(STRESS_SLOTS, STRESS_MAX);
-  s.total = rtl_stress_count(10000000U);
-
-  pthread_t writer;
-  pthread_t reader;
-  ck_assert_int_eq(pthread_create(&reader, NULL, stress_reader, &s), 0);
-  ck_assert_int_eq(pthread_create(&writer, NULL, stress_writer, &s), 0);
-  ck_assert_int_eq(pthread_join(writer, NULL), 0);
-  ck_assert_int_eq(pthread_join(reader, NULL), 0);
-
-  ck_assert_uint_eq(s.received, s.total);
-  ck_assert_uint_eq(s.out_of_order, 0U);
-  ck_assert_uint_eq(s.bad_header, 0U);
-  ck_assert_uint_eq(s.torn, 0U);
-  ck_assert_uint_eq(s.bad_peek, 0U);
-  ck_assert_uint_gt(s.too_big, 0U);
-  ck_assert_uint_eq(rtl_msgring_read_space(s.ring), 0U);
-  ck_assert_uint_eq(rtl_msgring_write_space(s.ring), STRESS_SLOTS);
+  static StressState s;
+  run_stress(&s, stress_writer, STRESS_SLOTS, 10000000U, 0);
   rtl_msgring_free(s.ring);
 }
 END_TEST

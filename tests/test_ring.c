@@ -509,6 +509,20 @@ random_chunk(uint64_t* const rng)
                   : 1U + (size_t)((r >> 8U) % STREAM_CHUNK_MAX);
 }
 
+/// A writer's next chunk: random_chunk(), cut to `max` and to what is left.
+static size_t
+next_chunk(uint64_t* const rng,
+           const uint64_t  pos,
+           const uint64_t  total,
+           const size_t    max)
+{
+  size_t want = random_chunk(rng);
+  if (want > max) {
+    want = max;
+  }
+  return total - pos < want ? (size_t)(total - pos) : want;
+}
+
 static int
 regions_ok(const RtlRingRegions* const regions, const size_t n)
 {
@@ -524,10 +538,7 @@ stream_writer(void* const arg)
   uint64_t           pos = 0U;
   static uint8_t     buf[STREAM_CHUNK_MAX];
   while (pos < s->total) {
-    size_t want = random_chunk(&rng);
-    if (want > s->total - pos) {
-      want = (size_t)(s->total - pos);
-    }
+    const size_t want = next_chunk(&rng, pos, s->total, STREAM_CHUNK_MAX);
     if (rtl_ring_write_space(s->ring) > STREAM_CAPACITY) {
       ++s->bad_space[0];
     }
@@ -652,13 +663,8 @@ room_stream_writer(void* const arg)
   uint64_t               pos = 0U;
   static uint8_t         buf[STREAM_CAPACITY];
   while (pos < s->stream.total) {
-    size_t want = random_chunk(&rng);
-    if (want > STREAM_CAPACITY) {
-      want = STREAM_CAPACITY;
-    }
-    if (want > s->stream.total - pos) {
-      want = (size_t)(s->stream.total - pos);
-    }
+    // At most the capacity: has_room() says no to more, whatever is read.
+    const size_t want = next_chunk(&rng, pos, s->stream.total, STREAM_CAPACITY);
     while (!rtl_ring_has_room(s->stream.ring, want)) {
       ++s->no_room;
       atomic_store_explicit(&s->filled, 1, memory_order_release);
@@ -706,12 +712,8 @@ START_TEST(test_has_room_stress)
   s.stream.ring  = new_ring(STREAM_CAPACITY);
   s.stream.total = rtl_stress_count(32U * 1024U * 1024U);
 
-  pthread_t writer;
-  pthread_t reader;
-  ck_assert_int_eq(pthread_create(&reader, NULL, room_stream_reader, &s), 0);
-  ck_assert_int_eq(pthread_create(&writer, NULL, room_stream_writer, &s), 0);
-  ck_assert_int_eq(pthread_join(writer, NULL), 0);
-  ck_assert_int_eq(pthread_join(reader, NULL), 0);
+  ck_assert_int_eq(
+    rtl_stress_run(room_stream_reader, room_stream_writer, &s), 0);
 
   ck_assert_uint_eq(s.short_write, 0U);
   ck_assert_uint_gt(s.no_room, 0U);
@@ -731,12 +733,7 @@ START_TEST(test_stream_stress)
   s.ring  = new_ring(STREAM_CAPACITY);
   s.total = rtl_stress_count(64U * 1024U * 1024U);
 
-  pthread_t writer;
-  pthread_t reader;
-  ck_assert_int_eq(pthread_create(&reader, NULL, stream_reader, &s), 0);
-  ck_assert_int_eq(pthread_create(&writer, NULL, stream_writer, &s), 0);
-  ck_assert_int_eq(pthread_join(writer, NULL), 0);
-  ck_assert_int_eq(pthread_join(reader, NULL), 0);
+  ck_assert_int_eq(rtl_stress_run(stream_reader, stream_writer, &s), 0);
 
   ck_assert_uint_eq(s.errors, 0U);
   ck_assert_uint_eq(s.bad_space[0] + s.bad_space[1], 0U);

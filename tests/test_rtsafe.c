@@ -161,28 +161,32 @@ START_TEST(test_audio_paths_do_not_allocate)
 }
 END_TEST
 
-/// A processor that copies its input: the engine's RT path is what is tested.
+/*
+  What the processor does is beside the point here: it runs on the worker,
+  which the trap does not watch.  The audio thread's side of the engine is
+  what is tested, so the processor only keeps the outputs defined.
+*/
 static void
-copy_process(void* const               self,
-             const float* const* const in,
-             float* const* const       out,
-             const RtlMidiEvent* const events,
-             const uint32_t            n_events,
-             const uint32_t            n_frames)
+quiet_process(void* const               self,
+              const float* const* const in,
+              float* const* const       out,
+              const RtlMidiEvent* const events,
+              const uint32_t            n_events,
+              const uint32_t            n_frames)
 {
   (void)self;
+  (void)in;
   (void)events;
   (void)n_events;
-  for (unsigned c = 0U; c < 2U; ++c) {
-    memcpy(out[c], in[c], n_frames * sizeof(float));
-  }
+  memset(out[0], 0, n_frames * sizeof(float));
+  memset(out[1], 0, n_frames * sizeof(float));
 }
 
 START_TEST(test_engine_process_does_not_allocate)
 {
   enum { N = 64 };
   const RtlProcessor p = {
-    RTL_PROCESSOR_ABI_VERSION, "copy", 0U, NULL, copy_process, NULL, NULL,
+    RTL_PROCESSOR_ABI_VERSION, "quiet", 0U, NULL, quiet_process, NULL, NULL,
   };
   RtlEngineConfig cfg;
   memset(&cfg, 0, sizeof(cfg));
