@@ -91,9 +91,9 @@ ifneq ($(DAEMON_SRCS),)
 ALL_DAEMON = $(DAEMON)
 endif
 
-.PHONY: all lib daemon examples deps check check-unit check-headers check-symbols check-install \
-  check-integration check-asan check-tsan check-format check-cppcheck format install uninstall \
-  clean bench demo deb
+.PHONY: all lib daemon examples deps check check-unit check-headers check-symbols check-rtsafe \
+  check-install check-integration check-asan check-tsan check-format check-cppcheck format \
+  install uninstall clean bench demo deb
 
 all: lib $(ALL_DAEMON) examples
 
@@ -210,7 +210,7 @@ deps:
 	@scripts/install-deps
 
 check: deps
-	@$(MAKE) --no-print-directory check-headers check-symbols check-install check-unit check-integration
+	@$(MAKE) --no-print-directory check-headers check-symbols check-rtsafe check-install check-unit check-integration
 
 # Install into a staging tree and build a program from the installed headers,
 # pkg-config file and shared library alone.
@@ -228,6 +228,11 @@ check-symbols: $(SHARED_LIB)
 	@bad=$$(nm -D --defined-only $(SHARED_LIB) | awk '$$2 ~ /^[TDBRVW]$$/ && $$3 !~ /^rtl_/ {print $$3}'); \
 	if [ -n "$$bad" ]; then echo "exported non-API symbols:" $$bad; exit 1; fi; \
 	echo "check-symbols: $$(nm -D --defined-only $(SHARED_LIB) | grep -c ' T rtl_') rtl_ functions exported, nothing else"
+
+# Every function a header declares RTL_RT_API is called in tests/test_rtsafe.c
+# with the allocation trap armed, or this fails and names the ones that are not.
+check-rtsafe:
+	@scripts/check-rtsafe tests/test_rtsafe.c $(HEADERS)
 
 check-headers: $(HEADERS:include/rtlane/%.h=$(BUILD)/hdrtest/%.ok)
 

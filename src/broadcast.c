@@ -196,19 +196,19 @@ rtl_broadcast_lock_memory(RtlBroadcast* const ring)
   return ss ? ss : st;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_broadcast_capacity(const RtlBroadcast* const ring)
 {
   return ring->capacity;
 }
 
-unsigned
+RTL_REALTIME unsigned
 rtl_broadcast_channels(const RtlBroadcast* const ring)
 {
   return ring->channels;
 }
 
-uint64_t
+RTL_REALTIME uint64_t
 rtl_broadcast_position(const RtlBroadcast* const ring)
 {
   return atomic_load_explicit(&ring->head, memory_order_acquire);
@@ -245,7 +245,7 @@ end_write(RtlBroadcast* const ring, const uint64_t end)
   atomic_store_explicit(&ring->head, end, memory_order_release);
 }
 
-void
+RTL_REALTIME void
 rtl_broadcast_write(RtlBroadcast* const ring,
                     const float* const  frames,
                     const size_t        n_frames)
@@ -278,7 +278,7 @@ rtl_broadcast_write(RtlBroadcast* const ring,
   end_write(ring, end);
 }
 
-void
+RTL_REALTIME void
 rtl_broadcast_write_planar(RtlBroadcast* const       ring,
                            const float* const* const planes,
                            const size_t              n_frames)
@@ -342,7 +342,7 @@ rtl_broadcast_reader_free(RtlBroadcastReader* const reader)
   }
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_broadcast_reader_available(const RtlBroadcastReader* const reader)
 {
   const uint64_t head =
@@ -356,13 +356,13 @@ rtl_broadcast_reader_available(const RtlBroadcastReader* const reader)
   return n > (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)n;
 }
 
-uint64_t
+RTL_REALTIME uint64_t
 rtl_broadcast_reader_position(const RtlBroadcastReader* const reader)
 {
   return atomic_load_explicit(&reader->position, memory_order_relaxed);
 }
 
-uint64_t
+RTL_REALTIME uint64_t
 rtl_broadcast_reader_lost(const RtlBroadcastReader* const reader)
 {
   return atomic_load_explicit(&reader->lost, memory_order_relaxed);
@@ -392,7 +392,7 @@ copy_out(const RtlBroadcast* const ring,
   }
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_broadcast_read(RtlBroadcastReader* const reader,
                    float* const              frames,
                    const size_t              max_frames,

@@ -211,20 +211,6 @@ struct RtlEngineImpl {
   _Atomic uint64_t midi_dropped_worker;
 };
 
-/*
-  Each counter has one writing thread at a time, so a relaxed load and
-  store adds to it without a locked instruction, and readers never see a
-  torn value.
-*/
-static inline void
-bump(_Atomic uint64_t* const counter, const uint64_t n)
-{
-  atomic_store_explicit(
-    counter,
-    atomic_load_explicit(counter, memory_order_relaxed) + n,
-    memory_order_relaxed);
-}
-
 static inline uint64_t
 load_relaxed(const _Atomic uint64_t* const counter)
 {
@@ -674,7 +660,7 @@ gather_midi(RtlEngine* const e, const uint64_t start, const uint32_t n)
       ev->size  = e->midi.size;
       memcpy(ev->data, e->midi.data, RTL_MIDI_EVENT_MAX);
     } else {
-      bump(&e->midi_dropped_worker, 1U);
+      rtl_counter_add(&e->midi_dropped_worker, 1U);
     }
     e->have_midi = false;
   }
@@ -740,9 +726,9 @@ run_block(RtlEngine* const e)
     splice(e);
   }
 
-  bump(&e->frames_processed, n);
-  bump(&e->chunks, 1U);
-  bump(&e->ns_total, dt);
+  rtl_counter_add(&e->frames_processed, n);
+  rtl_counter_add(&e->chunks, 1U);
+  rtl_counter_add(&e->ns_total, dt);
   if (dt > load_relaxed(&e->ns_max)) {
     atomic_store_explicit(&e->ns_max, dt, memory_order_relaxed);
   }
@@ -811,7 +797,7 @@ worker_main(void* const arg)
       worked = true;
     }
     if (worked) {
-      bump(&e->wakeups, 1U);
+      rtl_counter_add(&e->wakeups, 1U);
       pause = busy_ns;
     } else if (pause < RTL_ENGINE_IDLE_NS / 2L) {
       pause *= 2L;
@@ -840,11 +826,11 @@ reset(RtlEngine* const e, const uint32_t latency)
 
   RtlWriteAheadStats s;
   rtl_writeahead_stats(e->wa, &s);
-  bump(&e->carry_underruns, s.underruns);
-  bump(&e->carry_underrun_frames, s.underrun_frames);
-  bump(&e->carry_overruns, s.overruns);
-  bump(&e->carry_dropped, s.dropped_frames);
-  bump(&e->carry_adjustments, s.adjustments);
+  rtl_counter_add(&e->carry_underruns, s.underruns);
+  rtl_counter_add(&e->carry_underrun_frames, s.underrun_frames);
+  rtl_counter_add(&e->carry_overruns, s.overruns);
+  rtl_counter_add(&e->carry_dropped, s.dropped_frames);
+  rtl_counter_add(&e->carry_adjustments, s.adjustments);
   (void)rtl_writeahead_reset(e->wa, latency); // latency < capacity: checked
 
   for (uint32_t c = 0U; c < e->config.n_inputs; ++c) {
@@ -1037,8 +1023,8 @@ midi_in(RtlEngine* const          e,
   for (uint32_t i = 0U; i < n_events; ++i) {
     const RtlMidiEvent* const ev = &events[i];
     if (!ev->size || ev->size > RTL_MIDI_EVENT_MAX) {
-      bump(&e->midi_dropped_rt, 1U);
-      bump(&e->midi_out_dropped, 1U);
+      rtl_counter_add(&e->midi_dropped_rt, 1U);
+      rtl_counter_add(&e->midi_out_dropped, 1U);
       continue;
     }
     // Frames are kept in the period and in order, whatever the caller sent
@@ -1055,12 +1041,12 @@ midi_in(RtlEngine* const          e,
       rec.pad = 0U;
       // Whole records only, so the free space is 0 or a whole record
       if (rtl_ring_write(e->midi_ring, &rec, sizeof(rec)) != sizeof(rec)) {
-        bump(&e->midi_dropped_rt, 1U);
+        rtl_counter_add(&e->midi_dropped_rt, 1U);
       }
     }
 
     if (e->dq_tail - e->dq_head > e->midi_mask) {
-      bump(&e->midi_out_dropped, 1U);
+      rtl_counter_add(&e->midi_out_dropped, 1U);
       continue;
     }
     Delayed* const d = &e->delay[e->dq_tail & e->midi_mask];
@@ -1107,8 +1093,8 @@ push_input(RtlEngine* const e, const float* const* const in, const uint32_t n)
   // grows, so room in the last ring means room in all of them.
   if (!rtl_msgring_write_space(e->headers) ||
       (n_in && rtl_ring_write_space(e->in_rings[n_in - 1U]) < bytes)) {
-    bump(&e->input_dropped_frames, n);
-    bump(&e->input_dropped_periods, 1U);
+    rtl_counter_add(&e->input_dropped_frames, n);
+    rtl_counter_add(&e->input_dropped_periods, 1U);
   } else {
     for (uint32_t c = 0U; c < n_in; ++c) {
       (void)rtl_ring_write(e->in_rings[c], in[c], bytes);
@@ -1209,7 +1195,7 @@ rtl_engine_process(RtlEngine* const          engine,
     // where its frames belong.  The silence is no underrun.
     const uint64_t short_reads = play(engine, out, n_frames, &missing);
     if (short_reads) {
-      bump(&engine->idle_underrun_frames, missing);
+      rtl_counter_add(&engine->idle_underrun_frames, missing);
       // Release: whoever sees this count sees the buffer's as well
       atomic_store_explicit(
         &engine->idle_underruns,

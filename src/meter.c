@@ -80,14 +80,14 @@ rtl_meter_init(RtlMeter* const meter,
   meter->floor     = (float)pow(10.0, (double)RTL_METER_FLOOR_DB / 20.0);
 }
 
-void
+RTL_REALTIME void
 rtl_meter_reset(RtlMeter* const meter)
 {
   meter->peak    = 0.0f;
   meter->mean_sq = 0.0f;
 }
 
-void
+RTL_REALTIME void
 rtl_meter_process(RtlMeter* const meter, const float* const samples, const size_t n)
 {
   const float fall  = meter->peak_fall;
@@ -119,20 +119,20 @@ rtl_meter_process(RtlMeter* const meter, const float* const samples, const size_
   meter->mean_sq = ms;
 }
 
-float
+RTL_REALTIME float
 rtl_meter_peak_db(const RtlMeter* const meter)
 {
   return meter->peak >= meter->floor ? 20.0f * log10f(meter->peak) : -INFINITY;
 }
 
-float
+RTL_REALTIME float
 rtl_meter_rms_db(const RtlMeter* const meter)
 {
   const float ms = meter->mean_sq;
   return ms >= meter->floor * meter->floor ? 10.0f * log10f(ms) : -INFINITY;
 }
 
-float
+RTL_REALTIME float
 rtl_block_peak(const float* const samples, const size_t n)
 {
   float peak = 0.0f;
@@ -143,7 +143,7 @@ rtl_block_peak(const float* const samples, const size_t n)
   return peak;
 }
 
-float
+RTL_REALTIME float
 rtl_block_rms(const float* const samples, const size_t n)
 {
   if (!n) {
@@ -166,13 +166,13 @@ rtl_block_rms(const float* const samples, const size_t n)
   return sqrtf(total / (float)n);
 }
 
-float
+RTL_REALTIME float
 rtl_gain_to_db(const float gain)
 {
   return gain > 0.0f ? 20.0f * log10f(gain) : -INFINITY;
 }
 
-float
+RTL_REALTIME float
 rtl_db_to_gain(const float db)
 {
   return expf(db * RTL_DB_TO_LN);

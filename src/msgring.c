@@ -10,6 +10,7 @@
 
 #include <stdalign.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -91,7 +92,20 @@ rtl_msgring_new(RtlAllocator* const allocator,
   if (!rtl_is_pow2(n_slots)) {
     return RTL_NOT_POW2;
   }
-  if (!max_payload || max_payload > UINT32_MAX) {
+  if (!max_payload) {
+    return RTL_BAD_ARG;
+  }
+
+  // A slot that cannot be addressed could never be allocated, as in
+  // RtlQueue.  Where size_t has 32 bits, UINT32_MAX below lets any
+  // max_payload through, and header + payload + 7 would wrap to a tiny
+  // stride (or 0, and a division by it): sends would then write far past
+  // the slots.  Checked before the header's limit so that every target
+  // gives the same answer.
+  if (max_payload > SIZE_MAX - RTL_MSG_HEADER_SIZE - 7U) {
+    return RTL_NO_MEM;
+  }
+  if (max_payload > UINT32_MAX) {
     return RTL_BAD_ARG;
   }
 
@@ -155,19 +169,19 @@ rtl_msgring_lock_memory(RtlMsgRing* const ring)
   return st ? st : ss;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_msgring_capacity(const RtlMsgRing* const ring)
 {
   return ring->n_slots;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_msgring_max_payload(const RtlMsgRing* const ring)
 {
   return ring->max_payload;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_msgring_read_space(const RtlMsgRing* const ring)
 {
   const size_t tail = atomic_load_explicit(&ring->r.tail, memory_order_relaxed);
@@ -175,12 +189,28 @@ rtl_msgring_read_space(const RtlMsgRing* const ring)
   return head - tail;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_msgring_write_space(const RtlMsgRing* const ring)
 {
   const size_t head = atomic_load_explicit(&ring->w.head, memory_order_relaxed);
   const size_t tail = atomic_load_explicit(&ring->r.tail, memory_order_acquire);
   return ring->w.mask + 1U - (head - tail);
+}
+
+RTL_REALTIME bool
+rtl_msgring_has_room(RtlMsgRing* const ring, const size_t n_msgs)
+{
+  // As send: the cached reader index first, the reader's line only when the
+  // cache says no.  The acquire is for the sends that follow, which write
+  // into the slots this refresh shows free without loading it again.
+  RtlMsgWriter* const w = &ring->w;
+  const size_t slots = w->mask + 1U;
+  const size_t head  = atomic_load_explicit(&w->head, memory_order_relaxed);
+  if (slots - (head - w->cached_tail) >= n_msgs) {
+    return true;
+  }
+  w->cached_tail = atomic_load_explicit(&ring->r.tail, memory_order_acquire);
+  return slots - (head - w->cached_tail) >= n_msgs;
 }
 
 /// Write a message into the slot at `head` and publish it.
@@ -225,7 +255,7 @@ send_slow(RtlMsgRing* const    ring,
   return RTL_SUCCESS;
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_msgring_send(RtlMsgRing* const ring,
                  const uint32_t    type,
                  const void* const body,
@@ -245,7 +275,7 @@ rtl_msgring_send(RtlMsgRing* const ring,
   return RTL_SUCCESS;
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_msgring_peek(const RtlMsgRing* const ring, RtlMsgHeader* const header)
 {
   // The ring is const here, so the cached index cannot be refreshed.
@@ -289,7 +319,7 @@ recv_slow(RtlMsgRing* const   ring,
   return RTL_SUCCESS;
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_msgring_recv(RtlMsgRing* const   ring,
                  RtlMsgHeader* const header,
                  void* const         body,

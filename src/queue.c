@@ -157,19 +157,19 @@ rtl_queue_free(RtlQueue* const queue)
   }
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_queue_capacity(const RtlQueue* const queue)
 {
   return queue->mask + 1U;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_queue_elem_size(const RtlQueue* const queue)
 {
   return queue->elem_size;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_queue_size(const RtlQueue* const queue)
 {
   // The two loads are not one snapshot: between them either position may
@@ -190,7 +190,7 @@ rtl_queue_size(const RtlQueue* const queue)
   return (size_t)n > capacity ? capacity : (size_t)n;
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_queue_push(RtlQueue* const queue, const void* const elem)
 {
   RtlQueueCell* cell = NULL;
@@ -231,7 +231,7 @@ rtl_queue_push(RtlQueue* const queue, const void* const elem)
   return RTL_SUCCESS;
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_queue_pop(RtlQueue* const queue, void* const elem)
 {
   RtlQueueCell* cell = NULL;

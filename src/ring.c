@@ -10,6 +10,7 @@
 
 #include <stdalign.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -127,13 +128,13 @@ rtl_ring_reset(RtlRing* const ring)
   ring->r.cached_head = 0U;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_ring_capacity(const RtlRing* const ring)
 {
   return ring->capacity;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_ring_read_space(const RtlRing* const ring)
 {
   const size_t tail = atomic_load_explicit(&ring->r.tail, memory_order_relaxed);
@@ -141,7 +142,7 @@ rtl_ring_read_space(const RtlRing* const ring)
   return head - tail;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_ring_write_space(const RtlRing* const ring)
 {
   const size_t head = atomic_load_explicit(&ring->w.head, memory_order_relaxed);
@@ -166,6 +167,17 @@ writable(RtlRing* const ring, const size_t head, const size_t wanted)
     space = capacity - (head - ring->w.cached_tail);
   }
   return space;
+}
+
+RTL_REALTIME bool
+rtl_ring_has_room(RtlRing* const ring, const size_t bytes)
+{
+  // Unlike rtl_ring_write_space(), which asks the reader's line every time,
+  // this answers from the writer's own line whenever it can: only a "no"
+  // from the cached index costs a cross-core load.  The refreshed copy is
+  // what the following write uses, so it needs the acquire in writable().
+  const size_t head = atomic_load_explicit(&ring->w.head, memory_order_relaxed);
+  return writable(ring, head, bytes) >= bytes;
 }
 
 /// Readable bytes from the reader's point of view, as writable().
@@ -239,7 +251,7 @@ write_slow(RtlRing* const ring, const void* const src, const size_t size)
   return n;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_ring_write(RtlRing* const ring, const void* const src, const size_t size)
 {
   // Fast path, a leaf with no call: a short record that fits the free
@@ -269,7 +281,7 @@ read_slow(RtlRing* const ring, void* const dst, const size_t size)
   return n;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_ring_read(RtlRing* const ring, void* const dst, const size_t size)
 {
   // Fast path as in rtl_ring_write(): short, known readable, no wrap.
@@ -285,7 +297,7 @@ rtl_ring_read(RtlRing* const ring, void* const dst, const size_t size)
   return read_slow(ring, dst, size);
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_ring_peek(const RtlRing* const ring, void* const dst, const size_t size)
 {
   // The ring is const here, so the cached index cannot be refreshed; a
@@ -302,7 +314,7 @@ rtl_ring_peek(const RtlRing* const ring, void* const dst, const size_t size)
   return n;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_ring_skip(RtlRing* const ring, const size_t size)
 {
   const size_t tail = atomic_load_explicit(&ring->r.tail, memory_order_relaxed);
@@ -313,7 +325,7 @@ rtl_ring_skip(RtlRing* const ring, const size_t size)
   return n;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_ring_write_regions(RtlRing* const        ring,
                        const size_t          size,
                        RtlRingRegions* const regions)
@@ -324,7 +336,7 @@ rtl_ring_write_regions(RtlRing* const        ring,
   return n;
 }
 
-void
+RTL_REALTIME void
 rtl_ring_write_commit(RtlRing* const ring, const size_t size)
 {
   // Clamped to the space the writer knows to be free, which covers any
@@ -338,7 +350,7 @@ rtl_ring_write_commit(RtlRing* const ring, const size_t size)
   }
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_ring_read_regions(RtlRing* const        ring,
                       const size_t          size,
                       RtlRingRegions* const regions)
@@ -349,7 +361,7 @@ rtl_ring_read_regions(RtlRing* const        ring,
   return n;
 }
 
-void
+RTL_REALTIME void
 rtl_ring_read_commit(RtlRing* const ring, const size_t size)
 {
   // Clamped to what the reader knows to be readable, as in write_commit.

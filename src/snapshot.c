@@ -26,15 +26,36 @@
 
   The library functions are called rather than the inline versions: this
   file is ISC-licensed, so it does not define _LGPL_SOURCE.  The read side
-  therefore costs two or three plain function calls.
+  therefore costs two plain function calls (lock and unlock).
 
-  ThreadSanitizer cannot see the ordering that liburcu provides (liburcu
-  is not instrumented and uses its own inline assembly), so under TSan this
-  file states that ordering with __tsan_acquire/__tsan_release on private
-  addresses: publishing releases the state to readers, a reader leaving its
-  critical section releases to the grace period, a reclamation acquires it
-  before the state is freed, and a barrier acquires what the reclamations
-  did.  Normal builds compile none of this.
+  The published pointer itself is a C11 atomic that this file loads and
+  exchanges itself, not through liburcu's pointer macros.  Without
+  _LGPL_SOURCE, rcu_dereference(p) evaluates `p` as a plain load in the
+  caller and hands the value to rcu_dereference_sym(), whose
+  CMM_LOAD_SHARED then applies to its own parameter: the shared load has no
+  ordering at all (and is not even volatile).  A dependency through the
+  pointer would order reads of the state itself on every CPU but Alpha, but
+  the reader also relies on writes that are not reached through the
+  pointer: the control thread sends the events of a round to the RT thread
+  over a msgring and then publishes the round's snapshot, and /sync
+  confirms once the RT thread has seen that snapshot.  On ARM64 or POWER a
+  plain load could return the new snapshot while the RT thread's next
+  load of the ring's head still returns the old one, and /sync would
+  confirm before its events were applied.  An acquire load of the pointer
+  synchronises with the writer's exchange (sequentially consistent, a full
+  barrier as liburcu's xchg is), so everything written before a publish is
+  visible to a reader that sees the published state.  It costs nothing on
+  x86 (a plain mov) and one ldar on ARM64, and is what liburcu's inline
+  version compiles to anyway (GCC and clang promote its consume to acquire).
+
+  ThreadSanitizer sees the pointer's exchange and acquire load, which are
+  C11 atomics, but not the ordering that liburcu provides (liburcu is not
+  instrumented and uses its own inline assembly), so under TSan this file
+  states that ordering with __tsan_acquire/__tsan_release on private
+  addresses: a reader leaving its critical section releases to the grace
+  period, a reclamation acquires it before the state is freed, and a
+  barrier acquires what the reclamations did.  Normal builds compile none
+  of this.
 */
 
 #define _GNU_SOURCE
@@ -48,6 +69,7 @@
 #include <urcu/urcu-memb.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -70,12 +92,12 @@
 
 struct RtlSnapshotImpl {
   /*
-    The published state.  Only ever touched through liburcu's pointer
-    functions, which provide the ordering (a full barrier on exchange, a
-    dependency-ordered load on dereference).  Aligned to its own line so
-    that unrelated heap neighbours never share it with the readers.
+    The published state: exchanged with seq_cst by writers, loaded with
+    acquire by readers (see the top of this file for why not with
+    liburcu's rcu_dereference).  Aligned to its own line so that unrelated
+    heap neighbours never share it with the readers.
   */
-  _Alignas(RTL_CACHE_LINE) void* current;
+  _Alignas(RTL_CACHE_LINE) _Atomic(void*) current;
 
   RtlAllocator*       allocator;
   RtlSnapshotFreeFunc free_func;
@@ -115,8 +137,8 @@ static pthread_once_t writer_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t  writer_key;
 static bool           writer_key_ok = false;
 
-/// A valid address for the read-path warm-up to dereference.
-static void* warm_up_pointer = NULL;
+/// A valid address for the read-path warm-up to load.
+static _Atomic(void*) warm_up_pointer = NULL;
 
 static void
 writer_thread_exit(void* const value)
@@ -191,7 +213,9 @@ rtl_snapshot_new(RtlAllocator* const       allocator,
   s->allocator = allocator;
   s->free_func = free_func;
   s->user_data = user_data;
-  rcu_set_pointer(&s->current, initial);
+  // Release, as rcu_set_pointer: whatever hands the holder to readers
+  // carries `initial`'s contents along.
+  atomic_store_explicit(&s->current, initial, memory_order_release);
 
   // Start liburcu's call_rcu thread now, so that the first publish does not
   // pay for creating it.
@@ -215,7 +239,8 @@ rtl_snapshot_free(RtlSnapshot* const snapshot)
   TSAN_ACQUIRE(&snapshot->readers_done);
   TSAN_ACQUIRE(&snapshot->reclaimed);
 
-  void* const state = rcu_dereference(snapshot->current);
+  void* const state =
+    atomic_load_explicit(&snapshot->current, memory_order_acquire);
   if (state && snapshot->free_func) {
     snapshot->free_func(state, snapshot->user_data);
   }
@@ -240,9 +265,12 @@ rtl_snapshot_publish(RtlSnapshot* const snapshot, void* const state)
   }
 
   // The exchange hands each replaced state to exactly one writer, so
-  // concurrent publishers never free the same state twice.
-  TSAN_RELEASE(&snapshot->current);
-  void* const old = rcu_xchg_pointer(&snapshot->current, state);
+  // concurrent publishers never free the same state twice.  Its release
+  // half pairs with the readers' acquire load; sequentially consistent
+  // makes it the full barrier that liburcu's rcu_xchg_pointer is, and that
+  // snapshot.h promises.
+  void* const old =
+    atomic_exchange_explicit(&snapshot->current, state, memory_order_seq_cst);
 
   if (!rec) {
     return RTL_SUCCESS;
@@ -300,7 +328,7 @@ rtl_snapshot_register_thread(void)
     first access), so the first real read does neither.
   */
   urcu_memb_read_lock();
-  (void)rcu_dereference(warm_up_pointer);
+  (void)atomic_load_explicit(&warm_up_pointer, memory_order_acquire);
   urcu_memb_read_unlock();
 }
 
@@ -313,23 +341,33 @@ rtl_snapshot_unregister_thread(void)
   }
 }
 
-const void*
+RTL_REALTIME const void*
 rtl_snapshot_read_begin(RtlSnapshot* const snapshot)
 {
+  // liburcu is not declared nonblocking; its read lock is a thread-local
+  // counter update (see the top of this file).
+  RTL_EFFECTS_EXCEPTION_BEGIN
   urcu_memb_read_lock();
+  RTL_EFFECTS_EXCEPTION_END
   if (!snapshot) {
     return NULL;
   }
-  void* const state = rcu_dereference(snapshot->current);
-  TSAN_ACQUIRE(&snapshot->current);
-  return state;
+  // Acquire, pairing with the publisher's exchange: the writes made before
+  // the publish (the state, and anything else such as events sent on a
+  // ring) are visible once the state is.  Loaded after the read lock, so
+  // the grace period that would free it waits for this reader.
+  return atomic_load_explicit(&snapshot->current, memory_order_acquire);
 }
 
-void
+RTL_REALTIME void
 rtl_snapshot_read_end(RtlSnapshot* const snapshot)
 {
+  // The documented exception: the unlock may FUTEX_WAKE a waiting grace
+  // period (and TSan builds call into TSan).
+  RTL_EFFECTS_EXCEPTION_BEGIN
   if (snapshot) {
     TSAN_RELEASE(&snapshot->readers_done);
   }
   urcu_memb_read_unlock();
+  RTL_EFFECTS_EXCEPTION_END
 }

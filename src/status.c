@@ -3,7 +3,7 @@
 
 #include <rtlane/status.h>
 
-const char*
+RTL_REALTIME const char*
 rtl_strerror(const RtlStatus status)
 {
   switch (status) {

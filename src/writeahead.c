@@ -72,20 +72,6 @@ struct RtlWriteAheadImpl {
 // The largest capacity whose frame counts still fit the 32-bit stats fields.
 #define RTL_WRITEAHEAD_MAX_CAPACITY ((size_t)1U << 31U)
 
-/*
-  Each counter has a single writing thread, so a relaxed load and store is
-  enough to add to it, and cheaper than a locked read-modify-write; other
-  threads still never see a torn value.
-*/
-static inline void
-bump(_Atomic uint64_t* const counter, const uint64_t n)
-{
-  atomic_store_explicit(
-    counter,
-    atomic_load_explicit(counter, memory_order_relaxed) + n,
-    memory_order_relaxed);
-}
-
 static inline uint64_t
 min_u64(const uint64_t a, const uint64_t b)
 {
@@ -245,19 +231,19 @@ rtl_writeahead_reset(RtlWriteAhead* const buffer, const size_t latency)
   return RTL_SUCCESS;
 }
 
-unsigned
+RTL_REALTIME unsigned
 rtl_writeahead_channels(const RtlWriteAhead* const buffer)
 {
   return buffer->channels;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_writeahead_capacity(const RtlWriteAhead* const buffer)
 {
   return (size_t)buffer->capacity;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_writeahead_latency(const RtlWriteAhead* const buffer)
 {
   return atomic_load_explicit(&buffer->latency, memory_order_relaxed);
@@ -279,13 +265,13 @@ current_fill(const RtlWriteAhead* const buffer)
   return w > r ? min_u64(w - r, buffer->capacity) : 0U;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_writeahead_fill(const RtlWriteAhead* const buffer)
 {
   return (size_t)current_fill(buffer);
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_writeahead_write_space(const RtlWriteAhead* const buffer)
 {
   const uint64_t r =
@@ -295,7 +281,7 @@ rtl_writeahead_write_space(const RtlWriteAhead* const buffer)
   return space > (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)space;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_writeahead_write(RtlWriteAhead* const      buffer,
                      const float* const* const planes,
                      const size_t              n_frames)
@@ -308,7 +294,7 @@ rtl_writeahead_write(RtlWriteAhead* const      buffer,
     const uint64_t d = min_u64(buffer->trim, n_frames);
     buffer->trim -= d;
     consumed = (size_t)d;
-    bump(&buffer->trimmed, d);
+    rtl_counter_add(&buffer->trimmed, d);
   }
 
   const uint64_t remain = n_frames - consumed;
@@ -339,15 +325,15 @@ rtl_writeahead_write(RtlWriteAhead* const      buffer,
       consumed += (size_t)m;
     }
     if (m < remain) {
-      bump(&buffer->overruns, 1U);
+      rtl_counter_add(&buffer->overruns, 1U);
     }
   }
 
-  bump(&buffer->frames_written, consumed);
+  rtl_counter_add(&buffer->frames_written, consumed);
   return consumed;
 }
 
-size_t
+RTL_REALTIME size_t
 rtl_writeahead_read(RtlWriteAhead* const buffer,
                     float* const* const  planes,
                     const size_t         n_frames)
@@ -385,8 +371,8 @@ rtl_writeahead_read(RtlWriteAhead* const buffer,
     for (unsigned c = 0U; c < buffer->channels; ++c) {
       memset(planes[c] + real, 0, (n_frames - real) * sizeof(float));
     }
-    bump(&buffer->underruns, 1U);
-    bump(&buffer->underrun_frames, n_frames - real);
+    rtl_counter_add(&buffer->underruns, 1U);
+    rtl_counter_add(&buffer->underrun_frames, n_frames - real);
   }
 
   // With no silence outstanding, any silence starts after the real frames
@@ -397,7 +383,7 @@ rtl_writeahead_read(RtlWriteAhead* const buffer,
 
   buffer->r = end;
   atomic_store_explicit(&buffer->read_pos, end, memory_order_release);
-  bump(&buffer->frames_read, n_frames);
+  rtl_counter_add(&buffer->frames_read, n_frames);
   return real;
 }
 
@@ -444,11 +430,11 @@ rtl_writeahead_set_latency(RtlWriteAhead* const buffer, const size_t latency)
 
   buffer->latency_local = latency;
   atomic_store_explicit(&buffer->latency, latency, memory_order_relaxed);
-  bump(&buffer->adjustments, 1U);
+  rtl_counter_add(&buffer->adjustments, 1U);
   return RTL_SUCCESS;
 }
 
-void
+RTL_REALTIME void
 rtl_writeahead_stats(const RtlWriteAhead* const buffer,
                      RtlWriteAheadStats* const  stats)
 {

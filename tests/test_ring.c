@@ -14,6 +14,7 @@
 #include <check.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -151,6 +152,59 @@ START_TEST(test_reset)
   uint8_t out[16];
   ck_assert_uint_eq(rtl_ring_read(ring, out, 16U), 16U);
   ck_assert_mem_eq(out, buf, 16U);
+  rtl_ring_free(ring);
+}
+END_TEST
+
+START_TEST(test_has_room)
+{
+  RtlRing* const ring = new_ring(16U);
+  uint8_t        in[32];
+  uint8_t        out[32];
+  fill_stream(in, 0U, sizeof(in));
+
+  // Empty: everything up to the capacity, nothing beyond.
+  ck_assert(rtl_ring_has_room(ring, 0U));
+  ck_assert(rtl_ring_has_room(ring, 16U));
+  ck_assert(!rtl_ring_has_room(ring, 17U));
+  ck_assert(!rtl_ring_has_room(ring, SIZE_MAX));
+
+  // Partly full: exactly the free bytes, and a true means the write fits.
+  ck_assert_uint_eq(rtl_ring_write(ring, in, 10U), 10U);
+  ck_assert(rtl_ring_has_room(ring, 6U));
+  ck_assert(!rtl_ring_has_room(ring, 7U));
+
+  // The reader frees 4: the writer's cached index is stale, and has_room
+  // must look again rather than answer from it.
+  ck_assert_uint_eq(rtl_ring_read(ring, out, 4U), 4U);
+  ck_assert_mem_eq(out, in, 4U);
+  ck_assert(rtl_ring_has_room(ring, 10U));
+  ck_assert(!rtl_ring_has_room(ring, 11U));
+  ck_assert_uint_eq(rtl_ring_write(ring, in + 10, 10U), 10U);
+
+  // Full (across the wrap): only 0 fits, until the reader frees a byte.
+  ck_assert(rtl_ring_has_room(ring, 0U));
+  ck_assert(!rtl_ring_has_room(ring, 1U));
+  ck_assert_uint_eq(rtl_ring_skip(ring, 1U), 1U);
+  ck_assert(rtl_ring_has_room(ring, 1U));
+  ck_assert(!rtl_ring_has_room(ring, 2U));
+
+  // In place, too: after true the reservation is the whole request.
+  RtlRingRegions regions;
+  ck_assert_uint_eq(rtl_ring_write_regions(ring, 1U, &regions), 1U);
+  memcpy(regions.data[0], in + 20, 1U);
+  rtl_ring_write_commit(ring, 1U);
+  ck_assert(!rtl_ring_has_room(ring, 1U));
+
+  ck_assert_uint_eq(rtl_ring_read(ring, out, 16U), 16U);
+  ck_assert_mem_eq(out, in + 5, 16U);
+  ck_assert(rtl_ring_has_room(ring, 16U));
+
+  // After a reset the cached index starts over with the ring.
+  ck_assert_uint_eq(rtl_ring_write(ring, in, 16U), 16U);
+  ck_assert(!rtl_ring_has_room(ring, 1U));
+  rtl_ring_reset(ring);
+  ck_assert(rtl_ring_has_room(ring, 16U));
   rtl_ring_free(ring);
 }
 END_TEST
@@ -455,6 +509,20 @@ random_chunk(uint64_t* const rng)
                   : 1U + (size_t)((r >> 8U) % STREAM_CHUNK_MAX);
 }
 
+/// A writer's next chunk: random_chunk(), cut to `max` and to what is left.
+static size_t
+next_chunk(uint64_t* const rng,
+           const uint64_t  pos,
+           const uint64_t  total,
+           const size_t    max)
+{
+  size_t want = random_chunk(rng);
+  if (want > max) {
+    want = max;
+  }
+  return total - pos < want ? (size_t)(total - pos) : want;
+}
+
 static int
 regions_ok(const RtlRingRegions* const regions, const size_t n)
 {
@@ -470,10 +538,7 @@ stream_writer(void* const arg)
   uint64_t           pos = 0U;
   static uint8_t     buf[STREAM_CHUNK_MAX];
   while (pos < s->total) {
-    size_t want = random_chunk(&rng);
-    if (want > s->total - pos) {
-      want = (size_t)(s->total - pos);
-    }
+    const size_t want = next_chunk(&rng, pos, s->total, STREAM_CHUNK_MAX);
     if (rtl_ring_write_space(s->ring) > STREAM_CAPACITY) {
       ++s->bad_space[0];
     }
@@ -576,6 +641,91 @@ stream_reader(void* const arg)
   return NULL;
 }
 
+/*
+  A writer that asks rtl_ring_has_room() before every write, as the audio
+  thread does before an all-or-nothing period, must then never be refused
+  a byte.  The reader starts only once the writer has found the ring full,
+  so the refresh of a stale cached index is exercised for certain, not
+  only when the scheduler happens to allow it.
+*/
+typedef struct {
+  StreamState stream;
+  atomic_int  filled;      // writer -> reader: the ring was found full
+  uint64_t    no_room;     // writer: has_room said no
+  uint64_t    short_write; // writer: a write after a yes was cut short
+} RoomStreamState;
+
+static void*
+room_stream_writer(void* const arg)
+{
+  RoomStreamState* const s   = (RoomStreamState*)arg;
+  uint64_t               rng = 0xA4093822299F31D0ULL;
+  uint64_t               pos = 0U;
+  static uint8_t         buf[STREAM_CAPACITY];
+  while (pos < s->stream.total) {
+    // At most the capacity: has_room() says no to more, whatever is read.
+    const size_t want = next_chunk(&rng, pos, s->stream.total, STREAM_CAPACITY);
+    while (!rtl_ring_has_room(s->stream.ring, want)) {
+      ++s->no_room;
+      atomic_store_explicit(&s->filled, 1, memory_order_release);
+      sched_yield();
+    }
+
+    size_t done = 0U;
+    if (xorshift(&rng) & 1U) {
+      fill_stream(buf, pos, want);
+      done = rtl_ring_write(s->stream.ring, buf, want);
+    } else {
+      RtlRingRegions regions;
+      done = rtl_ring_write_regions(s->stream.ring, want, &regions);
+      fill_stream((uint8_t*)regions.data[0], pos, regions.len[0]);
+      fill_stream((uint8_t*)regions.data[1], pos + regions.len[0],
+                  regions.len[1]);
+      rtl_ring_write_commit(s->stream.ring, done);
+    }
+    if (done != want) {
+      // A broken promise: counted, and the reader let in, so that the test
+      // fails rather than hangs.
+      ++s->short_write;
+      atomic_store_explicit(&s->filled, 1, memory_order_release);
+    }
+    pos += done;
+  }
+  return NULL;
+}
+
+static void*
+room_stream_reader(void* const arg)
+{
+  RoomStreamState* const s = (RoomStreamState*)arg;
+  while (!atomic_load_explicit(&s->filled, memory_order_acquire)) {
+    sched_yield();
+  }
+  return stream_reader(&s->stream);
+}
+
+START_TEST(test_has_room_stress)
+{
+  static RoomStreamState s;
+  memset(&s, 0, sizeof(s));
+  atomic_init(&s.filled, 0);
+  s.stream.ring  = new_ring(STREAM_CAPACITY);
+  s.stream.total = rtl_stress_count(32U * 1024U * 1024U);
+
+  ck_assert_int_eq(
+    rtl_stress_run(room_stream_reader, room_stream_writer, &s), 0);
+
+  ck_assert_uint_eq(s.short_write, 0U);
+  ck_assert_uint_gt(s.no_room, 0U);
+  ck_assert_uint_eq(s.stream.errors, 0U);
+  ck_assert_uint_eq(s.stream.bad_space[1], 0U);
+  ck_assert_uint_eq(s.stream.bad_regions[1], 0U);
+  ck_assert_uint_eq(rtl_ring_read_space(s.stream.ring), 0U);
+  ck_assert(rtl_ring_has_room(s.stream.ring, STREAM_CAPACITY));
+  rtl_ring_free(s.stream.ring);
+}
+END_TEST
+
 START_TEST(test_stream_stress)
 {
   StreamState s;
@@ -583,12 +733,7 @@ START_TEST(test_stream_stress)
   s.ring  = new_ring(STREAM_CAPACITY);
   s.total = rtl_stress_count(64U * 1024U * 1024U);
 
-  pthread_t writer;
-  pthread_t reader;
-  ck_assert_int_eq(pthread_create(&reader, NULL, stream_reader, &s), 0);
-  ck_assert_int_eq(pthread_create(&writer, NULL, stream_writer, &s), 0);
-  ck_assert_int_eq(pthread_join(writer, NULL), 0);
-  ck_assert_int_eq(pthread_join(reader, NULL), 0);
+  ck_assert_int_eq(rtl_stress_run(stream_reader, stream_writer, &s), 0);
 
   ck_assert_uint_eq(s.errors, 0U);
   ck_assert_uint_eq(s.bad_space[0] + s.bad_space[1], 0U);
@@ -612,6 +757,7 @@ rtl_suite_ring(void)
   tcase_add_test(core, test_write_read_round_trip);
   tcase_add_test(core, test_peek_and_skip);
   tcase_add_test(core, test_reset);
+  tcase_add_test(core, test_has_room);
   tcase_add_test(core, test_new_allocation_failures);
   tcase_add_test(core, test_lock_memory);
   suite_add_tcase(s, core);
@@ -628,6 +774,7 @@ rtl_suite_ring(void)
   TCase* const threads = tcase_create("threads");
   tcase_set_timeout(threads, 300);
   tcase_add_test(threads, test_stream_stress);
+  tcase_add_test(threads, test_has_room_stress);
   suite_add_tcase(s, threads);
 
   return s;

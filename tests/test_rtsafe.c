@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: ISC
 // Copyright 2026 The rtlane authors
 
-// Every function the headers mark RTL_REALTIME is called here with the
-// allocation trap armed: none of them may allocate or free.  A positive
-// control proves the trap sees allocations at all.
+// Every function the headers mark RTL_RT_API (RTL_REALTIME) is called here
+// with the allocation trap armed: none of them may allocate or free.  A
+// positive control proves the trap sees allocations at all, and
+// scripts/check-rtsafe (make check-rtsafe) fails if a function so declared
+// is not called directly between rtl_alloc_trap_arm() and disarm() below.
+//
+// Results of pure and const functions go to `sink`: a call to one whose
+// result is unused may be removed by the compiler, and would prove nothing.
 
 #include "support/alloc_trap.h"
 
 #include <rtlane/broadcast.h>
+#include <rtlane/engine.h>
 #include <rtlane/meter.h>
 #include <rtlane/msgring.h>
 #include <rtlane/queue.h>
@@ -17,11 +23,16 @@
 #include <rtlane/writeahead.h>
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 Suite* rtl_suite_rtsafe(void);
+
+static volatile double sink;
+
+#define USE(x) (sink += (double)(x))
 
 START_TEST(test_trap_sees_allocations)
 {
@@ -57,17 +68,26 @@ START_TEST(test_rings_do_not_allocate)
     rtl_ring_read_commit(ring, 100U);
     (void)rtl_ring_read_space(ring);
     (void)rtl_ring_write_space(ring);
+    USE(rtl_ring_has_room(ring, 100U));
+    USE(rtl_ring_has_room(ring, 2000U)); // the refreshing path too
+    USE(rtl_ring_capacity(ring));
 
     (void)rtl_msgring_send(msgs, 7U, buf, 16U);
     (void)rtl_msgring_peek(msgs, &header);
     (void)rtl_msgring_recv(msgs, &header, buf, sizeof(buf));
     (void)rtl_msgring_read_space(msgs);
     (void)rtl_msgring_write_space(msgs);
+    USE(rtl_msgring_has_room(msgs, 8U));
+    USE(rtl_msgring_has_room(msgs, 100U)); // the refreshing path too
+    USE(rtl_msgring_capacity(msgs));
+    USE(rtl_msgring_max_payload(msgs));
 
     (void)rtl_queue_push(q, buf);
     (void)rtl_queue_pop(q, buf);
     (void)rtl_queue_size(q);
-    (void)rtl_strerror(RTL_FULL);
+    USE(rtl_queue_capacity(q));
+    USE(rtl_queue_elem_size(q));
+    USE(rtl_strerror(RTL_FULL) != NULL);
   }
   ck_assert_uint_eq(rtl_alloc_trap_disarm(), 0U);
 
@@ -107,25 +127,115 @@ START_TEST(test_audio_paths_do_not_allocate)
     rtl_broadcast_write(bcast, frames, N);
     (void)rtl_broadcast_read(reader, frames, N, &lost);
     (void)rtl_broadcast_reader_available(reader);
+    USE(rtl_broadcast_reader_position(reader));
+    USE(rtl_broadcast_reader_lost(reader));
+    USE(rtl_broadcast_position(bcast));
+    USE(rtl_broadcast_capacity(bcast));
+    USE(rtl_broadcast_channels(bcast));
 
     (void)rtl_writeahead_write(wa, in, N);
     (void)rtl_writeahead_read(wa, out, N);
     (void)rtl_writeahead_fill(wa);
     rtl_writeahead_stats(wa, &stats);
+    USE(rtl_writeahead_write_space(wa));
+    USE(rtl_writeahead_latency(wa));
+    USE(rtl_writeahead_capacity(wa));
+    USE(rtl_writeahead_channels(wa));
 
     rtl_meter_process(&meter, left, N);
-    (void)rtl_meter_peak_db(&meter);
-    (void)rtl_meter_rms_db(&meter);
-    (void)rtl_block_peak(left, N);
-    (void)rtl_block_rms(left, N);
-    (void)rtl_db_to_gain(-6.0f);
-    (void)rtl_gain_to_db(0.5f);
+    USE(rtl_meter_peak_db(&meter));
+    USE(rtl_meter_rms_db(&meter));
+    if (i % 10 == 9) {
+      rtl_meter_reset(&meter);
+    }
+    USE(rtl_block_peak(left, N));
+    USE(rtl_block_rms(left, N));
+    USE(rtl_db_to_gain((float)-i));
+    USE(rtl_gain_to_db(0.5f + (float)i));
   }
   ck_assert_uint_eq(rtl_alloc_trap_disarm(), 0U);
 
   rtl_writeahead_free(wa);
   rtl_broadcast_reader_free(reader);
   rtl_broadcast_free(bcast);
+}
+END_TEST
+
+/*
+  What the processor does is beside the point here: it runs on the worker,
+  which the trap does not watch.  The audio thread's side of the engine is
+  what is tested, so the processor only keeps the outputs defined.
+*/
+static void
+quiet_process(void* const               self,
+              const float* const* const in,
+              float* const* const       out,
+              const RtlMidiEvent* const events,
+              const uint32_t            n_events,
+              const uint32_t            n_frames)
+{
+  (void)self;
+  (void)in;
+  (void)events;
+  (void)n_events;
+  memset(out[0], 0, n_frames * sizeof(float));
+  memset(out[1], 0, n_frames * sizeof(float));
+}
+
+START_TEST(test_engine_process_does_not_allocate)
+{
+  enum { N = 64 };
+  const RtlProcessor p = {
+    RTL_PROCESSOR_ABI_VERSION, "quiet", 0U, NULL, quiet_process, NULL, NULL,
+  };
+  RtlEngineConfig cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.n_inputs    = 2U;
+  cfg.n_outputs   = 2U;
+  cfg.sample_rate = 48000.0;
+  cfg.max_block   = N;
+  cfg.latency     = 512U;
+  RtlEngine* e    = NULL;
+  ck_assert_int_eq(rtl_engine_new(NULL, &cfg, &p, &e), RTL_SUCCESS);
+
+  static float       in_l[N];
+  static float       in_r[N];
+  static float       out_l[N];
+  static float       out_r[N];
+  const float* const in[2]  = {in_l, in_r};
+  float* const       out[2] = {out_l, out_r};
+  RtlMidiEvent       midi_in[2];
+  RtlMidiEvent       midi_out[4];
+  memset(midi_in, 0, sizeof(midi_in));
+  midi_in[0].size    = 3U;
+  midi_in[0].data[0] = 0x90U;
+  midi_in[1].frame   = 10U;
+  midi_in[1].size    = 3U;
+  midi_in[1].data[0] = 0x80U;
+  RtlEngineStats  stats;
+  RtlEngineConfig got;
+  uint32_t        n_midi_out = 0U;
+
+  // Stopped (the buffer's silence), then running with the worker, then
+  // stopped again and draining: each is a path the audio thread takes.
+  for (int round = 0; round < 3; ++round) {
+    if (round == 1) {
+      ck_assert_int_eq(rtl_engine_start(e), RTL_SUCCESS);
+    } else if (round == 2) {
+      rtl_engine_stop(e);
+    }
+    rtl_alloc_trap_arm();
+    for (int i = 0; i < 200; ++i) {
+      rtl_engine_process(e, in, out, midi_in, 2U, midi_out, 4U, &n_midi_out,
+                         N);
+      USE(rtl_engine_latency(e));
+      rtl_engine_stats(e, &stats);
+      rtl_engine_config(e, &got);
+    }
+    ck_assert_uint_eq(rtl_alloc_trap_disarm(), 0U);
+  }
+  ck_assert_uint_eq(got.latency, 512U);
+  rtl_engine_free(e);
 }
 END_TEST
 
@@ -172,6 +282,7 @@ rtl_suite_rtsafe(void)
   tcase_add_test(core, test_trap_sees_allocations);
   tcase_add_test(core, test_rings_do_not_allocate);
   tcase_add_test(core, test_audio_paths_do_not_allocate);
+  tcase_add_test(core, test_engine_process_does_not_allocate);
   tcase_add_test(core, test_snapshot_read_does_not_allocate);
   suite_add_tcase(s, core);
   return s;

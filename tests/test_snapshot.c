@@ -3,6 +3,7 @@
 
 #define _POSIX_C_SOURCE 200809L
 
+#include "common.h" // RTL_CACHE_LINE
 #include "support/failing_allocator.h"
 #include "support/stress.h"
 
@@ -391,6 +392,84 @@ START_TEST(test_writer_threads_exit)
 }
 END_TEST
 
+/* --- writes made before a publish -------------------------------------- */
+
+/*
+  The daemon's /sync relies on this: the control thread sends a round's
+  events on a ring and then publishes the round's snapshot, and a reader
+  that sees the snapshot must see the events.  Those writes are not reached
+  through the published pointer, so only an acquire load of the pointer
+  orders them.  `before` is plain memory, written once per state before the
+  state is published: TSan reports a race here if the load is not acquire,
+  and on a weakly ordered CPU the values would be stale.
+*/
+
+#define B_STATES 4096
+
+typedef struct {
+  RtlSnapshot* snap;
+  uint64_t     seq[B_STATES];    ///< The published states
+  uint64_t     before[B_STATES]; ///< Written before each publish, never after
+  atomic_int   started;
+  uint64_t     n_seen;           ///< Distinct states the reader saw
+  uint64_t     n_stale;          ///< Seen states whose write was missing
+} Before;
+
+static void*
+before_reader(void* const arg)
+{
+  Before* const b = (Before*)arg;
+  rtl_snapshot_register_thread();
+  atomic_store_explicit(&b->started, 1, memory_order_release);
+
+  // Until the last state: it stays published, so the loop ends.
+  uint64_t last = 0U;
+  while (last != B_STATES - 1U) {
+    const uint64_t* const s = (const uint64_t*)rtl_snapshot_read_begin(b->snap);
+    if (s && *s != last) {
+      last = *s;
+      ++b->n_seen;
+      if (b->before[last] != last) {
+        ++b->n_stale;
+      }
+    }
+    rtl_snapshot_read_end(b->snap);
+  }
+  rtl_snapshot_unregister_thread();
+  return NULL;
+}
+
+START_TEST(test_writes_before_publish_visible)
+{
+  static Before b;
+  memset(&b, 0, sizeof(b));
+  atomic_init(&b.started, 0);
+  for (uint64_t i = 0U; i < B_STATES; ++i) {
+    b.seq[i] = i;
+  }
+  ck_assert_int_eq(rtl_snapshot_new(NULL, &b.seq[0], NULL, NULL, &b.snap),
+                   RTL_SUCCESS);
+
+  pthread_t reader;
+  ck_assert_int_eq(pthread_create(&reader, NULL, before_reader, &b), 0);
+  while (!atomic_load_explicit(&b.started, memory_order_acquire)) {
+    sched_yield();
+  }
+  for (uint64_t i = 1U; i < B_STATES; ++i) {
+    b.before[i] = i;
+    ck_assert_int_eq(rtl_snapshot_publish(b.snap, &b.seq[i]), RTL_SUCCESS);
+    if (!(i % 64U)) {
+      sched_yield();
+    }
+  }
+  ck_assert_int_eq(pthread_join(reader, NULL), 0);
+
+  ck_assert_uint_gt(b.n_seen, 0U);
+  ck_assert_uint_eq(b.n_stale, 0U);
+  rtl_snapshot_free(b.snap);
+}
+END_TEST
+
 /* --- torture ------------------------------------------------------------ */
 
 #define T_PAYLOAD 61
@@ -414,7 +493,7 @@ typedef struct {
   uint64_t     per_writer;          ///< States each writer publishes
   atomic_int   n_ready;             ///< Readers that have read once
   atomic_int   stop;
-  _Alignas(128) atomic_uint_fast64_t latest[T_MAX_WRITERS]; ///< After publish returns
+  _Alignas(RTL_CACHE_LINE) atomic_uint_fast64_t latest[T_MAX_WRITERS]; ///< After publish returns
   atomic_uint_fast64_t n_freed;
   atomic_uint_fast64_t n_bad_free;  ///< Freed twice or freed a non-state
   atomic_uint_fast64_t n_publish_fail;
@@ -672,6 +751,7 @@ rtl_suite_snapshot(void)
   tcase_set_timeout(threads, 120.0);
   tcase_add_test(threads, test_reader_holds_state);
   tcase_add_test(threads, test_writer_threads_exit);
+  tcase_add_test(threads, test_writes_before_publish_visible);
   tcase_add_test(threads, test_torture_one_writer);
   tcase_add_test(threads, test_torture_two_writers);
   suite_add_tcase(s, threads);

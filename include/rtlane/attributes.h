@@ -10,8 +10,23 @@
 
    RTL_REALTIME marks a function that is safe to call from a real-time audio
    thread: it never allocates, locks, sleeps, logs or makes a blocking system
-   call, and it finishes in bounded time.  It is an annotation that clang's
-   static analysers can see; the test suite enforces the promise.
+   call, and it finishes in bounded time.  The library puts it on the
+   declarations in these headers and on its own definitions.
+
+   Where a compiler can check the promise, RTL_REALTIME asks it to: with
+   clang 20 or later it is clang's `nonblocking` function effect, and clang
+   verifies (-Wfunction-effects) that such a function neither allocates nor
+   frees memory nor calls anything not itself known to be nonblocking (a
+   lock, a system call), and code of your own that is declared nonblocking
+   may call these functions without a warning.  Older compilers cannot check it:
+   Debian 12's clang 14 (and clang 19, which parses `nonblocking` but does
+   not verify it) gets a plain `annotate("realtime")` that analysers can
+   read, and GCC gets nothing.  There the proof is the allocation trap
+   that tests/test_rtsafe.c arms around every RT-safe function (and `make
+   check-rtsafe`, which fails if one is left out).
+
+   RTL_REALTIME_CHECKED is 1 when RTL_REALTIME is the checked attribute and
+   0 otherwise.
 */
 
 #ifdef __cplusplus
@@ -31,7 +46,24 @@
 #  endif
 #endif
 
-#if defined(__clang__)
+/*
+  The version test is what zix uses: clang 19 already knows the attribute
+  (so __has_attribute alone would say yes) but only clang 20 checks bodies
+  against it.  __has_attribute then guards clang-like compilers whose
+  version numbers mean something else.
+*/
+#if defined(__clang__) && defined(__has_attribute)
+#  if __clang_major__ >= 20 && __has_attribute(nonblocking)
+#    define RTL_REALTIME_CHECKED 1
+#  endif
+#endif
+#ifndef RTL_REALTIME_CHECKED
+#  define RTL_REALTIME_CHECKED 0
+#endif
+
+#if RTL_REALTIME_CHECKED
+#  define RTL_REALTIME __attribute__((nonblocking))
+#elif defined(__clang__)
 #  define RTL_REALTIME __attribute__((annotate("realtime")))
 #else
 #  define RTL_REALTIME

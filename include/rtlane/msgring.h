@@ -8,6 +8,7 @@
 #include <rtlane/attributes.h>
 #include <rtlane/status.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,7 +40,10 @@ typedef struct {
    Non-RT thread (allocates).  `n_slots` must be a non-zero power of two
    (RTL_NOT_POW2) and `max_payload` non-zero and at most UINT32_MAX, the
    largest size a header can carry (RTL_BAD_ARG).  A slot takes the 8-byte
-   header plus `max_payload`, rounded up to a multiple of 8 bytes.
+   header plus `max_payload`, rounded up to a multiple of 8 bytes.  Sizes
+   whose slots cannot be addressed give RTL_NO_MEM before anything is
+   allocated (a `max_payload` within 15 bytes of SIZE_MAX, checked before
+   the UINT32_MAX limit, so 32- and 64-bit targets answer alike).
 */
 RTL_API RTL_NODISCARD RtlStatus
 rtl_msgring_new(RtlAllocator* allocator,
@@ -67,9 +71,27 @@ rtl_msgring_max_payload(const RtlMsgRing* ring);
 RTL_RT_API size_t
 rtl_msgring_read_space(const RtlMsgRing* ring);
 
-/// Free slots.  Writer thread, RT-safe.
+/**
+   Free slots.
+
+   Writer thread, RT-safe.  Always loads the reader's index; to ask whether
+   a known number of messages fits, rtl_msgring_has_room() is cheaper.
+*/
 RTL_RT_API size_t
 rtl_msgring_write_space(const RtlMsgRing* ring);
+
+/**
+   Return true if `n_msgs` messages can be sent now.
+
+   Writer thread only, RT-safe, wait-free.  Answers from the writer's cached
+   copy of the reader's index, and loads the reader's index (acquire) only
+   when that copy says there is not room, so checking before every send
+   costs no cross-core transfer in the steady state.  Free slots only grow
+   until the writer sends, so after true the next `n_msgs` sends do not
+   return RTL_FULL.  True for 0; false if `n_msgs` exceeds the capacity.
+*/
+RTL_RT_API bool
+rtl_msgring_has_room(RtlMsgRing* ring, size_t n_msgs);
 
 /**
    Send one message.

@@ -8,6 +8,7 @@
 #include <rtlane/attributes.h>
 #include <rtlane/status.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 
 RTL_BEGIN_DECLS
@@ -78,9 +79,29 @@ rtl_ring_capacity(const RtlRing* ring);
 RTL_RT_API size_t
 rtl_ring_read_space(const RtlRing* ring);
 
-/// Bytes that can be written now.  Writer thread, RT-safe.
+/**
+   Bytes that can be written now.
+
+   Writer thread, RT-safe.  Always loads the reader's index (a cross-core
+   transfer when the reader has just moved it); to ask whether a write of a
+   known size fits, rtl_ring_has_room() is cheaper.
+*/
 RTL_RT_API size_t
 rtl_ring_write_space(const RtlRing* ring);
+
+/**
+   Return true if `bytes` bytes can be written now.
+
+   Writer thread only, RT-safe, wait-free.  Answers from the writer's cached
+   copy of the reader's index, and loads the reader's index (acquire) only
+   when that copy says there is not room, so a writer that checks before
+   every write shares no cache line with the reader in the steady state.
+   Free space only grows until the writer writes, so after true the next
+   writes of `bytes` in total are written in full.  True for 0; false if
+   `bytes` exceeds the capacity.
+*/
+RTL_RT_API bool
+rtl_ring_has_room(RtlRing* ring, size_t bytes);
 
 /**
    Write up to `size` bytes and return how many were written.

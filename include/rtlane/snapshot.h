@@ -92,10 +92,12 @@ rtl_snapshot_free(RtlSnapshot* snapshot);
    never waits for readers: the replaced state is reclaimed later, exactly
    once, on liburcu's thread.  Publishing NULL withdraws the state;
    publishing the current state again changes nothing.  The exchange is a
-   full barrier: everything written to `state` before this call is visible
-   to a reader that gets it.  RTL_NO_MEM, and nothing changes (the old
-   state stays visible, `state` stays the caller's), if the reclamation
-   record could not be allocated; RTL_BAD_ARG if `snapshot` is NULL.
+   full barrier and rtl_snapshot_read_begin() loads with acquire: everything
+   the publisher wrote before this call, to `state` or anywhere else (events
+   sent on a ring, say), is visible to a reader that gets `state`.
+   RTL_NO_MEM, and nothing changes (the old state stays visible, `state`
+   stays the caller's), if the reclamation record could not be allocated;
+   RTL_BAD_ARG if `snapshot` is NULL.
 */
 RTL_API RtlStatus
 rtl_snapshot_publish(RtlSnapshot* snapshot, void* state);
@@ -128,8 +130,9 @@ rtl_snapshot_unregister_thread(void);
    Enter a read-side critical section and return the current state.
 
    Registered reader thread, RT-safe, wait-free.  The state stays valid
-   until rtl_snapshot_read_end(); it must be treated as read-only.  May be
-   nested.  Every call must be matched by rtl_snapshot_read_end() on the
+   until rtl_snapshot_read_end(); it must be treated as read-only, and
+   whatever its publisher wrote before publishing it is visible (acquire).
+   May be nested.  Every call must be matched by rtl_snapshot_read_end() on the
    same thread, even when it returns NULL.
 */
 RTL_RT_API const void*

@@ -5,6 +5,8 @@
 
 #include "comm.h"
 
+#include <rtlane/attributes.h>
+
 #include <stddef.h>
 #include <string.h>
 
@@ -59,7 +61,7 @@ rtl_comm_ring_new(RtlAllocator* const allocator,
    message cannot block the ring.  A ring made by rtl_comm_ring_new() never
    holds a message larger than `size`.
 */
-static RtlStatus
+static RTL_REALTIME RtlStatus
 recv_typed(RtlMsgRing* const ring,
            const RtlCommType type,
            void* const       body,
@@ -75,19 +77,19 @@ recv_typed(RtlMsgRing* const ring,
   return st;
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_comm_send_event(RtlMsgRing* const ring, const RtlEvent* const event)
 {
   return rtl_msgring_send(ring, RTL_COMM_EVENT, event, sizeof(*event));
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_comm_recv_event(RtlMsgRing* const ring, RtlEvent* const event)
 {
   return recv_typed(ring, RTL_COMM_EVENT, event, sizeof(*event));
 }
 
-void
+RTL_REALTIME void
 rtl_events_insert(RtlEvent* const       events,
                   unsigned* const       n,
                   const RtlEvent* const event)
@@ -101,7 +103,7 @@ rtl_events_insert(RtlEvent* const       events,
   ++*n;
 }
 
-void
+RTL_REALTIME void
 rtl_events_drop_front(RtlEvent* const events,
                       unsigned* const n,
                       const unsigned  done)
@@ -112,7 +114,7 @@ rtl_events_drop_front(RtlEvent* const events,
   }
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_comm_send_meters(RtlMsgRing* const ring, const RtlMeterMsg* const msg)
 {
   // Only the values in use travel.
@@ -121,7 +123,7 @@ rtl_comm_send_meters(RtlMsgRing* const ring, const RtlMeterMsg* const msg)
   return rtl_msgring_send(ring, RTL_COMM_METERS, msg, size);
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_comm_recv_meters(RtlMsgRing* const ring, RtlMeterMsg* const msg)
 {
   RtlMsgHeader hdr;
@@ -136,25 +138,25 @@ rtl_comm_recv_meters(RtlMsgRing* const ring, RtlMeterMsg* const msg)
   return st;
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_comm_send_cue(RtlMsgRing* const ring, const RtlCue* const cue)
 {
   return rtl_msgring_send(ring, RTL_COMM_CUE, cue, sizeof(*cue));
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_comm_recv_cue(RtlMsgRing* const ring, RtlCue* const cue)
 {
   return recv_typed(ring, RTL_COMM_CUE, cue, sizeof(*cue));
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_comm_send_report(RtlMsgRing* const ring, const RtlParamReport* const report)
 {
   return rtl_msgring_send(ring, RTL_COMM_REPORT, report, sizeof(*report));
 }
 
-RtlStatus
+RTL_REALTIME RtlStatus
 rtl_comm_recv_report(RtlMsgRing* const ring, RtlParamReport* const report)
 {
   return recv_typed(ring, RTL_COMM_REPORT, report, sizeof(*report));

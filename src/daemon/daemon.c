@@ -143,7 +143,7 @@ load_insert(RtlDaemon* const d, char* const err, const size_t err_size)
              rtl_processor_load_error());
     return RTL_BAD_ARG;
   }
-  if (!opts->write_ahead && !(d->insert->flags & RTL_PROCESSOR_RT_SAFE)) {
+  if (opts->write_ahead <= 0.0 && !(d->insert->flags & RTL_PROCESSOR_RT_SAFE)) {
     snprintf(err, err_size,
              "--insert '%s' is not real-time safe: it needs write-ahead "
              "(-l MS)",

@@ -593,12 +593,16 @@ put_cue(RtlProcess* const p, RtlCue cue)
   }
 }
 
-/// Cues that may still be sent this period (direct mode: the list has
-/// room for everything a period can bring).
-static RTL_REALTIME size_t
-cue_room(const RtlProcess* const p)
+/**
+   True if `n` more cues fit this period (direct mode: the list has room
+   for everything a period can bring).  The ring answers from its cached
+   view of the worker's position, so a period with room costs no load of
+   the other side's index.
+*/
+static RTL_REALTIME bool
+cue_room(RtlProcess* const p, const size_t n)
 {
-  return p->wa ? rtl_msgring_write_space(p->cues) : p->cue_cap - p->n_cues;
+  return p->wa ? rtl_msgring_has_room(p->cues, n) : n <= p->cue_cap - p->n_cues;
 }
 
 /**
@@ -623,7 +627,7 @@ adopt_snapshot(RtlProcess* const p)
     for (unsigned cc = 0U; cc < RTL_MIDI_CCS; ++cc) {
       changes += s->ccmap[cc] != p->ccmap[cc];
     }
-    if (changes <= cue_room(p)) {
+    if (cue_room(p, changes)) {
       for (uint32_t i = 0U; i < n; ++i) {
         const RtlSlot* const slot = &s->slots[i];
         if (slot->serial != p->serials[i]) {
@@ -680,8 +684,7 @@ pass_events(RtlProcess* const p,
 {
   uint64_t last = 0U;
   unsigned done = 0U;
-  size_t   room = cue_room(p);
-  while (done < p->n_pending && room > reserve) {
+  while (done < p->n_pending && cue_room(p, reserve + 1U)) {
     const RtlEvent* const ev  = &p->pending[done];
     const uint64_t        due = ev->frame > latency ? ev->frame - latency : 0U;
     if (due >= first + nframes) {
@@ -700,7 +703,6 @@ pass_events(RtlProcess* const p,
       put_cue(p, (RtlCue){ .pos = off, .kind = RTL_CUE_TRANSPORT, .op = ev->op });
     }
     last = off;
-    --room;
     ++done;
   }
   rtl_events_drop_front(p->pending, &p->n_pending, done);
