@@ -37,6 +37,24 @@ rtl_processor_check(const RtlProcessor* const processor)
 }
 
 RtlStatus
+rtl_processor_init(const RtlProcessor* const       processor,
+                   const RtlProcessorConfig* const config,
+                   void** const                    self)
+{
+  *self = processor->init ? processor->init(config, processor->user_data)
+                          : processor->user_data;
+  return processor->init && !*self ? RTL_FAILURE : RTL_SUCCESS;
+}
+
+void
+rtl_processor_release(const RtlProcessor* const processor, void* const self)
+{
+  if (processor->release) {
+    processor->release(self);
+  }
+}
+
+RtlStatus
 rtl_processor_load(const char* const          path,
                    const RtlProcessor** const processor,
                    void** const               handle)

@@ -146,6 +146,29 @@ RTL_API RtlStatus
 rtl_processor_check(const RtlProcessor* processor);
 
 /**
+   Create the state of `processor` for `config`: its init() with its
+   user_data, or the user_data itself if it has no init().  RTL_FAILURE,
+   with `*self` NULL, if init() refused.
+
+   Non-RT: on the thread that will run process(), before it does (the
+   engine's worker, or an application's own audio set-up).  Every host of
+   a processor starts it this way, so none has its own idea of what a
+   missing init() means.
+*/
+RTL_API RTL_NODISCARD RtlStatus
+rtl_processor_init(const RtlProcessor*       processor,
+                   const RtlProcessorConfig* config,
+                   void**                    self);
+
+/**
+   Free the state rtl_processor_init() made, with the processor's
+   release() if it has one.  Non-RT, on the same thread, after the last
+   process().
+*/
+RTL_API void
+rtl_processor_release(const RtlProcessor* processor, void* self);
+
+/**
    Load the plug-in at `path` and return its processor.
 
    Non-RT thread (opens a file, runs the object's constructors).  `path` is

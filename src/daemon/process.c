@@ -346,11 +346,8 @@ rtl_process_prepare(RtlProcess* const p,
   }
 
   if (p->insert && !p->insert_ready) {
-    const RtlProcessorConfig ic = { (double)rate, RTL_BLOCK, 2U, 2U };
-    p->insert_self = p->insert->init
-                       ? p->insert->init(&ic, p->insert->user_data)
-                       : p->insert->user_data;
-    if (p->insert->init && !p->insert_self) {
+    const RtlProcessorConfig ic = {(double)rate, RTL_BLOCK, 2U, 2U};
+    if (rtl_processor_init(p->insert, &ic, &p->insert_self)) {
       snprintf(err, err_size, "the insert failed to start: %s",
                p->insert_name);
       return RTL_FAILURE;
@@ -370,9 +367,7 @@ rtl_process_release(RtlProcess* const p)
     }
     pthread_mutex_unlock(&p->engine_lock);
   } else if (p->insert_ready) {
-    if (p->insert->release) {
-      p->insert->release(p->insert_self);
-    }
+    rtl_processor_release(p->insert, p->insert_self);
     p->insert_self  = NULL;
     p->insert_ready = false;
   }

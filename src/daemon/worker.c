@@ -43,12 +43,9 @@ worker_init(const RtlProcessorConfig* const config, void* const user_data)
 
   w->insert_self = NULL;
   if (w->insert) {
-    const RtlProcessorConfig ic = { config->sample_rate, config->max_block, 2U,
-                                    2U };
-    w->insert_self = w->insert->init
-                       ? w->insert->init(&ic, w->insert->user_data)
-                       : w->insert->user_data;
-    if (w->insert->init && !w->insert_self) {
+    const RtlProcessorConfig ic = {config->sample_rate, config->max_block, 2U,
+                                   2U};
+    if (rtl_processor_init(w->insert, &ic, &w->insert_self)) {
       return NULL;
     }
   }
@@ -106,8 +103,8 @@ static void
 worker_release(void* const self)
 {
   RtlWorker* const w = (RtlWorker*)self;
-  if (w->insert && w->insert->release) {
-    w->insert->release(w->insert_self);
+  if (w->insert) {
+    rtl_processor_release(w->insert, w->insert_self);
   }
   w->insert_self = NULL;
 }
