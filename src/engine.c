@@ -190,6 +190,8 @@ struct RtlEngineImpl {
 
   // The worker's progress, for the audio thread's wake-up decision
   alignas(RTL_CACHE_LINE) _Atomic uint64_t worker_pos;
+  _Atomic bool     worker_idle; // Sleeping longer than its wake interval
+  _Atomic uint64_t posts;       // Times the audio thread woke the worker
 
   // Worker thread
   alignas(RTL_CACHE_LINE) uint64_t w_pos; // Next run position to process
@@ -448,6 +450,7 @@ rtl_engine_new(RtlAllocator* const          allocator,
   atomic_init(&e->rt_busy, 0);
   atomic_init(&e->latency_target, cfg.latency);
   atomic_init(&e->quit, false);
+  atomic_init(&e->worker_idle, false);
   e->start_latency = cfg.latency;
   e->rt_latency    = cfg.latency;
   e->applied       = cfg.latency;
@@ -511,7 +514,7 @@ begin_splice(RtlEngine* const e)
   const uint32_t target =
     atomic_load_explicit(&e->latency_target, memory_order_acquire);
   // The audio thread must be told, so wait for room to tell it.
-  if (target != e->applied && rtl_msgring_write_space(e->splices)) {
+  if (target != e->applied && rtl_msgring_has_room(e->splices, 1U)) {
     e->phase     = PHASE_FADE_OUT;
     e->fade_pos  = 0U;
     e->splice_to = target;
@@ -740,17 +743,17 @@ run_block(RtlEngine* const e)
 static void
 sleep_ns(RtlEngine* const e, const long ns)
 {
-  // sem_timedwait rather than sem_clockwait: the realtime clock only
-  // places the timeout, and every sanitizer knows this call.
+  // CLOCK_MONOTONIC: a step of the wall clock must not lengthen the sleep
   struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
   deadline.tv_sec += ns / 1000000000L;
   deadline.tv_nsec += ns % 1000000000L;
   if (deadline.tv_nsec >= 1000000000L) {
     deadline.tv_nsec -= 1000000000L;
     ++deadline.tv_sec;
   }
-  while (sem_timedwait(&e->wake, &deadline) && errno == EINTR) {
+  while (sem_clockwait(&e->wake, CLOCK_MONOTONIC, &deadline) &&
+         errno == EINTR) {
   }
   // Posts that piled up while the worker was busy are spent already
   while (!sem_trywait(&e->wake)) {
@@ -769,8 +772,7 @@ worker_main(void* const arg)
     e->config.n_outputs,
   };
 
-  e->self        = p->init ? p->init(&pc, p->user_data) : p->user_data;
-  e->init_failed = p->init && !e->self;
+  e->init_failed = rtl_processor_init(p, &pc, &e->self) != RTL_SUCCESS;
   sem_post(&e->started);
   if (e->init_failed) {
     return NULL;
@@ -780,16 +782,21 @@ worker_main(void* const arg)
     The worker wakes on its own every wake_frames of audio and processes
     whatever has arrived, so that in the steady state the audio thread
     makes no system call at all: it posts only when input piles up (the
-    worker was idle, and asleep for longer, or stalled).  An idle worker
+    worker stalled) or when input comes back to an idle worker.  A worker
+    that found nothing for longer than two of the longest periods (so
+    never between the periods of a running graph) is idle: it says so and
     doubles its sleep, up to 100 ms.
   */
-  const double interval =
-    (double)e->config.wake_frames * 1e9 / e->config.sample_rate;
-  const long busy_ns =
+  const double rate     = e->config.sample_rate;
+  const double interval = (double)e->config.wake_frames * 1e9 / rate;
+  const long   busy_ns =
     interval < (double)RTL_ENGINE_MIN_SLEEP_NS ? RTL_ENGINE_MIN_SLEEP_NS
     : interval > (double)RTL_ENGINE_IDLE_NS    ? RTL_ENGINE_IDLE_NS
                                                : (long)interval;
-  long pause = busy_ns;
+  const uint64_t idle_after_ns =
+    (uint64_t)(2.0 * (double)e->config.max_block * 1e9 / rate);
+  long     pause     = busy_ns;
+  uint64_t last_work = now_ns();
   while (!atomic_load_explicit(&e->quit, memory_order_acquire)) {
     bool worked = false;
     while (!atomic_load_explicit(&e->quit, memory_order_acquire) &&
@@ -798,16 +805,18 @@ worker_main(void* const arg)
     }
     if (worked) {
       rtl_counter_add(&e->wakeups, 1U);
-      pause = busy_ns;
-    } else if (pause < RTL_ENGINE_IDLE_NS / 2L) {
+      last_work = now_ns();
+      pause     = busy_ns;
+      atomic_store_explicit(&e->worker_idle, false, memory_order_relaxed);
+    } else if (now_ns() - last_work >= idle_after_ns &&
+               pause < RTL_ENGINE_IDLE_NS / 2L) {
+      atomic_store_explicit(&e->worker_idle, true, memory_order_relaxed);
       pause *= 2L;
     }
     sleep_ns(e, pause);
   }
 
-  if (p->release) {
-    p->release(e->self);
-  }
+  rtl_processor_release(p, e->self);
   e->self = NULL;
   return NULL;
 }
@@ -859,6 +868,7 @@ reset(RtlEngine* const e, const uint32_t latency)
   e->fade_pos      = 0U;
   e->trim_left     = 0U;
   atomic_store_explicit(&e->worker_pos, 0U, memory_order_relaxed);
+  atomic_store_explicit(&e->worker_idle, false, memory_order_relaxed);
   atomic_store_explicit(&e->quit, false, memory_order_relaxed);
 }
 
@@ -917,19 +927,19 @@ rtl_engine_set_latency(RtlEngine* const engine, const uint32_t latency)
   return RTL_SUCCESS;
 }
 
-uint32_t
+RTL_REALTIME uint32_t
 rtl_engine_latency(const RtlEngine* const engine)
 {
   return atomic_load_explicit(&engine->latency_target, memory_order_acquire);
 }
 
-void
+RTL_REALTIME void
 rtl_engine_config(const RtlEngine* const engine, RtlEngineConfig* const config)
 {
   *config = engine->config;
 }
 
-void
+RTL_REALTIME void
 rtl_engine_stats(const RtlEngine* const engine, RtlEngineStats* const stats)
 {
   // The stopped engine's underruns first: the buffer's, loaded after
@@ -960,6 +970,7 @@ rtl_engine_stats(const RtlEngine* const engine, RtlEngineStats* const stats)
   stats->frames_processed = load_relaxed(&engine->frames_processed);
   stats->worker_chunks    = chunks;
   stats->worker_wakeups   = load_relaxed(&engine->wakeups);
+  stats->worker_posts     = load_relaxed(&engine->posts);
   stats->worker_ns_mean =
     chunks ? load_relaxed(&engine->ns_total) / chunks : 0U;
   stats->worker_ns_max = load_relaxed(&engine->ns_max);
@@ -977,7 +988,7 @@ rtl_engine_stats(const RtlEngine* const engine, RtlEngineStats* const stats)
 // --- audio thread -----------------------------------------------------------
 
 /// First period of a run: start the run's timeline here.
-static void
+static RTL_REALTIME void
 join_run(RtlEngine* const e)
 {
   e->rt_epoch   = e->epoch;
@@ -987,7 +998,7 @@ join_run(RtlEngine* const e)
 }
 
 /// Apply the worker's latency changes to the MIDI delay queue.
-static void
+static RTL_REALTIME void
 take_splices(RtlEngine* const e)
 {
   RtlMsgHeader h;
@@ -1012,7 +1023,7 @@ take_splices(RtlEngine* const e)
 }
 
 /// Take MIDI in: to the worker (if it runs) and to the delay queue.
-static void
+static RTL_REALTIME void
 midi_in(RtlEngine* const          e,
         const RtlMidiEvent* const events,
         const uint32_t            n_events,
@@ -1060,7 +1071,7 @@ midi_in(RtlEngine* const          e,
 }
 
 /// Emit the queued MIDI due before `end`.
-static uint32_t
+static RTL_REALTIME uint32_t
 midi_out(RtlEngine* const    e,
          RtlMidiEvent* const out,
          const uint32_t      max_out,
@@ -1082,7 +1093,7 @@ midi_out(RtlEngine* const    e,
 }
 
 /// Send a period of input to the worker, all channels or none.
-static void
+static RTL_REALTIME void
 push_input(RtlEngine* const e, const float* const* const in, const uint32_t n)
 {
   const uint32_t n_in  = e->config.n_inputs;
@@ -1091,8 +1102,8 @@ push_input(RtlEngine* const e, const float* const* const in, const uint32_t n)
 
   // The worker reads the channels in order and each ring's space only
   // grows, so room in the last ring means room in all of them.
-  if (!rtl_msgring_write_space(e->headers) ||
-      (n_in && rtl_ring_write_space(e->in_rings[n_in - 1U]) < bytes)) {
+  if (!rtl_msgring_has_room(e->headers, 1U) ||
+      (n_in && !rtl_ring_has_room(e->in_rings[n_in - 1U], bytes))) {
     rtl_counter_add(&e->input_dropped_frames, n);
     rtl_counter_add(&e->input_dropped_periods, 1U);
   } else {
@@ -1103,16 +1114,28 @@ push_input(RtlEngine* const e, const float* const* const in, const uint32_t n)
     (void)rtl_msgring_send(e->headers, 0U, &h, sizeof(h));
   }
 
-  // The worker wakes by itself every wake_frames: wake it only if twice
-  // that waits (it idled or stalled), and always before half of L does.
-  // A stale worker position only makes the backlog look larger: an extra
-  // post, never a lost one.
-  const uint64_t done = atomic_load_explicit(&e->worker_pos,
-                                             memory_order_relaxed);
-  const uint64_t twice = 2U * (uint64_t)e->config.wake_frames;
-  const uint64_t half  = e->rt_latency / 2U ? e->rt_latency / 2U : 1U;
-  if (pos + n - done >= (twice < half ? twice : half)) {
+  // The worker wakes by itself every wake_frames, so between two periods
+  // it takes what came before this one.  Wake it only if twice that still
+  // waits from earlier periods (it stalled), and always before half of L
+  // does; or if it went idle while no input came.  The backlog leaves
+  // this period out: counting it would post every period as soon as one
+  // is as long as the threshold.  A stale worker position only makes the
+  // backlog look larger: an extra post, never a lost one.
+  const uint64_t done =
+    atomic_load_explicit(&e->worker_pos, memory_order_relaxed);
+  const uint64_t twice   = 2U * (uint64_t)e->config.wake_frames;
+  const uint64_t half    = e->rt_latency / 2U ? e->rt_latency / 2U : 1U;
+  const uint64_t backlog = pos > done ? pos - done : 0U;
+  if (backlog >= min_u64(twice, half) ||
+      (atomic_load_explicit(&e->worker_idle, memory_order_relaxed) &&
+       atomic_exchange_explicit(&e->worker_idle, false,
+                                memory_order_relaxed))) {
+    rtl_counter_add(&e->posts, 1U);
+    // Reviewed exception: sem_post never blocks, and runs only off the
+    // steady state (test_engine.c counts it)
+    RTL_EFFECTS_EXCEPTION_BEGIN
     sem_post(&e->wake);
+    RTL_EFFECTS_EXCEPTION_END
   }
 }
 
@@ -1122,7 +1145,7 @@ push_input(RtlEngine* const e, const float* const* const in, const uint32_t n)
   the frames missing.  Reading always moves the buffer's reader by exactly
   `n`, so its positions stay on the audio thread's timeline.
 */
-static uint64_t
+static RTL_REALTIME uint64_t
 play(RtlEngine* const e,
      float* const* const out,
      const uint32_t      n,
@@ -1149,7 +1172,7 @@ play(RtlEngine* const e,
   return short_reads;
 }
 
-static void
+static RTL_REALTIME void
 silence(RtlEngine* const e, float* const* const out, const size_t n)
 {
   for (uint32_t c = 0U; c < e->config.n_outputs; ++c) {
@@ -1157,7 +1180,7 @@ silence(RtlEngine* const e, float* const* const out, const size_t n)
   }
 }
 
-void
+RTL_REALTIME void
 rtl_engine_process(RtlEngine* const          engine,
                    const float* const* const in,
                    float* const* const       out,

@@ -782,6 +782,204 @@ START_TEST(test_input_dropped)
 END_TEST
 
 /*
+  A control change is state: the MIDI of a period whose audio the audio
+  thread had to drop still reaches the processor, at its own frame, in
+  order, while the worker processes silence in the period's place.
+*/
+START_TEST(test_midi_of_dropped_period)
+{
+  static TestProc tp;
+  memset(&tp, 0, sizeof(tp));
+  const RtlProcessor p   = test_processor(&tp);
+  RtlEngineConfig    cfg = base_config(1U, 512U);
+  cfg.max_block          = 128U;
+  RtlEngine* e           = NULL;
+  ck_assert_int_eq(rtl_engine_new(NULL, &cfg, &p, &e), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_engine_start(e), RTL_SUCCESS);
+
+  static Driver d;
+  driver_init(&d, e, 1U);
+  d.latency = 512U;
+  for (int i = 0; i < 4; ++i) {
+    driver_step(&d, 128U, true);
+  }
+
+  enum { MAX_EVENTS = 200 };
+  static uint64_t in_pos[MAX_EVENTS];
+  static bool     in_dropped[MAX_EVENTS];
+  uint32_t        n_ev    = 0U;
+  uint32_t        dropped = 0U;
+  RtlEngineStats  s;
+  atomic_store(&tp.gate, true);
+  // One control change per period, until eight periods were dropped
+  while (dropped < 8U) {
+    ck_assert_uint_lt(n_ev, MAX_EVENTS);
+    RtlMidiEvent ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.frame   = (n_ev * 37U) % 128U;
+    ev.size    = 3U;
+    ev.data[0] = 0xB0U;
+    ev.data[1] = 7U;
+    ev.data[2] = (uint8_t)(n_ev & 0x7FU);
+    rtl_engine_stats(e, &s);
+    const uint64_t before = s.input_dropped_periods;
+    in_pos[n_ev] = d.pos + ev.frame;
+    driver_period(&d, 128U, &ev, 1U, true);
+    rtl_engine_stats(e, &s);
+    in_dropped[n_ev++] = s.input_dropped_periods != before;
+    dropped += s.input_dropped_periods != before ? 1U : 0U;
+    d.pos += 128U;
+    if (!atomic_load(&tp.at_gate)) {
+      sleep_us(200L); // Let the worker reach the gate early on
+    }
+  }
+  atomic_store(&tp.gate, false);
+  // A period that gets through tells the worker where the gap ends
+  for (int i = 0; i < 200; ++i) {
+    driver_period(&d, 128U, NULL, 0U, true);
+    d.pos += 128U;
+    rtl_engine_stats(e, &s);
+    if (s.frames_processed >= d.pos) {
+      break;
+    }
+    sleep_us(1000L);
+  }
+  rtl_engine_stop(e);
+
+  ck_assert_uint_eq(tp.bad_blocks, 0U);
+  ck_assert_uint_eq(tp.n_log, n_ev);
+  uint32_t seen_in_dropped = 0U;
+  for (uint32_t i = 0U; i < n_ev; ++i) {
+    ck_assert_uint_eq(tp.log_id[i], (7U << 7U) | (i & 0x7FU));
+    ck_assert_uint_eq(tp.log_pos[i], in_pos[i]);
+    seen_in_dropped += in_dropped[i] ? 1U : 0U;
+  }
+  ck_assert_uint_eq(seen_in_dropped, 8U);
+  rtl_engine_stats(e, &s);
+  ck_assert_uint_eq(s.midi_dropped, 0U);
+  ck_assert_uint_ge(s.input_dropped_periods, 8U);
+  rtl_engine_free(e);
+}
+END_TEST
+
+/*
+  In the steady state the audio thread makes no system call: the worker
+  wakes on its own timer and takes each period before the next, so the
+  audio thread never posts, whatever the period's size against L (a
+  period of L/4, L/2 or L once posted every time).  The trial paces
+  itself by the worker, not the clock (the period after the worker caught
+  up), at 8 kHz, where the worker's wake interval is 16 ms and it goes
+  idle only after two periods of silence; a trial in which the test thread
+  was held up that long proves nothing and runs again.
+
+  The controls: a stalled worker is woken, and a worker that went idle is
+  woken once when input comes back, not every period.
+*/
+static bool
+posts_trial(const uint32_t n, uint64_t* const posts)
+{
+  static TestProc tp;
+  memset(&tp, 0, sizeof(tp));
+  const RtlProcessor p   = test_processor(&tp);
+  RtlEngineConfig    cfg = base_config(1U, 1024U);
+  cfg.sample_rate        = 8000.0;
+  cfg.max_block          = n;
+  cfg.wake_frames        = 0U; // L / 8
+  RtlEngine* e           = NULL;
+  ck_assert_int_eq(rtl_engine_new(NULL, &cfg, &p, &e), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_engine_start(e), RTL_SUCCESS);
+
+  static Driver d;
+  driver_init(&d, e, 1U);
+  d.latency = 1024U;
+  driver_step(&d, n, true);
+
+  RtlEngineStats s;
+  rtl_engine_stats(e, &s);
+  const uint64_t  first   = s.worker_posts;
+  const double    idle_s  = 2.0 * n / cfg.sample_rate;
+  bool            valid   = true;
+  struct timespec t0;
+  struct timespec t1;
+  for (int i = 0; i < 24 && valid; ++i) {
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    driver_step(&d, n, true);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    const double dt =
+      (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    valid = dt < idle_s / 2.0;
+  }
+  ck_assert_msg(!d.errors, "first: %s", d.first_error);
+  rtl_engine_stats(e, &s);
+  *posts = s.worker_posts - first;
+  rtl_engine_free(e);
+  return valid;
+}
+
+START_TEST(test_no_posts_steady_state)
+{
+  static const uint32_t periods[] = {256U, 512U, 1024U}; // L/4, L/2, L
+  for (size_t i = 0U; i < sizeof(periods) / sizeof(periods[0]); ++i) {
+    uint64_t posts = 0U;
+    int      tries = 0;
+    while (!posts_trial(periods[i], &posts)) {
+      ck_assert_msg(++tries < 5, "machine too loaded: no valid trial");
+    }
+    ck_assert_msg(posts == 0U, "period %u: %llu posts in the steady state",
+                  periods[i], (unsigned long long)posts);
+  }
+}
+END_TEST
+
+START_TEST(test_posts_when_needed)
+{
+  static TestProc tp;
+  memset(&tp, 0, sizeof(tp));
+  const RtlProcessor p   = test_processor(&tp);
+  RtlEngineConfig    cfg = base_config(1U, 1024U);
+  cfg.sample_rate        = 8000.0;
+  cfg.max_block          = 128U;
+  cfg.wake_frames        = 0U;
+  RtlEngine* e           = NULL;
+  ck_assert_int_eq(rtl_engine_new(NULL, &cfg, &p, &e), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_engine_start(e), RTL_SUCCESS);
+  static Driver d;
+  driver_init(&d, e, 1U);
+  d.latency = 1024U;
+  driver_step(&d, 128U, true);
+
+  // Stalled: once twice the wake interval (256 frames) waits from earlier
+  // periods, every period posts
+  RtlEngineStats s;
+  rtl_engine_stats(e, &s);
+  uint64_t before = s.worker_posts;
+  atomic_store(&tp.gate, true);
+  for (int i = 0; i < 6; ++i) {
+    driver_period(&d, 128U, NULL, 0U, true);
+    d.pos += 128U;
+  }
+  rtl_engine_stats(e, &s);
+  // Backlogs before the periods: 0..640 frames once the worker holds the
+  // first; at least the last three are over 256
+  ck_assert_uint_ge(s.worker_posts - before, 3U);
+  atomic_store(&tp.gate, false);
+  wait_processed(e, d.sent);
+
+  // Idle: no input for a second (the worker goes idle after 32 ms), then
+  // ten periods in lockstep: at most one post, for the first
+  sleep_us(1000000L);
+  rtl_engine_stats(e, &s);
+  before = s.worker_posts;
+  for (int i = 0; i < 10; ++i) {
+    driver_step(&d, 128U, false);
+  }
+  rtl_engine_stats(e, &s);
+  ck_assert_uint_le(s.worker_posts - before, 1U);
+  rtl_engine_free(e);
+}
+END_TEST
+
+/*
   Latency changes, on two channels: a 375 Hz sine (a smooth signal whose
   largest step between frames is known) and the position code.  Every
   frame is classified as "old" (exactly the input L_old frames back),
@@ -1511,6 +1709,9 @@ rtl_suite_engine(void)
   tcase_add_test(core, test_stall_absorbed);
   tcase_add_test(core, test_stall_longer_than_latency);
   tcase_add_test(core, test_input_dropped);
+  tcase_add_test(core, test_midi_of_dropped_period);
+  tcase_add_test(core, test_no_posts_steady_state);
+  tcase_add_test(core, test_posts_when_needed);
   tcase_add_test(core, test_latency_change);
   tcase_add_test(core, test_latency_change_midi);
   tcase_add_test(core, test_start_stop);

@@ -87,7 +87,7 @@ typedef struct {
   uint32_t capacity;
   /// The worker wakes by itself every wake_frames of audio and processes
   /// what has arrived; the audio thread wakes it (sem_post) only when
-  /// twice that waits.  Fewer wake-ups cost that much of the stall
+  /// twice that waits from earlier periods, or after the worker went idle.  Fewer wake-ups cost that much of the stall
   /// budget.  0: latency / 8 (at least 1); 1 wakes it every period
   uint32_t wake_frames;
   /// MIDI events that can wait at once, both for the worker and in the
@@ -119,6 +119,9 @@ typedef struct {
   uint64_t frames_processed; ///< Frames the worker ran through the processor
   uint64_t worker_chunks;    ///< Processor calls
   uint64_t worker_wakeups;   ///< Times the worker woke with work to do
+  /// Times the audio thread woke the worker (a system call): the worker
+  /// stalled, or input came back after it went idle.  0 in the steady state
+  uint64_t worker_posts;
   uint64_t worker_ns_mean;   ///< Mean time of a processor call, ns
   uint64_t worker_ns_max;    ///< Longest processor call, ns
   uint32_t latency;          ///< Delay L applied now, in frames

@@ -66,11 +66,6 @@ struct RtlControlImpl {
   RtlMeterMsg last_meter; ///< Most recent reading
   int64_t     last_meter_ns;
 
-  // Parameters moved by MIDI CCs: the serial the model gave the last value
-  // taken from a report, and the mixer's serial that report was based on.
-  uint32_t* cc_serial;
-  uint32_t* cc_base;
-
   uint64_t cmds_applied;
   uint64_t logged_xruns;
   uint64_t logged_drops;
@@ -263,31 +258,17 @@ read_meters(RtlControl* const c, const int64_t now)
   }
 }
 
-/**
-   Parameters a MIDI CC moved in the mixer.  The model takes the value as
-   already applied (RTL_SLOT_TIMED) unless a newer setting has overtaken it:
-   the report names the mixer's serial for the parameter when it moved, and
-   the value counts only if the model still holds that setting, or holds a
-   value taken from an earlier report on the same setting.  Otherwise the
-   newer setting is on its way to the mixer and will win there too.
-*/
+/// Parameters a MIDI CC moved in the mixer (see rtl_model_take_report()).
 static void
 read_reports(RtlControl* const c, const int64_t now)
 {
   RtlMsgRing* const ring = rtl_process_reports(c->config.process);
   RtlParamReport    r;
   while (!rtl_comm_recv_report(ring, &r)) {
-    if (r.param >= c->config.table->n_params) {
-      continue;
+    if (rtl_model_take_report(&c->model, r.param, r.value, r.serial)) {
+      c->dirty = true;
+      mark_state(c, r.param, now);
     }
-    const uint32_t serial = c->model.slots[r.param].serial;
-    if (serial != r.serial &&
-        (serial != c->cc_serial[r.param] || r.serial != c->cc_base[r.param])) {
-      continue;
-    }
-    set_param(c, r.param, r.value, true, now);
-    c->cc_serial[r.param] = c->model.slots[r.param].serial;
-    c->cc_base[r.param]   = r.serial;
   }
 }
 
@@ -474,8 +455,6 @@ resync(RtlControl* const c, const int64_t now)
     if (slot->serial || slot->flags) {
       rtl_model_set(&c->model, i, slot->value, false);
     }
-    c->cc_serial[i] = 0U;
-    c->cc_base[i]   = 0U;
   }
   c->dirty = true;
 }
@@ -796,10 +775,8 @@ rtl_control_new(const RtlControlConfig* const config,
     (RtlPendingSync*)rtl_calloc(a, RTL_MAX_SYNCS, sizeof(RtlPendingSync));
   c->timed       = (RtlEvent*)rtl_calloc(a, RTL_MAX_TIMED, sizeof(RtlEvent));
   c->state_dirty = (uint8_t*)rtl_calloc(a, n, 1U);
-  c->cc_serial   = (uint32_t*)rtl_calloc(a, n, sizeof(uint32_t));
-  c->cc_base     = (uint32_t*)rtl_calloc(a, n, sizeof(uint32_t));
-  if (!c->syncs || !c->timed || !c->state_dirty || !c->cc_serial ||
-      !c->cc_base || rtl_model_init(a, &c->model, config->table)) {
+  if (!c->syncs || !c->timed || !c->state_dirty ||
+      rtl_model_init(a, &c->model, config->table)) {
     rtl_control_free(c);
     return RTL_NO_MEM;
   }
@@ -827,8 +804,6 @@ rtl_control_free(RtlControl* const c)
   rtl_free(a, c->syncs);
   rtl_free(a, c->timed);
   rtl_free(a, c->state_dirty);
-  rtl_free(a, c->cc_serial);
-  rtl_free(a, c->cc_base);
   rtl_free(a, c);
 }
 

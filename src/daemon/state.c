@@ -193,7 +193,10 @@ rtl_model_init(RtlAllocator* const         allocator,
   memset(model->ccmap, 0, sizeof(model->ccmap));
   model->slots =
     (RtlSlot*)rtl_calloc(allocator, table->n_params, sizeof(RtlSlot));
-  if (!model->slots) {
+  model->settled =
+    (uint32_t*)rtl_calloc(allocator, table->n_params, sizeof(uint32_t));
+  if (!model->slots || !model->settled) {
+    rtl_model_destroy(model);
     return RTL_NO_MEM;
   }
   for (unsigned i = 0U; i < table->n_params; ++i) {
@@ -206,7 +209,9 @@ void
 rtl_model_destroy(RtlModel* const model)
 {
   rtl_free(model->allocator, model->slots);
-  model->slots = NULL;
+  rtl_free(model->allocator, model->settled);
+  model->slots   = NULL;
+  model->settled = NULL;
 }
 
 void
@@ -219,6 +224,25 @@ rtl_model_set(RtlModel* const model,
   slot->value         = value;
   ++slot->serial;
   slot->flags = timed ? RTL_SLOT_TIMED : 0U;
+  if (!timed) {
+    model->settled[index] = slot->serial;
+  }
+}
+
+bool
+rtl_model_take_report(RtlModel* const model,
+                      const unsigned  index,
+                      const float     value,
+                      const uint32_t  mixer_serial)
+{
+  // Serials only grow (modulo 2^32): the mixer's is at or after the
+  // settled one if it adopted that setting before the CC
+  if (index >= model->table->n_params ||
+      (int32_t)(mixer_serial - model->settled[index]) < 0) {
+    return false;
+  }
+  rtl_model_set(model, index, value, true);
+  return true;
 }
 
 void

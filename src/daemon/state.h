@@ -163,7 +163,10 @@ typedef struct {
   const RtlParamTable* table;
   uint64_t             seq;   ///< Sequence of the last snapshot built
   RtlSlot*             slots; ///< Current values
-  uint16_t             ccmap[RTL_MIDI_CCS]; ///< As in RtlStateSnapshot
+  /// Per parameter: serial of the last setting the mixer applies when it
+  /// adopts it (not timed), which no MIDI CC before it may undo
+  uint32_t* settled;
+  uint16_t  ccmap[RTL_MIDI_CCS]; ///< As in RtlStateSnapshot
 } RtlModel;
 
 /**
@@ -181,6 +184,20 @@ rtl_model_destroy(RtlModel* model);
 /// Set parameter `index`.  `timed`: the RT thread applied it already.
 void
 rtl_model_set(RtlModel* model, unsigned index, float value, bool timed);
+
+/**
+   Take the value a MIDI CC gave parameter `index` in the mixer, whose own
+   serial for it was `mixer_serial` then.  The value is taken (as timed:
+   the mixer has it already) unless the mixer had not yet adopted the
+   latest untimed setting, which is then on its way and wins there too.
+   Reports based on earlier reports are taken: the mixer may adopt those
+   after further CCs, in any order.  Returns true if taken.
+*/
+bool
+rtl_model_take_report(RtlModel* model,
+                      unsigned  index,
+                      float     value,
+                      uint32_t  mixer_serial);
 
 /// Map MIDI CC `cc` to parameter `index`, or unmap it with UINT32_MAX.
 void

@@ -183,6 +183,67 @@ START_TEST(test_model)
 }
 END_TEST
 
+/*
+  MIDI CC reports against settings.  The mixer (worker or RT thread) moves
+  a parameter by CC and reports {value, the serial it had adopted}; the
+  model meanwhile republishes each taken report under a new serial, which
+  the mixer adopts (as timed: serial only) at its own pace.  The last CC
+  must be what the model holds, whatever the interleaving; a setting made
+  after a CC wins until a CC comes after the mixer adopted it.
+*/
+START_TEST(test_reports)
+{
+  RtlParamTable t;
+  RtlModel      m;
+  ck_assert_int_eq(rtl_param_table_init(NULL, &t, 1U), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_model_init(NULL, &m, &t), RTL_SUCCESS);
+  unsigned g = 0U;
+  ck_assert_int_eq(rtl_param_lookup(&t, "/ch/1/gain", &g), RTL_LOOKUP_FOUND);
+
+  // A setting, adopted by the mixer
+  rtl_model_set(&m, g, -6.0f, false);
+  const uint32_t s0 = m.slots[g].serial;
+
+  // CCs 10, 100, 64 in consecutive periods.  The mixer adopts the
+  // model's serial for the first report between the second and third CC,
+  // and the control thread reads the reports after that.
+  ck_assert(rtl_model_take_report(&m, g, -80.0f, s0)); // CC 10
+  const uint32_t s1 = m.slots[g].serial;
+  ck_assert(rtl_model_take_report(&m, g, -9.7f, s0));  // CC 100
+  ck_assert(rtl_model_take_report(&m, g, -38.6f, s1)); // CC 64
+  ck_assert_float_eq(m.slots[g].value, -38.6f);
+  ck_assert_uint_eq(m.slots[g].flags, RTL_SLOT_TIMED);
+
+  // A setting after the CCs: reports from before the mixer adopted it
+  // lose, so the setting stands (the mixer applies it on adoption)
+  rtl_model_set(&m, g, -3.0f, false);
+  const uint32_t s2 = m.slots[g].serial;
+  ck_assert(!rtl_model_take_report(&m, g, 12.0f, s1));
+  ck_assert(!rtl_model_take_report(&m, g, 12.0f, s0));
+  ck_assert_float_eq(m.slots[g].value, -3.0f);
+  ck_assert_uint_eq(m.slots[g].flags, 0U);
+  // A CC after the mixer adopted it wins again
+  ck_assert(rtl_model_take_report(&m, g, 12.0f, s2));
+  ck_assert_float_eq(m.slots[g].value, 12.0f);
+
+  // A timed setting is applied by the mixer at its frame: it does not
+  // hold back a CC the mixer made after it
+  rtl_model_set(&m, g, 0.0f, true);
+  ck_assert(rtl_model_take_report(&m, g, 6.0f, s2));
+  ck_assert_float_eq(m.slots[g].value, 6.0f);
+
+  // Serials wrap: still ordered
+  m.slots[g].serial = UINT32_MAX;
+  rtl_model_set(&m, g, 1.0f, false); // serial 0
+  ck_assert(!rtl_model_take_report(&m, g, 2.0f, UINT32_MAX));
+  ck_assert(rtl_model_take_report(&m, g, 2.0f, 0U));
+  ck_assert(!rtl_model_take_report(&m, t.n_params, 2.0f, 0U));
+
+  rtl_model_destroy(&m);
+  rtl_param_table_destroy(&t);
+}
+END_TEST
+
 Suite*
 rtl_suite_daemon_state(void)
 {
@@ -193,6 +254,7 @@ rtl_suite_daemon_state(void)
   tcase_add_test(core, test_lookup);
   tcase_add_test(core, test_check);
   tcase_add_test(core, test_model);
+  tcase_add_test(core, test_reports);
   suite_add_tcase(s, core);
   return s;
 }
