@@ -135,15 +135,15 @@ struct RtlEngineImpl {
   RtlRing*            midi_ring;
   RtlMsgRing*         splices;
   RtlWriteAhead*      wa;
-  float*              scratch;     // (n_inputs + n_outputs) * max_block
+  float*              scratch; // (n_inputs + n_outputs) * max_block
   size_t              scratch_size;
-  float**             planes;      // in, out, worker write, RT read
+  float**             planes; // in, out, worker write, RT read
   float**             in_planes;
   float**             out_planes;
   float**             wa_planes;
   float**             rt_planes;
-  RtlMidiEvent*       events;      // Worker's block of MIDI
-  Delayed*            delay;       // Audio thread's MIDI delay queue
+  RtlMidiEvent*       events; // Worker's block of MIDI
+  Delayed*            delay;  // Audio thread's MIDI delay queue
   uint32_t            midi_mask;
   sem_t               wake;
   sem_t               started;
@@ -153,16 +153,16 @@ struct RtlEngineImpl {
   // Control thread
   pthread_t thread;
   bool      running;
-  bool      init_failed;     // Written by the worker before `started`
-  void*     self;            // Processor state, worker's
-  uint64_t  epoch;           // Runs started; read by the audio thread
-  uint32_t  start_latency;   // L of the current run; read by the audio thread
+  bool      init_failed;   // Written by the worker before `started`
+  void*     self;          // Processor state, worker's
+  uint64_t  epoch;         // Runs started; read by the audio thread
+  uint32_t  start_latency; // L of the current run; read by the audio thread
 
   // Shared flags
   alignas(RTL_CACHE_LINE) _Atomic int state;
-  _Atomic int           rt_busy;
+  _Atomic int rt_busy;
   alignas(RTL_CACHE_LINE) _Atomic uint32_t latency_target;
-  _Atomic bool          quit;
+  _Atomic bool quit;
   // Counters carried over from the buffer's earlier runs (it resets its own)
   _Atomic uint64_t carry_underruns;
   _Atomic uint64_t carry_underrun_frames;
@@ -195,12 +195,12 @@ struct RtlEngineImpl {
 
   // Worker thread
   alignas(RTL_CACHE_LINE) uint64_t w_pos; // Next run position to process
-  uint64_t         seg_end;    // Frames in the rings up to here
-  Header           held;       // Header received but not yet used
+  uint64_t         seg_end;               // Frames in the rings up to here
+  Header           held;                  // Header received but not yet used
   bool             have_held;
-  MidiRecord       midi;       // MIDI record received but not yet due
+  MidiRecord       midi; // MIDI record received but not yet due
   bool             have_midi;
-  uint32_t         applied;    // L in the buffer now
+  uint32_t         applied; // L in the buffer now
   uint32_t         phase;
   uint32_t         fade_pos;
   uint32_t         splice_to;
@@ -346,8 +346,8 @@ allocate(RtlEngine* const e)
       return RTL_NO_MEM;
     }
     for (size_t c = 0U; c < n_in; ++c) {
-      if ((st = rtl_ring_new(allocator, e->ring_frames * sizeof(float),
-                             &e->in_rings[c]))) {
+      if ((st = rtl_ring_new(
+             allocator, e->ring_frames * sizeof(float), &e->in_rings[c]))) {
         return st;
       }
     }
@@ -356,28 +356,27 @@ allocate(RtlEngine* const e)
   // One header per period: enough for periods of 16 frames and up before
   // the headers rather than the audio run out of room.
   size_t n_headers = e->ring_frames / 16U;
-  n_headers = n_headers < RTL_ENGINE_MIN_HEADERS ? RTL_ENGINE_MIN_HEADERS
-            : n_headers > RTL_ENGINE_MAX_HEADERS ? RTL_ENGINE_MAX_HEADERS
-                                                 : n_headers;
-  if ((st = rtl_msgring_new(allocator, n_headers, sizeof(Header),
-                            &e->headers)) ||
-      (st = rtl_ring_new(allocator, midi * sizeof(MidiRecord),
-                         &e->midi_ring)) ||
-      (st = rtl_msgring_new(allocator, RTL_ENGINE_SPLICE_SLOTS, sizeof(Splice),
-                            &e->splices)) ||
-      (st = rtl_writeahead_new(allocator, (unsigned)n_out, cfg->capacity,
-                               cfg->latency, &e->wa))) {
+  n_headers        = n_headers < RTL_ENGINE_MIN_HEADERS ? RTL_ENGINE_MIN_HEADERS
+                     : n_headers > RTL_ENGINE_MAX_HEADERS ? RTL_ENGINE_MAX_HEADERS
+                                                          : n_headers;
+  if ((st =
+         rtl_msgring_new(allocator, n_headers, sizeof(Header), &e->headers)) ||
+      (st =
+         rtl_ring_new(allocator, midi * sizeof(MidiRecord), &e->midi_ring)) ||
+      (st = rtl_msgring_new(
+         allocator, RTL_ENGINE_SPLICE_SLOTS, sizeof(Splice), &e->splices)) ||
+      (st = rtl_writeahead_new(
+         allocator, (unsigned)n_out, cfg->capacity, cfg->latency, &e->wa))) {
     return st;
   }
 
   e->scratch_size = (n_in + n_out) * cfg->max_block * sizeof(float);
   e->scratch =
     (float*)rtl_aligned_alloc(allocator, RTL_CACHE_LINE, e->scratch_size);
-  e->planes = (float**)rtl_calloc(allocator, n_in + 3U * n_out + 1U,
-                                  sizeof(float*));
-  e->events =
-    (RtlMidiEvent*)rtl_calloc(allocator, midi, sizeof(RtlMidiEvent));
-  e->delay = (Delayed*)rtl_calloc(allocator, midi, sizeof(Delayed));
+  e->planes =
+    (float**)rtl_calloc(allocator, n_in + 3U * n_out + 1U, sizeof(float*));
+  e->events = (RtlMidiEvent*)rtl_calloc(allocator, midi, sizeof(RtlMidiEvent));
+  e->delay  = (Delayed*)rtl_calloc(allocator, midi, sizeof(Delayed));
   if (!e->scratch || !e->planes || !e->events || !e->delay) {
     return RTL_NO_MEM;
   }
@@ -471,10 +470,10 @@ RtlStatus
 rtl_engine_lock_memory(RtlEngine* const engine)
 {
   const RtlEngineConfig* cfg = &engine->config;
-  RtlStatus st = rtl_lock_memory(engine, sizeof(*engine));
+  RtlStatus              st  = rtl_lock_memory(engine, sizeof(*engine));
   for (uint32_t c = 0U; c < cfg->n_inputs; ++c) {
     const RtlStatus s = rtl_ring_lock_memory(engine->in_rings[c]);
-    st = st ? st : s;
+    st                = st ? st : s;
   }
   const RtlStatus s[] = {
     rtl_msgring_lock_memory(engine->headers),
@@ -675,8 +674,8 @@ static void
 deliver(RtlEngine* const e, const uint32_t n)
 {
   const uint32_t n_out = e->config.n_outputs;
-  size_t         done  = rtl_writeahead_write(
-    e->wa, (const float* const*)e->out_planes, n);
+  size_t         done =
+    rtl_writeahead_write(e->wa, (const float* const*)e->out_planes, n);
   while (done < n) {
     // Only an audio thread with periods longer than configured fills the
     // buffer: wait for it to play some.
@@ -688,8 +687,8 @@ deliver(RtlEngine* const e, const uint32_t n)
     for (uint32_t c = 0U; c < n_out; ++c) {
       e->wa_planes[c] = e->out_planes[c] + done;
     }
-    done += rtl_writeahead_write(
-      e->wa, (const float* const*)e->wa_planes, n - done);
+    done +=
+      rtl_writeahead_write(e->wa, (const float* const*)e->wa_planes, n - done);
   }
 }
 
@@ -708,8 +707,8 @@ run_block(RtlEngine* const e)
   const uint32_t n_in  = e->config.n_inputs;
   const size_t   bytes = (size_t)n * sizeof(float);
   for (uint32_t c = 0U; c < n_in; ++c) {
-    float* const   dst = e->in_planes[c];
-    const size_t   got = real ? rtl_ring_read(e->in_rings[c], dst, bytes) : 0U;
+    float* const dst = e->in_planes[c];
+    const size_t got = real ? rtl_ring_read(e->in_rings[c], dst, bytes) : 0U;
     if (got < bytes) {
       memset((char*)dst + got, 0, bytes - got);
     }
@@ -717,8 +716,12 @@ run_block(RtlEngine* const e)
   const uint32_t n_events = gather_midi(e, e->w_pos, n);
 
   const uint64_t t0 = now_ns();
-  e->processor->process(e->self, (const float* const*)e->in_planes,
-                        e->out_planes, e->events, n_events, n);
+  e->processor->process(e->self,
+                        (const float* const*)e->in_planes,
+                        e->out_planes,
+                        e->events,
+                        n_events,
+                        n);
   const uint64_t dt = now_ns() - t0;
 
   apply_fades(e, n);
@@ -763,13 +766,13 @@ sleep_ns(RtlEngine* const e, const long ns)
 static void*
 worker_main(void* const arg)
 {
-  RtlEngine* const          e = (RtlEngine*)arg;
-  const RtlProcessor* const p = e->processor;
+  RtlEngine* const          e  = (RtlEngine*)arg;
+  const RtlProcessor* const p  = e->processor;
   const RtlProcessorConfig  pc = {
-    e->config.sample_rate,
-    e->config.max_block,
-    e->config.n_inputs,
-    e->config.n_outputs,
+     e->config.sample_rate,
+     e->config.max_block,
+     e->config.n_inputs,
+     e->config.n_outputs,
   };
 
   e->init_failed = rtl_processor_init(p, &pc, &e->self) != RTL_SUCCESS;
@@ -791,8 +794,8 @@ worker_main(void* const arg)
   const double interval = (double)e->config.wake_frames * 1e9 / rate;
   const long   busy_ns =
     interval < (double)RTL_ENGINE_MIN_SLEEP_NS ? RTL_ENGINE_MIN_SLEEP_NS
-    : interval > (double)RTL_ENGINE_IDLE_NS    ? RTL_ENGINE_IDLE_NS
-                                               : (long)interval;
+      : interval > (double)RTL_ENGINE_IDLE_NS    ? RTL_ENGINE_IDLE_NS
+                                                 : (long)interval;
   const uint64_t idle_after_ns =
     (uint64_t)(2.0 * (double)e->config.max_block * 1e9 / rate);
   long     pause     = busy_ns;
@@ -946,7 +949,7 @@ rtl_engine_stats(const RtlEngine* const engine, RtlEngineStats* const stats)
   // them, include at least these
   const uint64_t idle =
     atomic_load_explicit(&engine->idle_underruns, memory_order_acquire);
-  const uint64_t idle_frames = load_relaxed(&engine->idle_underrun_frames);
+  const uint64_t     idle_frames = load_relaxed(&engine->idle_underrun_frames);
   RtlWriteAheadStats s;
   rtl_writeahead_stats(engine->wa, &s);
 
@@ -955,16 +958,16 @@ rtl_engine_stats(const RtlEngine* const engine, RtlEngineStats* const stats)
     load_relaxed(&engine->carry_underruns) + s.underruns;
   const uint64_t underrun_frames =
     load_relaxed(&engine->carry_underrun_frames) + s.underrun_frames;
-  stats->underruns       = underruns > idle ? underruns - idle : 0U;
+  stats->underruns = underruns > idle ? underruns - idle : 0U;
   stats->underrun_frames =
     underrun_frames > idle_frames ? underrun_frames - idle_frames : 0U;
   stats->overruns = load_relaxed(&engine->carry_overruns) + s.overruns;
-  stats->dropped_frames = load_relaxed(&engine->carry_dropped) + s.dropped_frames;
-  stats->adjustments =
-    load_relaxed(&engine->carry_adjustments) + s.adjustments;
-  stats->input_dropped_frames = load_relaxed(&engine->input_dropped_frames);
+  stats->dropped_frames =
+    load_relaxed(&engine->carry_dropped) + s.dropped_frames;
+  stats->adjustments = load_relaxed(&engine->carry_adjustments) + s.adjustments;
+  stats->input_dropped_frames  = load_relaxed(&engine->input_dropped_frames);
   stats->input_dropped_periods = load_relaxed(&engine->input_dropped_periods);
-  stats->midi_dropped = load_relaxed(&engine->midi_dropped_rt) +
+  stats->midi_dropped          = load_relaxed(&engine->midi_dropped_rt) +
                         load_relaxed(&engine->midi_dropped_worker);
   stats->midi_out_dropped = load_relaxed(&engine->midi_out_dropped);
   stats->frames_processed = load_relaxed(&engine->frames_processed);
@@ -1039,9 +1042,9 @@ midi_in(RtlEngine* const          e,
       continue;
     }
     // Frames are kept in the period and in order, whatever the caller sent
-    uint32_t frame = ev->frame < n_frames ? ev->frame : n_frames - 1U;
-    frame          = frame < prev ? prev : frame;
-    prev           = frame;
+    uint32_t frame     = ev->frame < n_frames ? ev->frame : n_frames - 1U;
+    frame              = frame < prev ? prev : frame;
+    prev               = frame;
     const uint64_t pos = e->rt_pos + frame;
 
     if (to_worker) {
@@ -1061,7 +1064,7 @@ midi_in(RtlEngine* const          e,
       continue;
     }
     Delayed* const d = &e->delay[e->dq_tail & e->midi_mask];
-    d->pos  = pos;
+    d->pos           = pos;
     d->due  = max_u64(max_u64(pos + e->rt_latency, e->floor), e->last_due);
     d->size = ev->size;
     memcpy(d->data, ev->data, RTL_MIDI_EVENT_MAX);
@@ -1128,8 +1131,8 @@ push_input(RtlEngine* const e, const float* const* const in, const uint32_t n)
   const uint64_t backlog = pos > done ? pos - done : 0U;
   if (backlog >= min_u64(twice, half) ||
       (atomic_load_explicit(&e->worker_idle, memory_order_relaxed) &&
-       atomic_exchange_explicit(&e->worker_idle, false,
-                                memory_order_relaxed))) {
+       atomic_exchange_explicit(
+         &e->worker_idle, false, memory_order_relaxed))) {
     rtl_counter_add(&e->posts, 1U);
     // Reviewed exception: sem_post never blocks, and runs only off the
     // steady state (test_engine.c counts it)
@@ -1146,7 +1149,7 @@ push_input(RtlEngine* const e, const float* const* const in, const uint32_t n)
   `n`, so its positions stay on the audio thread's timeline.
 */
 static RTL_REALTIME uint64_t
-play(RtlEngine* const e,
+play(RtlEngine* const    e,
      float* const* const out,
      const uint32_t      n,
      uint64_t* const     missing)
@@ -1197,7 +1200,7 @@ rtl_engine_process(RtlEngine* const          engine,
   }
 
   atomic_store_explicit(&engine->rt_busy, 1, memory_order_seq_cst);
-  const int state = atomic_load_explicit(&engine->state, memory_order_seq_cst);
+  const int  state = atomic_load_explicit(&engine->state, memory_order_seq_cst);
   const bool running = state == STATE_RUNNING;
 
   if (running && engine->rt_epoch != engine->epoch) {
@@ -1220,18 +1223,17 @@ rtl_engine_process(RtlEngine* const          engine,
     if (short_reads) {
       rtl_counter_add(&engine->idle_underrun_frames, missing);
       // Release: whoever sees this count sees the buffer's as well
-      atomic_store_explicit(
-        &engine->idle_underruns,
-        load_relaxed(&engine->idle_underruns) + short_reads,
-        memory_order_release);
+      atomic_store_explicit(&engine->idle_underruns,
+                            load_relaxed(&engine->idle_underruns) + short_reads,
+                            memory_order_release);
     }
   } else {
     // Starting: the buffer's reader waits at the new run's first frame
     silence(engine, out, n_frames);
   }
 
-  *n_midi_out = midi_out(engine, midi_out_events, max_midi_out,
-                         engine->rt_pos + n_frames);
+  *n_midi_out =
+    midi_out(engine, midi_out_events, max_midi_out, engine->rt_pos + n_frames);
   engine->rt_pos += n_frames;
   atomic_store_explicit(&engine->rt_busy, 0, memory_order_release);
 }

@@ -27,7 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-Suite* rtl_suite_engine(void);
+Suite*
+rtl_suite_engine(void);
 
 /*
   The test thread plays the audio thread: it calls rtl_engine_process()
@@ -66,19 +67,20 @@ typedef struct {
   atomic_bool gate;        ///< While true, process() waits at its start
 
   // Worker's, read by the test after stop or through the atomics
-  atomic_int      inits;
-  atomic_int      releases;
-  atomic_bool     at_gate;
+  atomic_int       inits;
+  atomic_int       releases;
+  atomic_bool      at_gate;
   _Atomic uint64_t frames;
-  uint64_t        next_stall;
-  uint32_t        stalls;
-  uint32_t        n_in;
-  uint32_t        n_out;
-  uint64_t        max_block_seen;
-  uint32_t        bad_blocks;
-  size_t          n_log;
-  uint64_t        log_pos[LOG_MAX]; ///< Run position of each MIDI event
-  uint32_t        log_id[LOG_MAX];
+  uint64_t         next_stall;
+  uint32_t         stalls;
+  uint32_t         n_in;
+  uint32_t         n_out;
+  uint64_t         max_block_seen;
+  uint32_t         bad_blocks;
+  size_t           n_log;
+  uint64_t         log_pos[LOG_MAX]; ///< Run position of each MIDI event
+  uint32_t         log_id[LOG_MAX];
+  RtlProcessor     proc; ///< This processor, as start_engine() made it
 } TestProc;
 
 static void*
@@ -117,17 +119,17 @@ tp_process(void* const               self,
   if (n_frames > tp->max_block_seen) {
     tp->max_block_seen = n_frames;
   }
-  const uint64_t start = atomic_load_explicit(&tp->frames,
-                                              memory_order_relaxed);
+  const uint64_t start =
+    atomic_load_explicit(&tp->frames, memory_order_relaxed);
   for (uint32_t i = 0U; i < n_events; ++i) {
-    if (events[i].frame >= n_frames || (i && events[i].frame <
-                                                 events[i - 1U].frame)) {
+    if (events[i].frame >= n_frames ||
+        (i && events[i].frame < events[i - 1U].frame)) {
       ++tp->bad_blocks;
     }
     if (tp->n_log < LOG_MAX) {
       tp->log_pos[tp->n_log] = start + events[i].frame;
-      tp->log_id[tp->n_log]  = (uint32_t)events[i].data[1] << 7U |
-                              events[i].data[2];
+      tp->log_id[tp->n_log] =
+        (uint32_t)events[i].data[1] << 7U | events[i].data[2];
       ++tp->n_log;
     }
   }
@@ -160,7 +162,13 @@ static RtlProcessor
 test_processor(TestProc* const tp)
 {
   const RtlProcessor p = {
-    RTL_PROCESSOR_ABI_VERSION, "test", 0U, tp_init, tp_process, tp_release, tp,
+    RTL_PROCESSOR_ABI_VERSION,
+    "test",
+    0U,
+    tp_init,
+    tp_process,
+    tp_release,
+    tp,
   };
   return p;
 }
@@ -197,8 +205,8 @@ typedef struct {
   uint64_t drop_from; ///< Input dropped from here...
   uint64_t drop_to;   ///< ...to here: its output is silence
   uint64_t latency;   ///< Expected delay
-  uint64_t silent;   ///< Silent frames seen
-  uint64_t real;     ///< Real frames seen
+  uint64_t silent;    ///< Silent frames seen
+  uint64_t real;      ///< Real frames seen
   uint64_t errors;
   char     first_error[160];
 } Driver;
@@ -220,8 +228,11 @@ static void
 driver_fail(Driver* const d, const char* const what, const uint64_t t)
 {
   if (!d->errors++) {
-    snprintf(d->first_error, sizeof(d->first_error), "%s at frame %llu",
-             what, (unsigned long long)t);
+    snprintf(d->first_error,
+             sizeof(d->first_error),
+             "%s at frame %llu",
+             what,
+             (unsigned long long)t);
   }
 }
 
@@ -253,11 +264,28 @@ driver_period(Driver* const             d,
       d->in[c][i] = encode(d->pos + i, c);
     }
   }
-  rtl_engine_process(d->e, d->in_p, d->out_p, midi, n_midi, d->midi_out,
-                     64U, &d->n_midi_out, n);
+  rtl_engine_process(
+    d->e, d->in_p, d->out_p, midi, n_midi, d->midi_out, 64U, &d->n_midi_out, n);
   if (running) {
     d->sent += n;
   }
+}
+
+/// Start an engine on `tp` (reset) with `cfg`, and `d` to drive it with
+/// the configured latency as the expected delay.
+static RtlEngine*
+start_engine(TestProc* const              tp,
+             const RtlEngineConfig* const cfg,
+             Driver* const                d)
+{
+  memset(tp, 0, sizeof(*tp));
+  tp->proc     = test_processor(tp);
+  RtlEngine* e = NULL;
+  ck_assert_int_eq(rtl_engine_new(NULL, cfg, &tp->proc, &e), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_engine_start(e), RTL_SUCCESS);
+  driver_init(d, e, cfg->n_inputs);
+  d->latency = cfg->latency;
+  return e;
 }
 
 /// Check d->out (n frames at d->pos): each frame silence or delayed by L.
@@ -314,16 +342,18 @@ START_TEST(test_delay_exact)
 
   // Lockstep: every frame is real and exactly L late, with periods of any
   // size up to L, longer than max_block too (the worker splits them).
-  uint64_t       rng    = 0x2545F4914F6CDD1DULL;
-  const uint64_t total  = rtl_stress_count(200000U);
+  uint64_t       rng   = 0x2545F4914F6CDD1DULL;
+  const uint64_t total = rtl_stress_count(200000U);
   while (d.pos < total) {
     const bool     longer = xorshift(&rng) % 8U == 0U;
-    const uint32_t n      = 1U + (uint32_t)(xorshift(&rng) %
-                                            (longer ? 1000U : 256U));
+    const uint32_t n =
+      1U + (uint32_t)(xorshift(&rng) % (longer ? 1000U : 256U));
     driver_step(&d, n, true);
   }
-  ck_assert_msg(!d.errors, "%llu errors, first: %s",
-                (unsigned long long)d.errors, d.first_error);
+  ck_assert_msg(!d.errors,
+                "%llu errors, first: %s",
+                (unsigned long long)d.errors,
+                d.first_error);
   ck_assert_uint_eq(d.silent, 1000U); // The prefill, and nothing else
   ck_assert_uint_eq(d.real, d.pos - 1000U);
 
@@ -339,16 +369,20 @@ START_TEST(test_delay_exact)
       wait_processed(e, d.sent - 2048U);
     }
   }
-  ck_assert_msg(!d.errors, "%llu errors, first: %s",
-                (unsigned long long)d.errors, d.first_error);
+  ck_assert_msg(!d.errors,
+                "%llu errors, first: %s",
+                (unsigned long long)d.errors,
+                d.first_error);
 
   // And back in lockstep everything is exact again at once.
   wait_processed(e, d.sent);
   for (int i = 0; i < 200; ++i) {
     driver_step(&d, 1U + (uint32_t)(xorshift(&rng) % 256U), true);
   }
-  ck_assert_msg(!d.errors, "%llu errors, first: %s",
-                (unsigned long long)d.errors, d.first_error);
+  ck_assert_msg(!d.errors,
+                "%llu errors, first: %s",
+                (unsigned long long)d.errors,
+                d.first_error);
 
   RtlEngineStats s;
   rtl_engine_stats(e, &s);
@@ -400,8 +434,8 @@ START_TEST(test_channel_mapping)
   cfg.n_inputs = 0U;
   ck_assert_int_eq(rtl_engine_new(NULL, &cfg, &p, &e), RTL_SUCCESS);
   ck_assert_int_eq(rtl_engine_start(e), RTL_SUCCESS);
-  float  o[2][32];
-  float* op[2] = {o[0], o[1]};
+  float    o[2][32];
+  float*   op[2] = {o[0], o[1]};
   uint32_t n_midi;
   for (int i = 0; i < 10; ++i) {
     rtl_engine_process(e, NULL, op, NULL, 0U, NULL, 0U, &n_midi, 32U);
@@ -432,9 +466,9 @@ START_TEST(test_midi_exact)
 
   enum { N_EVENTS = 3000 };
   static uint64_t in_pos[N_EVENTS];
-  uint32_t        n_in  = 0U;
-  uint32_t        n_out = 0U;
-  uint64_t        rng   = 0x9E3779B97F4A7C15ULL;
+  uint32_t        n_in     = 0U;
+  uint32_t        n_out    = 0U;
+  uint64_t        rng      = 0x9E3779B97F4A7C15ULL;
   uint64_t        crossing = 0U;
   RtlMidiEvent    ev[8];
 
@@ -452,11 +486,11 @@ START_TEST(test_midi_exact)
         frame = n - 1U;
       }
       memset(&ev[j], 0, sizeof(ev[j]));
-      ev[j].frame   = frame;
-      ev[j].size    = 3U;
-      ev[j].data[0] = 0x90U;
-      ev[j].data[1] = (uint8_t)(n_in >> 7U);
-      ev[j].data[2] = (uint8_t)(n_in & 0x7FU);
+      ev[j].frame    = frame;
+      ev[j].size     = 3U;
+      ev[j].data[0]  = 0x90U;
+      ev[j].data[1]  = (uint8_t)(n_in >> 7U);
+      ev[j].data[2]  = (uint8_t)(n_in & 0x7FU);
       in_pos[n_in++] = d.pos + frame;
     }
     driver_period(&d, n, ev, k, true);
@@ -521,7 +555,7 @@ START_TEST(test_midi_limits)
     ev[j].data[2] = (uint8_t)j;
   }
   ev[1].size = RTL_MIDI_EVENT_MAX + 1U; // SysEx, say: dropped and counted
-  ev[2].size = 0U;                       // Nothing: dropped and counted
+  ev[2].size = 0U;                      // Nothing: dropped and counted
 
   // 8 in: 2 unusable, 4 fit the delay queue, 2 overflow it
   driver_period(&d, 64U, ev, 8U, true);
@@ -541,20 +575,27 @@ START_TEST(test_midi_limits)
   ck_assert_uint_eq(d.midi_out[0].frame, 100U - 64U);
   ck_assert_uint_eq(d.midi_out[0].data[2], 0U);
   uint32_t n_midi = 0U;
-  rtl_engine_process(e, d.in_p, d.out_p, NULL, 0U, d.midi_out, 1U, &n_midi,
+  rtl_engine_process(e,
+                     d.in_p,
+                     d.out_p,
+                     NULL,
+                     0U,
+                     d.midi_out,
+                     1U,
+                     &n_midi,
                      64U); // 102..165
   ck_assert_uint_eq(n_midi, 1U);
   ck_assert_uint_eq(d.midi_out[0].frame, 103U - 102U);
   ck_assert_uint_eq(d.midi_out[0].data[2], 3U);
   for (uint8_t id = 4U; id <= 5U; ++id) {
-    rtl_engine_process(e, d.in_p, d.out_p, NULL, 0U, d.midi_out, 1U,
-                       &n_midi, 64U);
+    rtl_engine_process(
+      e, d.in_p, d.out_p, NULL, 0U, d.midi_out, 1U, &n_midi, 64U);
     ck_assert_uint_eq(n_midi, 1U);
     ck_assert_uint_eq(d.midi_out[0].frame, 0U);
     ck_assert_uint_eq(d.midi_out[0].data[2], id);
   }
-  rtl_engine_process(e, d.in_p, d.out_p, NULL, 0U, d.midi_out, 1U, &n_midi,
-                     64U);
+  rtl_engine_process(
+    e, d.in_p, d.out_p, NULL, 0U, d.midi_out, 1U, &n_midi, 64U);
   ck_assert_uint_eq(n_midi, 0U);
   rtl_engine_stop(e);
 
@@ -595,8 +636,8 @@ stall_trial(uint32_t* const stalls, uint64_t* const ns_max)
 {
   static TestProc tp;
   memset(&tp, 0, sizeof(tp));
-  tp.stall_every = 4800U;
-  tp.stall_us    = 20000L;
+  tp.stall_every         = 4800U;
+  tp.stall_us            = 20000L;
   const RtlProcessor p   = test_processor(&tp);
   RtlEngineConfig    cfg = base_config(2U, 2400U);
   cfg.max_block          = 64U;
@@ -638,13 +679,16 @@ START_TEST(test_stall_absorbed)
     uint32_t stalls = 0U;
     uint64_t ns_max = 0U;
     underruns       = stall_trial(&stalls, &ns_max);
-    ck_assert_uint_ge(stalls, 25U);               // It did pause
-    ck_assert_uint_ge(ns_max, 20000000U);         // and it was measured
+    ck_assert_uint_ge(stalls, 25U);       // It did pause
+    ck_assert_uint_ge(ns_max, 20000000U); // and it was measured
     if (!underruns) {
       break;
     }
-    fprintf(stderr, "test_stall_absorbed: trial %d disturbed: %llu "
-            "underruns\n", trial + 1, (unsigned long long)underruns);
+    fprintf(stderr,
+            "test_stall_absorbed: trial %d disturbed: %llu "
+            "underruns\n",
+            trial + 1,
+            (unsigned long long)underruns);
   }
   ck_assert_uint_eq(underruns, 0U);
 }
@@ -653,17 +697,10 @@ END_TEST
 START_TEST(test_stall_longer_than_latency)
 {
   static TestProc tp;
-  memset(&tp, 0, sizeof(tp));
-  const RtlProcessor p   = test_processor(&tp);
-  RtlEngineConfig    cfg = base_config(2U, 1024U);
-  cfg.max_block          = 128U;
-  RtlEngine* e           = NULL;
-  ck_assert_int_eq(rtl_engine_new(NULL, &cfg, &p, &e), RTL_SUCCESS);
-  ck_assert_int_eq(rtl_engine_start(e), RTL_SUCCESS);
-
-  static Driver d;
-  driver_init(&d, e, 2U);
-  d.latency = 1024U;
+  static Driver   d;
+  RtlEngineConfig cfg = base_config(2U, 1024U);
+  cfg.max_block       = 128U;
+  RtlEngine* const e  = start_engine(&tp, &cfg, &d);
   for (int i = 0; i < 30; ++i) {
     driver_step(&d, 128U, true);
   }
@@ -789,17 +826,10 @@ END_TEST
 START_TEST(test_midi_of_dropped_period)
 {
   static TestProc tp;
-  memset(&tp, 0, sizeof(tp));
-  const RtlProcessor p   = test_processor(&tp);
-  RtlEngineConfig    cfg = base_config(1U, 512U);
-  cfg.max_block          = 128U;
-  RtlEngine* e           = NULL;
-  ck_assert_int_eq(rtl_engine_new(NULL, &cfg, &p, &e), RTL_SUCCESS);
-  ck_assert_int_eq(rtl_engine_start(e), RTL_SUCCESS);
-
-  static Driver d;
-  driver_init(&d, e, 1U);
-  d.latency = 512U;
+  static Driver   d;
+  RtlEngineConfig cfg = base_config(1U, 512U);
+  cfg.max_block       = 128U;
+  RtlEngine* const e  = start_engine(&tp, &cfg, &d);
   for (int i = 0; i < 4; ++i) {
     driver_step(&d, 128U, true);
   }
@@ -823,7 +853,7 @@ START_TEST(test_midi_of_dropped_period)
     ev.data[2] = (uint8_t)(n_ev & 0x7FU);
     rtl_engine_stats(e, &s);
     const uint64_t before = s.input_dropped_periods;
-    in_pos[n_ev] = d.pos + ev.frame;
+    in_pos[n_ev]          = d.pos + ev.frame;
     driver_period(&d, 128U, &ev, 1U, true);
     rtl_engine_stats(e, &s);
     in_dropped[n_ev++] = s.input_dropped_periods != before;
@@ -879,34 +909,27 @@ static bool
 posts_trial(const uint32_t n, uint64_t* const posts)
 {
   static TestProc tp;
-  memset(&tp, 0, sizeof(tp));
-  const RtlProcessor p   = test_processor(&tp);
-  RtlEngineConfig    cfg = base_config(1U, 1024U);
-  cfg.sample_rate        = 8000.0;
-  cfg.max_block          = n;
-  cfg.wake_frames        = 0U; // L / 8
-  RtlEngine* e           = NULL;
-  ck_assert_int_eq(rtl_engine_new(NULL, &cfg, &p, &e), RTL_SUCCESS);
-  ck_assert_int_eq(rtl_engine_start(e), RTL_SUCCESS);
-
-  static Driver d;
-  driver_init(&d, e, 1U);
-  d.latency = 1024U;
+  static Driver   d;
+  RtlEngineConfig cfg = base_config(1U, 1024U);
+  cfg.sample_rate     = 8000.0;
+  cfg.max_block       = n;
+  cfg.wake_frames     = 0U; // L / 8
+  RtlEngine* const e  = start_engine(&tp, &cfg, &d);
   driver_step(&d, n, true);
 
   RtlEngineStats s;
   rtl_engine_stats(e, &s);
-  const uint64_t  first   = s.worker_posts;
-  const double    idle_s  = 2.0 * n / cfg.sample_rate;
-  bool            valid   = true;
+  const uint64_t  first  = s.worker_posts;
+  const double    idle_s = 2.0 * n / cfg.sample_rate;
+  bool            valid  = true;
   struct timespec t0;
   struct timespec t1;
   for (int i = 0; i < 24 && valid; ++i) {
     clock_gettime(CLOCK_MONOTONIC, &t0);
     driver_step(&d, n, true);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    const double dt =
-      (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    const double dt = (double)(t1.tv_sec - t0.tv_sec) +
+                      1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     valid = dt < idle_s / 2.0;
   }
   ck_assert_msg(!d.errors, "first: %s", d.first_error);
@@ -925,8 +948,10 @@ START_TEST(test_no_posts_steady_state)
     while (!posts_trial(periods[i], &posts)) {
       ck_assert_msg(++tries < 5, "machine too loaded: no valid trial");
     }
-    ck_assert_msg(posts == 0U, "period %u: %llu posts in the steady state",
-                  periods[i], (unsigned long long)posts);
+    ck_assert_msg(posts == 0U,
+                  "period %u: %llu posts in the steady state",
+                  periods[i],
+                  (unsigned long long)posts);
   }
 }
 END_TEST
@@ -934,18 +959,12 @@ END_TEST
 START_TEST(test_posts_when_needed)
 {
   static TestProc tp;
-  memset(&tp, 0, sizeof(tp));
-  const RtlProcessor p   = test_processor(&tp);
-  RtlEngineConfig    cfg = base_config(1U, 1024U);
-  cfg.sample_rate        = 8000.0;
-  cfg.max_block          = 128U;
-  cfg.wake_frames        = 0U;
-  RtlEngine* e           = NULL;
-  ck_assert_int_eq(rtl_engine_new(NULL, &cfg, &p, &e), RTL_SUCCESS);
-  ck_assert_int_eq(rtl_engine_start(e), RTL_SUCCESS);
-  static Driver d;
-  driver_init(&d, e, 1U);
-  d.latency = 1024U;
+  static Driver   d;
+  RtlEngineConfig cfg = base_config(1U, 1024U);
+  cfg.sample_rate     = 8000.0;
+  cfg.max_block       = 128U;
+  cfg.wake_frames     = 0U;
+  RtlEngine* const e  = start_engine(&tp, &cfg, &d);
   driver_step(&d, 128U, true);
 
   // Stalled: once twice the wake interval (256 frames) waits from earlier
@@ -1004,20 +1023,20 @@ typedef struct {
 } Change;
 
 static void
-classify(Change* const        ch,
-         const float* const*  out,
-         const uint32_t       n,
-         const uint64_t       l_old,
-         const uint64_t       l_new)
+classify(Change* const       ch,
+         const float* const* out,
+         const uint32_t      n,
+         const uint64_t      l_old,
+         const uint64_t      l_new)
 {
   for (uint32_t i = 0U; i < n; ++i, ++ch->pos) {
-    const uint64_t t  = ch->pos;
-    const float    s  = out[0][i];
-    const float    k  = out[1][i];
-    const bool     is_old = t >= l_old && k == (float)(t - l_old + 1U) &&
-                        s == sine_at(t - l_old);
-    const bool     is_new = t >= l_new && k == (float)(t - l_new + 1U) &&
-                        s == sine_at(t - l_new);
+    const uint64_t t = ch->pos;
+    const float    s = out[0][i];
+    const float    k = out[1][i];
+    const bool     is_old =
+      t >= l_old && k == (float)(t - l_old + 1U) && s == sine_at(t - l_old);
+    const bool is_new =
+      t >= l_new && k == (float)(t - l_new + 1U) && s == sine_at(t - l_new);
     if (is_old && !ch->n_between && !ch->n_new) {
       ++ch->n_old;
     } else if (is_new) {
@@ -1047,8 +1066,8 @@ change_period(RtlEngine* const e,
     d->in[0][i] = sine_at(d->pos + i);
     d->in[1][i] = (float)(d->pos + i + 1U);
   }
-  rtl_engine_process(e, d->in_p, d->out_p, NULL, 0U, d->midi_out, 64U,
-                     &d->n_midi_out, n);
+  rtl_engine_process(
+    e, d->in_p, d->out_p, NULL, 0U, d->midi_out, 64U, &d->n_midi_out, n);
   d->sent += n;
   classify(ch, (const float* const*)d->out_p, n, l_old, l_new);
   d->pos += n;
@@ -1071,7 +1090,7 @@ START_TEST(test_latency_change)
 
   static Driver d;
   driver_init(&d, e, 2U);
-  const float normal = (float)(2.0 * 0.5 * sin(M_PI / SINE_PERIOD));
+  const float    normal     = (float)(2.0 * 0.5 * sin(M_PI / SINE_PERIOD));
   const uint64_t steps[][2] = {{1200U, 2000U}, {2000U, 600U}, {600U, 601U}};
 
   Change ch;
@@ -1222,8 +1241,8 @@ START_TEST(test_latency_change_midi)
     }
   }
   // The gate period's events went out before the change
-  ck_assert_uint_eq(m.out_pos[first_after[1] - 1U] - m.in_pos[first_after[1] - 1U],
-                    1000U);
+  ck_assert_uint_eq(
+    m.out_pos[first_after[1] - 1U] - m.in_pos[first_after[1] - 1U], 1000U);
   ck_assert_uint_lt(m.in_pos[first_after[1]], k0[1] + 64U);
   rtl_engine_free(e);
 }
@@ -1364,7 +1383,8 @@ START_TEST(test_accessors)
 }
 END_TEST
 
-// --- limits -------------------------------------------------------------------
+// --- limits
+// -------------------------------------------------------------------
 
 START_TEST(test_validation)
 {
@@ -1380,13 +1400,13 @@ START_TEST(test_validation)
   ck_assert_int_eq(rtl_engine_new(NULL, &ok, NULL, &e), RTL_BAD_ARG);
   ck_assert_int_eq(rtl_engine_new(NULL, &ok, &p, NULL), RTL_BAD_ARG);
 
-#define BAD(field, value, status)                                    \
-  do {                                                               \
-    cfg       = ok;                                                  \
-    cfg.field = (value);                                             \
-    e         = (RtlEngine*)&tp;                                     \
-    ck_assert_int_eq(rtl_engine_new(NULL, &cfg, &p, &e), (status));  \
-    ck_assert_ptr_null(e);                                           \
+#define BAD(field, value, status)                                   \
+  do {                                                              \
+    cfg       = ok;                                                 \
+    cfg.field = (value);                                            \
+    e         = (RtlEngine*)&tp;                                    \
+    ck_assert_int_eq(rtl_engine_new(NULL, &cfg, &p, &e), (status)); \
+    ck_assert_ptr_null(e);                                          \
   } while (0)
 
   BAD(n_outputs, 0U, RTL_BAD_ARG);
@@ -1400,9 +1420,9 @@ START_TEST(test_validation)
   BAD(max_block, 1U << 20U, RTL_BAD_ARG);
   BAD(latency, 0U, RTL_BAD_ARG);
   BAD(latency, UINT32_MAX, RTL_BAD_ARG);
-  BAD(high_water, 999U, RTL_BAD_ARG);           // Below the latency
+  BAD(high_water, 999U, RTL_BAD_ARG); // Below the latency
   BAD(capacity, 3000U, RTL_NOT_POW2);
-  BAD(capacity, 2048U, RTL_BAD_ARG);             // < 2000 + 256
+  BAD(capacity, 2048U, RTL_BAD_ARG); // < 2000 + 256
   BAD(wake_frames, 1001U, RTL_BAD_ARG);
   BAD(midi_capacity, 1U << 20U, RTL_BAD_ARG);
   BAD(high_water, 1U << 25U, RTL_TOO_BIG);
@@ -1486,8 +1506,8 @@ START_TEST(test_no_allocation_on_rt_path)
   driver_init(&d, e, 2U);
   RtlMidiEvent ev[2];
   memset(ev, 0, sizeof(ev));
-  ev[0].size = 3U;
-  ev[1].size = 40U; // Dropped
+  ev[0].size  = 3U;
+  ev[1].size  = 40U; // Dropped
   ev[1].frame = 5U;
   RtlEngineStats  s;
   RtlEngineConfig got;
@@ -1526,7 +1546,7 @@ END_TEST
 static void
 plugin_path(char* const buf, const size_t size, const char* const name)
 {
-  char exe[PATH_MAX];
+  char          exe[PATH_MAX];
   const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1U);
   ck_assert_int_gt(n, 0);
   exe[n] = '\0';
@@ -1540,7 +1560,8 @@ START_TEST(test_plugin_load)
   plugin_path(path, sizeof(path), "insert_gain.so");
   ck_assert_msg(access(path, R_OK) == 0,
                 "%s is missing: build it first (make examples, or the "
-                "check-unit target)", path);
+                "check-unit target)",
+                path);
 
   setenv("RTL_INSERT_GAIN_DB", "-6.0206", 1); // A half
   const RtlProcessor* p      = NULL;
@@ -1569,7 +1590,8 @@ START_TEST(test_plugin_load)
     rtl_engine_process(e, ip, op, NULL, 0U, NULL, 0U, &n_midi, 64U);
     if (i > 0) {
       for (int j = 0; j < 64; ++j) {
-        const float want = 0.125f * (float)sin((double)((i - 1) * 64 + j) * 0.01);
+        const float want =
+          0.125f * (float)sin((double)((i - 1) * 64 + j) * 0.01);
         ck_assert_float_eq_tol(out[j], want, 1e-5f);
       }
     }
@@ -1594,13 +1616,12 @@ START_TEST(test_plugin_load)
   ck_assert_ptr_null(handle);
   ck_assert_ptr_nonnull(strstr(rtl_processor_load_error(), "cannot load"));
   // A real shared object, but not a plug-in
-  ck_assert_int_eq(rtl_processor_load("libm.so.6", &p, &handle),
-                   RTL_NOT_FOUND);
-  ck_assert_ptr_nonnull(strstr(rtl_processor_load_error(),
-                               RTL_PROCESSOR_DESCRIPTOR_SYMBOL));
+  ck_assert_int_eq(rtl_processor_load("libm.so.6", &p, &handle), RTL_NOT_FOUND);
+  ck_assert_ptr_nonnull(
+    strstr(rtl_processor_load_error(), RTL_PROCESSOR_DESCRIPTOR_SYMBOL));
   // Not a shared object at all
-  char text[] = "/tmp/rtl-engine-test-XXXXXX";
-  const int fd = mkstemp(text);
+  char      text[] = "/tmp/rtl-engine-test-XXXXXX";
+  const int fd     = mkstemp(text);
   ck_assert_int_ge(fd, 0);
   ck_assert_int_eq(write(fd, "hello\n", 6), 6);
   close(fd);
@@ -1612,7 +1633,8 @@ START_TEST(test_plugin_load)
 }
 END_TEST
 
-// --- threads -------------------------------------------------------------------
+// --- threads
+// -------------------------------------------------------------------
 
 /*
   The handshake: one thread is the audio thread, playing periods as fast
@@ -1642,8 +1664,10 @@ restart_audio(void* const arg)
       const int64_t k = decode((const float* const*)d.out_p, 2U, i);
       if (k == -2 || (k >= 0 && (uint64_t)k + 256U != d.pos + i)) {
         if (!r->errors++) {
-          snprintf(r->first_error, sizeof(r->first_error),
-                   "frame %lld at %llu", (long long)k,
+          snprintf(r->first_error,
+                   sizeof(r->first_error),
+                   "frame %lld at %llu",
+                   (long long)k,
                    (unsigned long long)(d.pos + i));
         }
       }
@@ -1683,8 +1707,10 @@ START_TEST(test_threads_restart)
   atomic_store(&r.done, true);
   ck_assert_int_eq(pthread_join(audio, NULL), 0);
 
-  ck_assert_msg(!r.errors, "%llu errors, first: %s",
-                (unsigned long long)r.errors, r.first_error);
+  ck_assert_msg(!r.errors,
+                "%llu errors, first: %s",
+                (unsigned long long)r.errors,
+                r.first_error);
   ck_assert_uint_gt(r.periods, 0U);
   ck_assert_int_eq(atomic_load(&tp.inits), (int)cycles);
   ck_assert_int_eq(atomic_load(&tp.releases), (int)cycles);

@@ -59,7 +59,8 @@ RTL_BEGIN_DECLS
 
 typedef struct RtlEngineImpl RtlEngine;
 
-/// Frames over which the output fades out before a latency change and back in after.
+/// Frames over which the output fades out before a latency change and back in
+/// after.
 #define RTL_ENGINE_FADE_FRAMES 64U
 
 /**
@@ -87,8 +88,9 @@ typedef struct {
   uint32_t capacity;
   /// The worker wakes by itself every wake_frames of audio and processes
   /// what has arrived; the audio thread wakes it (sem_post) only when
-  /// twice that waits from earlier periods, or after the worker went idle.  Fewer wake-ups cost that much of the stall
-  /// budget.  0: latency / 8 (at least 1); 1 wakes it every period
+  /// twice that waits from earlier periods, or after the worker went idle.
+  /// Fewer wake-ups cost that much of the stall budget.  0: latency / 8 (at
+  /// least 1); 1 wakes it every period
   uint32_t wake_frames;
   /// MIDI events that can wait at once, both for the worker and in the
   /// audio thread's delay queue; rounded up to a power of two.  0: 512
@@ -102,13 +104,13 @@ typedef struct {
    snapshot.  They count from rtl_engine_new() on, across restarts.
 */
 typedef struct {
-  uint64_t underruns;        ///< Periods that played silence for missing frames
-  uint64_t underrun_frames;  ///< Frames of silence so played
-  uint64_t overruns;         ///< Worker writes refused for lack of room
+  uint64_t underruns;       ///< Periods that played silence for missing frames
+  uint64_t underrun_frames; ///< Frames of silence so played
+  uint64_t overruns;        ///< Worker writes refused for lack of room
   /// Frames processed but never played: late after an underrun, or cut
   /// by a latency decrease
   uint64_t dropped_frames;
-  uint64_t adjustments;      ///< Latency changes applied
+  uint64_t adjustments;           ///< Latency changes applied
   uint64_t input_dropped_frames;  ///< Input frames the audio thread dropped
   uint64_t input_dropped_periods; ///< Periods those came in
   /// MIDI events the processor never saw: longer than
@@ -122,13 +124,13 @@ typedef struct {
   /// Times the audio thread woke the worker (a system call): the worker
   /// stalled, or input came back after it went idle.  0 in the steady state
   uint64_t worker_posts;
-  uint64_t worker_ns_mean;   ///< Mean time of a processor call, ns
-  uint64_t worker_ns_max;    ///< Longest processor call, ns
-  uint32_t latency;          ///< Delay L applied now, in frames
-  uint32_t latency_target;   ///< L last requested (see rtl_engine_latency())
-  uint32_t fill;             ///< Frames in the write-ahead buffer now
-  uint32_t capacity;         ///< Write-ahead buffer frames
-  uint32_t running;          ///< 1 between a successful start and stop
+  uint64_t worker_ns_mean; ///< Mean time of a processor call, ns
+  uint64_t worker_ns_max;  ///< Longest processor call, ns
+  uint32_t latency;        ///< Delay L applied now, in frames
+  uint32_t latency_target; ///< L last requested (see rtl_engine_latency())
+  uint32_t fill;           ///< Frames in the write-ahead buffer now
+  uint32_t capacity;       ///< Write-ahead buffer frames
+  uint32_t running;        ///< 1 between a successful start and stop
 } RtlEngineStats;
 
 /**

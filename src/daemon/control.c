@@ -59,7 +59,7 @@ struct RtlControlImpl {
 
   RtlSubscribers subs;
 
-  uint8_t* state_dirty; ///< Per parameter: changed since the last /state
+  uint8_t* state_dirty;   ///< Per parameter: changed since the last /state
   int64_t  last_state_ns; ///< When /state was last sent
   bool     state_scheduled;
 
@@ -167,8 +167,8 @@ send_value(RtlControl* const       c,
     if (prefix) {
       lo_message_add_string(msg, prefix);
     }
-    add_value(msg, &c->config.table->params[index],
-              c->model.slots[index].value);
+    add_value(
+      msg, &c->config.table->params[index], c->model.slots[index].value);
     rtl_osc_send(c->config.osc, peer, path, msg);
     lo_message_free(msg);
   }
@@ -180,13 +180,23 @@ reply_list(RtlControl* const c, const RtlOscPeer* const peer)
   const RtlParamTable* const t = c->config.table;
   for (unsigned i = 0U; i < t->n_params; ++i) {
     const char types[2] = {t->params[i].type, '\0'};
-    rtl_osc_reply(c->config.osc, peer, "/list.reply", "sss",
-                  t->params[i].path, types, t->params[i].description);
+    rtl_osc_reply(c->config.osc,
+                  peer,
+                  "/list.reply",
+                  "sss",
+                  t->params[i].path,
+                  types,
+                  t->params[i].description);
   }
   const RtlCommandInfo* cmd = NULL;
   for (size_t i = 0U; (cmd = rtl_request_command(i)); ++i) {
-    rtl_osc_reply(c->config.osc, peer, "/list.reply", "sss", cmd->path,
-                  cmd->types, cmd->description);
+    rtl_osc_reply(c->config.osc,
+                  peer,
+                  "/list.reply",
+                  "sss",
+                  cmd->path,
+                  cmd->types,
+                  cmd->description);
   }
   rtl_osc_reply(c->config.osc, peer, "/list.reply", "");
 }
@@ -210,11 +220,19 @@ reply_status(RtlControl* const c, const RtlOscPeer* const peer)
     memset(&stats, 0, sizeof(stats));
   }
   RtlProcess* const p = c->config.process;
-  rtl_osc_reply(c->config.osc, peer, "/status.reply", "siiiiiihfii", name,
-                (int32_t)info.rate, (int32_t)info.period,
-                (int32_t)rtl_process_latency(p), clamp_i32(info.xruns),
-                clamp_i32(stats.underruns), clamp_i32(stats.overruns),
-                (int64_t)rtl_process_frames(p), (double)info.dsp_load,
+  rtl_osc_reply(c->config.osc,
+                peer,
+                "/status.reply",
+                "siiiiiihfii",
+                name,
+                (int32_t)info.rate,
+                (int32_t)info.period,
+                (int32_t)rtl_process_latency(p),
+                clamp_i32(info.xruns),
+                clamp_i32(stats.underruns),
+                clamp_i32(stats.overruns),
+                (int64_t)rtl_process_frames(p),
+                (double)info.dsp_load,
                 clamp_i32(c->cmds_applied),
                 clamp_i32(rtl_osc_rejected(c->config.osc)));
 }
@@ -225,10 +243,13 @@ reply_latency(RtlControl* const c, const RtlOscPeer* const peer)
   RtlJackInfo info;
   rtl_jack_info(c->config.jack, &info);
   const uint32_t frames = rtl_process_latency(c->config.process);
-  const double   ms     = info.rate
-                            ? (double)frames * 1000.0 / (double)info.rate
-                            : rtl_process_latency_ms(c->config.process);
-  rtl_osc_reply(c->config.osc, peer, "/latency.reply", "if", (int32_t)frames,
+  const double   ms = info.rate ? (double)frames * 1000.0 / (double)info.rate
+                                : rtl_process_latency_ms(c->config.process);
+  rtl_osc_reply(c->config.osc,
+                peer,
+                "/latency.reply",
+                "if",
+                (int32_t)frames,
                 (double)(float)ms);
 }
 
@@ -349,8 +370,8 @@ rtl_control_tag_to_frame(void* const     jack,
   const int64_t sec = (int64_t)(tag >> 32U) - RTL_NTP_UNIX_OFFSET;
   const int64_t frac =
     (int64_t)(((tag & 0xFFFFFFFFULL) * 1000000ULL + 0x80000000ULL) >> 32U);
-  return rtl_jack_unix_to_frame((RtlJack*)jack, sec * 1000000LL + frac, frame,
-                                now);
+  return rtl_jack_unix_to_frame(
+    (RtlJack*)jack, sec * 1000000LL + frac, frame, now);
 }
 
 static bool
@@ -468,11 +489,17 @@ apply_set(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
     set_param(c, cmd->param, cmd->value, false, now);
   } else {
     const RtlEvent ev = {
-      cmd->frame, cmd->param, cmd->value, 0U, RTL_EV_PARAM, 0U, 0U,
+      cmd->frame,
+      cmd->param,
+      cmd->value,
+      0U,
+      RTL_EV_PARAM,
+      0U,
+      0U,
     };
     if (!schedule(c, &ev)) {
-      send_error(c, &cmd->peer, c->config.table->params[cmd->param].path,
-                 "busy");
+      send_error(
+        c, &cmd->peer, c->config.table->params[cmd->param].path, "busy");
       return;
     }
   }
@@ -483,13 +510,18 @@ static void
 apply_transport(RtlControl* const c, const RtlCommand* const cmd)
 {
   const RtlEvent ev = {
-    cmd->frame, 0U, 0.0f, (uint32_t)cmd->ival, RTL_EV_TRANSPORT, 0U, 0U,
+    cmd->frame,
+    0U,
+    0.0f,
+    (uint32_t)cmd->ival,
+    RTL_EV_TRANSPORT,
+    0U,
+    0U,
   };
   // Untimed transport commands go to the ring now; if it is full they
   // wait in the timed list (frame 0 sorts first) rather than being lost.
   if ((cmd->frame || !send_event(c, &ev)) && !schedule(c, &ev)) {
-    send_error(c, &cmd->peer, rtl_transport_path((uint32_t)cmd->ival),
-               "busy");
+    send_error(c, &cmd->peer, rtl_transport_path((uint32_t)cmd->ival), "busy");
     return;
   }
   ++c->cmds_applied;
@@ -501,8 +533,8 @@ apply_latency_set(RtlControl* const c, const RtlCommand* const cmd)
   RtlJackInfo info;
   rtl_jack_info(c->config.jack, &info);
   const char* reason = NULL;
-  if (rtl_process_set_latency_ms(c->config.process, (double)cmd->value,
-                                 info.rate, &reason)) {
+  if (rtl_process_set_latency_ms(
+        c->config.process, (double)cmd->value, info.rate, &reason)) {
     send_error(c, &cmd->peer, "/latency/set", reason);
     return;
   }
@@ -541,12 +573,12 @@ apply(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
     reply_status(c, peer);
     return;
   case RTL_CMD_GET:
-    send_value(c, peer, c->config.table->params[cmd->param].path, NULL,
-               cmd->param);
+    send_value(
+      c, peer, c->config.table->params[cmd->param].path, NULL, cmd->param);
     return;
   case RTL_CMD_SUBSCRIBE:
-    if (rtl_subscribers_add(&c->subs, peer, (RtlTopic)cmd->ival, cmd->hz,
-                            cmd->flags, now)) {
+    if (rtl_subscribers_add(
+          &c->subs, peer, (RtlTopic)cmd->ival, cmd->hz, cmd->flags, now)) {
       send_error(c, peer, "/subscribe", "too many subscribers");
     }
     return;

@@ -33,24 +33,36 @@ describe(RtlParamInfo* const p)
   switch (p->kind) {
   case RTL_PARAM_CH_GAIN:
   case RTL_PARAM_MASTER_GAIN:
-    snprintf(d, n, "%s gain in dB, %g..%g (%g is silence), smoothed",
+    snprintf(d,
+             n,
+             "%s gain in dB, %g..%g (%g is silence), smoothed",
              p->kind == RTL_PARAM_CH_GAIN ? "channel" : "master",
-             (double)p->min, (double)p->max, (double)p->min);
+             (double)p->min,
+             (double)p->max,
+             (double)p->min);
     return;
   case RTL_PARAM_CH_PAN:
-    snprintf(d, n, "channel pan, %g (left)..%g (right), constant power",
-             (double)p->min, (double)p->max);
+    snprintf(d,
+             n,
+             "channel pan, %g (left)..%g (right), constant power",
+             (double)p->min,
+             (double)p->max);
     return;
   case RTL_PARAM_CH_MUTE:
     snprintf(d, n, "channel mute, 0 or 1");
     return;
   case RTL_PARAM_CH_SOLO:
-    snprintf(d, n, "channel solo, 0 or 1; while any channel is soloed only "
-                   "soloed channels are heard");
+    snprintf(d,
+             n,
+             "channel solo, 0 or 1; while any channel is soloed only "
+             "soloed channels are heard");
     return;
   case RTL_PARAM_BPM:
-    snprintf(d, n, "metronome tempo in beats per minute, %g..%g",
-             (double)p->min, (double)p->max);
+    snprintf(d,
+             n,
+             "metronome tempo in beats per minute, %g..%g",
+             (double)p->min,
+             (double)p->max);
     return;
   }
 }
@@ -83,8 +95,7 @@ rtl_param_table_init(RtlAllocator* const  allocator,
   if (!n_inputs || n_inputs > RTL_MAX_INPUTS) {
     return RTL_BAD_ARG;
   }
-  table->params =
-    (RtlParamInfo*)rtl_calloc(allocator, n, sizeof(RtlParamInfo));
+  table->params = (RtlParamInfo*)rtl_calloc(allocator, n, sizeof(RtlParamInfo));
   if (!table->params) {
     return RTL_NO_MEM;
   }
@@ -97,18 +108,32 @@ rtl_param_table_init(RtlAllocator* const  allocator,
       RtlParamInfo* const p =
         &table->params[rtl_param_channel_index(c, (RtlParamKind)k)];
       char path[sizeof(p->path)];
-      snprintf(path, sizeof(path), "/ch/%u/%s", c + 1U,
-               channel_params[k].suffix);
-      set_info(p, path, channel_params[k].type, (RtlParamKind)k,
-               channel_params[k].min, channel_params[k].max,
+      snprintf(
+        path, sizeof(path), "/ch/%u/%s", c + 1U, channel_params[k].suffix);
+      set_info(p,
+               path,
+               channel_params[k].type,
+               (RtlParamKind)k,
+               channel_params[k].min,
+               channel_params[k].max,
                channel_params[k].def);
       p->channel = (uint16_t)c;
     }
   }
-  set_info(&table->params[rtl_param_master_gain_index(table)], "/master/gain",
-           'f', RTL_PARAM_MASTER_GAIN, RTL_GAIN_MIN_DB, RTL_GAIN_MAX_DB, 0.0f);
-  set_info(&table->params[rtl_param_bpm_index(table)], "/transport/bpm", 'f',
-           RTL_PARAM_BPM, RTL_BPM_MIN, RTL_BPM_MAX, 120.0f);
+  set_info(&table->params[rtl_param_master_gain_index(table)],
+           "/master/gain",
+           'f',
+           RTL_PARAM_MASTER_GAIN,
+           RTL_GAIN_MIN_DB,
+           RTL_GAIN_MAX_DB,
+           0.0f);
+  set_info(&table->params[rtl_param_bpm_index(table)],
+           "/transport/bpm",
+           'f',
+           RTL_PARAM_BPM,
+           RTL_BPM_MIN,
+           RTL_BPM_MAX,
+           120.0f);
   return RTL_SUCCESS;
 }
 
@@ -158,7 +183,8 @@ rtl_param_lookup(const RtlParamTable* const table,
   }
 
   for (unsigned i = table->n_inputs * RTL_PARAMS_PER_CHANNEL;
-       i < table->n_params; ++i) {
+       i < table->n_params;
+       ++i) {
     if (!strcmp(path, table->params[i].path)) {
       *index = i;
       return RTL_LOOKUP_FOUND;
@@ -183,13 +209,13 @@ rtl_param_check(const RtlParamTable* const table,
 }
 
 RtlStatus
-rtl_model_init(RtlAllocator* const         allocator,
+rtl_model_init(RtlAllocator* const        allocator,
                RtlModel* const            model,
                const RtlParamTable* const table)
 {
   model->allocator = allocator;
-  model->table = table;
-  model->seq   = 0U;
+  model->table     = table;
+  model->seq       = 0U;
   memset(model->ccmap, 0, sizeof(model->ccmap));
   model->slots =
     (RtlSlot*)rtl_calloc(allocator, table->n_params, sizeof(RtlSlot));

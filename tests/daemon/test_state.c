@@ -48,11 +48,14 @@ START_TEST(test_table_layout)
 
   // Descriptions quote the limits from the constants.
   char range[64];
-  snprintf(range, sizeof(range), "%g..%g", (double)RTL_GAIN_MIN_DB,
+  snprintf(range,
+           sizeof(range),
+           "%g..%g",
+           (double)RTL_GAIN_MIN_DB,
            (double)RTL_GAIN_MAX_DB);
   ck_assert_ptr_nonnull(strstr(master->description, range));
-  snprintf(range, sizeof(range), "%g..%g", (double)RTL_BPM_MIN,
-           (double)RTL_BPM_MAX);
+  snprintf(
+    range, sizeof(range), "%g..%g", (double)RTL_BPM_MIN, (double)RTL_BPM_MAX);
   ck_assert_ptr_nonnull(strstr(bpm->description, range));
   rtl_param_table_destroy(&t);
   rtl_param_table_destroy(&t); // twice is harmless
@@ -66,14 +69,13 @@ START_TEST(test_table_limits)
   ck_assert_ptr_null(t.params);
   ck_assert_int_eq(rtl_param_table_init(NULL, &t, RTL_MAX_INPUTS + 1U),
                    RTL_BAD_ARG);
-  ck_assert_int_eq(rtl_param_table_init(NULL, &t, RTL_MAX_INPUTS),
-                   RTL_SUCCESS);
+  ck_assert_int_eq(rtl_param_table_init(NULL, &t, RTL_MAX_INPUTS), RTL_SUCCESS);
   char path[32];
   snprintf(path, sizeof(path), "/ch/%u/solo", RTL_MAX_INPUTS);
   unsigned index = 0U;
   ck_assert_int_eq(rtl_param_lookup(&t, path, &index), RTL_LOOKUP_FOUND);
-  ck_assert_uint_eq(index, rtl_param_channel_index(RTL_MAX_INPUTS - 1U,
-                                                   RTL_PARAM_CH_SOLO));
+  ck_assert_uint_eq(
+    index, rtl_param_channel_index(RTL_MAX_INPUTS - 1U, RTL_PARAM_CH_SOLO));
   rtl_param_table_destroy(&t);
 }
 END_TEST
@@ -83,8 +85,7 @@ START_TEST(test_lookup)
   RtlParamTable t;
   ck_assert_int_eq(rtl_param_table_init(NULL, &t, 2U), RTL_SUCCESS);
   unsigned index = 99U;
-  ck_assert_int_eq(rtl_param_lookup(&t, "/ch/2/pan", &index),
-                   RTL_LOOKUP_FOUND);
+  ck_assert_int_eq(rtl_param_lookup(&t, "/ch/2/pan", &index), RTL_LOOKUP_FOUND);
   ck_assert_uint_eq(index, rtl_param_channel_index(1U, RTL_PARAM_CH_PAN));
   ck_assert_int_eq(rtl_param_lookup(&t, "/master/gain", &index),
                    RTL_LOOKUP_FOUND);
@@ -101,13 +102,20 @@ START_TEST(test_lookup)
     ck_assert_int_eq(rtl_param_lookup(&t, bad_channel[i], &index),
                      RTL_LOOKUP_UNKNOWN_CHANNEL);
   }
-  static const char* const unknown[] = {
-    "/ch/1/gain/", "/ch/1/volume", "/ch/1", "/ch/", "/ch/x/gain",
-    "/master",     "/ch/1/gainx",  "",      "/master/gain/"};
+  static const char* const unknown[] = {"/ch/1/gain/",
+                                        "/ch/1/volume",
+                                        "/ch/1",
+                                        "/ch/",
+                                        "/ch/x/gain",
+                                        "/master",
+                                        "/ch/1/gainx",
+                                        "",
+                                        "/master/gain/"};
   for (size_t i = 0U; i < sizeof(unknown) / sizeof(unknown[0]); ++i) {
     ck_assert_msg(rtl_param_lookup(&t, unknown[i], &index) ==
                     RTL_LOOKUP_UNKNOWN,
-                  "'%s' should be unknown", unknown[i]);
+                  "'%s' should be unknown",
+                  unknown[i]);
   }
   rtl_param_table_destroy(&t);
 }
@@ -154,7 +162,7 @@ START_TEST(test_model)
   ck_assert_uint_eq(m.slots[0].serial, 2U);
   ck_assert_uint_eq(m.slots[0].flags, RTL_SLOT_TIMED);
   rtl_model_map_cc(&m, 7U, 0U);
-  rtl_model_map_cc(&m, 8U, t.n_params); // out of range: unmapped
+  rtl_model_map_cc(&m, 8U, t.n_params);   // out of range: unmapped
   rtl_model_map_cc(&m, RTL_MIDI_CCS, 0U); // no such CC: ignored
 
   RtlStateSnapshot* const a = rtl_model_snapshot(&m);
