@@ -69,8 +69,13 @@ copy_process(void* const               self,
 }
 
 static const RtlProcessor copy_processor = {
-  RTL_PROCESSOR_ABI_VERSION, "copy", RTL_PROCESSOR_RT_SAFE,
-  NULL, copy_process, NULL, NULL,
+  RTL_PROCESSOR_ABI_VERSION,
+  "copy",
+  RTL_PROCESSOR_RT_SAFE,
+  NULL,
+  copy_process,
+  NULL,
+  NULL,
 };
 
 static float        in_data[CHANNELS][PERIOD];
@@ -107,8 +112,8 @@ static void
 engine_period(RtlEngine* const e)
 {
   uint32_t n_midi = 0U;
-  rtl_engine_process(e, in_planes, out_planes, NULL, 0U, NULL, 0U, &n_midi,
-                     PERIOD);
+  rtl_engine_process(
+    e, in_planes, out_planes, NULL, 0U, NULL, 0U, &n_midi, PERIOD);
 }
 
 static RtlEngine*
@@ -197,9 +202,9 @@ fast_engine(RtlStatus* const status)
 // --- 2. at the real-time rate ----------------------------------------------
 
 typedef struct {
-  double   cpu;      ///< Process CPU seconds
-  double   rt_cpu;   ///< Audio thread CPU seconds
-  double   wall;     ///< Seconds
+  double   cpu;    ///< Process CPU seconds
+  double   rt_cpu; ///< Audio thread CPU seconds
+  double   wall;   ///< Seconds
   uint64_t wakeups;
   uint64_t underruns;
   uint64_t dropped;
@@ -208,11 +213,10 @@ typedef struct {
 static Paced
 paced(const int mode, const double seconds)
 {
-  RtlEngine* const e =
-    mode == 0 ? NULL : make_engine(mode == 1 ? 0U : PERIOD);
-  const uint64_t  periods = (uint64_t)(seconds * RATE / PERIOD);
-  const long      step_ns = (long)(PERIOD * 1e9 / RATE);
-  struct timespec next;
+  RtlEngine* const e = mode == 0 ? NULL : make_engine(mode == 1 ? 0U : PERIOD);
+  const uint64_t   periods = (uint64_t)(seconds * RATE / PERIOD);
+  const long       step_ns = (long)(PERIOD * 1e9 / RATE);
+  struct timespec  next;
   clock_gettime(CLOCK_MONOTONIC, &next);
 
   const double cpu0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
@@ -234,9 +238,9 @@ paced(const int mode, const double seconds)
     }
   }
   Paced r;
-  r.cpu    = now_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
-  r.rt_cpu = now_s(CLOCK_THREAD_CPUTIME_ID) - rt0;
-  r.wall   = now_s(CLOCK_MONOTONIC) - w0;
+  r.cpu     = now_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+  r.rt_cpu  = now_s(CLOCK_THREAD_CPUTIME_ID) - rt0;
+  r.wall    = now_s(CLOCK_MONOTONIC) - w0;
   r.wakeups = r.underruns = r.dropped = 0U;
   if (e) {
     RtlEngineStats s;
@@ -264,26 +268,33 @@ main(const int argc, char** const argv)
   fill_input(0U);
 
   printf("write-ahead engine, %u channels, %u-frame periods at %.0f Hz, "
-         "L = %u frames\n", CHANNELS, PERIOD, RATE, LATENCY);
+         "L = %u frames\n",
+         CHANNELS,
+         PERIOD,
+         RATE,
+         LATENCY);
 
   RtlStatus    fast_status = RTL_SUCCESS;
   const double direct_ns   = fast_direct();
   const double engine_ns   = fast_engine(&fast_status);
   printf("audio thread, back to back:  direct %7.1f ns/period   engine "
          "%7.1f ns/period   (+%.1f ns)%s\n",
-         direct_ns, engine_ns, engine_ns - direct_ns,
+         direct_ns,
+         engine_ns,
+         engine_ns - direct_ns,
          fast_status ? "  [input dropped]" : "");
 
-  static const char* const names[3] = {"direct", "engine", "engine wake/period"};
-  double cpu[3][RUNS];
-  double rt[3][RUNS];
+  static const char* const names[3] = {
+    "direct", "engine", "engine wake/period"};
+  double   cpu[3][RUNS];
+  double   rt[3][RUNS];
   uint64_t wakeups[3] = {0U, 0U, 0U};
   uint64_t underruns  = 0U;
   uint64_t dropped    = 0U;
   double   wall       = 0.0;
   for (uint32_t run = 0U; run < RUNS; ++run) {
     for (int mode = 0; mode < 3; ++mode) {
-      const Paced p = paced(mode, seconds);
+      const Paced p  = paced(mode, seconds);
       cpu[mode][run] = p.cpu / p.wall;
       rt[mode][run]  = p.rt_cpu / p.wall;
       wakeups[mode] += p.wakeups;
@@ -297,7 +308,10 @@ main(const int argc, char** const argv)
   double       base          = 0.0;
   double       over[3]       = {0.0, 0.0, 0.0};
   printf("at the real-time rate (%.0f periods/s, %u runs of %.1f s, "
-         "medians):\n", periods_per_s, RUNS, seconds);
+         "medians):\n",
+         periods_per_s,
+         RUNS,
+         seconds);
   for (int mode = 0; mode < 3; ++mode) {
     const double c = median(cpu[mode], RUNS) * 100.0;
     const double r = median(rt[mode], RUNS) * 100.0;
@@ -306,16 +320,24 @@ main(const int argc, char** const argv)
     }
     over[mode] = c - base;
     printf("  %-19s process %6.3f%% of a core (audio thread %6.3f%%, "
-           "worker %6.3f%%)", names[mode], c, r, c - r);
+           "worker %6.3f%%)",
+           names[mode],
+           c,
+           r,
+           c - r);
     if (mode) {
       printf("  +%.3f%%, %.0f wake-ups/s",
-             over[mode], (double)wakeups[mode] / (RUNS * seconds));
+             over[mode],
+             (double)wakeups[mode] / (RUNS * seconds));
     }
     printf("\n");
   }
   printf("underruns %llu, input dropped %llu frames over %.1f s\n",
-         (unsigned long long)underruns, (unsigned long long)dropped, wall);
+         (unsigned long long)underruns,
+         (unsigned long long)dropped,
+         wall);
   printf("write-ahead overhead %.3f%% of one core: %s (target < 1%%)\n",
-         over[1], over[1] < 1.0 ? "within target" : "OVER TARGET");
+         over[1],
+         over[1] < 1.0 ? "within target" : "OVER TARGET");
   return EXIT_SUCCESS;
 }

@@ -411,8 +411,8 @@ consume(Bench* const b)
   case Q_URCU:
     for (uint64_t i = 0U; i < n; ++i) {
       struct cds_wfcq_node* node = NULL;
-      while (!(node = __cds_wfcq_dequeue_blocking(&b->urcu_head,
-                                                  &b->urcu_tail))) {
+      while (
+        !(node = __cds_wfcq_dequeue_blocking(&b->urcu_head, &b->urcu_tail))) {
         relax();
       }
       const UrcuNode* const u = caa_container_of(node, UrcuNode, node);
@@ -553,7 +553,7 @@ run_once(const QueueKind kind, const size_t payload, const uint64_t n)
         pthread_join(prod, NULL);
         pthread_join(cons, NULL);
         const double t1 = now();
-        rate = b->errors ? -2.0 : (double)n / (t1 - t0);
+        rate            = b->errors ? -2.0 : (double)n / (t1 - t0);
       } else {
         b->n = 0U;
         atomic_store_explicit(&b->go, 1, memory_order_release);
@@ -609,7 +609,10 @@ main(const int argc, char** const argv)
   choose_cpus();
   printf("SPSC throughput: %llu messages per run, queues of %u messages, "
          "producer on cpu %d, consumer on cpu %d\n",
-         (unsigned long long)n, QUEUE_MESSAGES, cpu_producer, cpu_consumer);
+         (unsigned long long)n,
+         QUEUE_MESSAGES,
+         cpu_producer,
+         cpu_consumer);
 
   static const size_t payloads[2] = {16U, 8U};
   int                 failed      = 0;
@@ -627,7 +630,9 @@ main(const int argc, char** const argv)
         const double rate =
           run_once((QueueKind)q, payloads[p], q == Q_URCU ? n_urcu : n);
         if (rate < 0.0) {
-          fprintf(stderr, "%s, %zu-byte payload: %s\n", queue_names[q],
+          fprintf(stderr,
+                  "%s, %zu-byte payload: %s\n",
+                  queue_names[q],
                   payloads[p],
                   rate < -1.5 ? "messages lost, duplicated or corrupted"
                               : "setup failed");
@@ -648,28 +653,31 @@ main(const int argc, char** const argv)
       return 1;
     }
 
-    const int has_ptr = payloads[p] == 16U;
-    const double* const msg = rates[Q_MSGRING];
-    const double r_ck    = paired_ratio(msg, rates[Q_CK], n_runs);
-    const double r_typed = paired_ratio(msg, rates[Q_CK_TYPED], n_runs);
-    const double r_ptr =
+    const int           has_ptr = payloads[p] == 16U;
+    const double* const msg     = rates[Q_MSGRING];
+    const double        r_ck    = paired_ratio(msg, rates[Q_CK], n_runs);
+    const double        r_typed = paired_ratio(msg, rates[Q_CK_TYPED], n_runs);
+    const double        r_ptr =
       has_ptr ? paired_ratio(msg, rates[Q_CK_PTR], n_runs) : 0.0;
     const double r_jack = paired_ratio(msg, rates[Q_JACK], n_runs);
     const double b_ck   = paired_ratio(rates[Q_RING], rates[Q_CK], n_runs);
     const double b_jack = paired_ratio(rates[Q_RING], rates[Q_JACK], n_runs);
 
     printf("\n%2zu-byte messages, %2u rounds   Mmsg/s median   best\n",
-           payloads[p], n_runs);
+           payloads[p],
+           n_runs);
     for (unsigned q = 0U; q < N_QUEUES; ++q) {
       if (q == Q_CK_PTR && !has_ptr) {
         continue;
       }
       const double med = median(rates[q], n_runs); // sorts
-      printf("  %-16s %20.1f %7.1f\n", queue_names[q], med * 1e-6,
+      printf("  %-16s %20.1f %7.1f\n",
+             queue_names[q],
+             med * 1e-6,
              rates[q][n_runs - 1U] * 1e-6);
     }
-    printf("  rtl_msgring / ck_ring %.2fx, / ck_ring typed %.2fx", r_ck,
-           r_typed);
+    printf(
+      "  rtl_msgring / ck_ring %.2fx, / ck_ring typed %.2fx", r_ck, r_typed);
     if (has_ptr) {
       printf(", / ck_ring ptr %.2fx", r_ptr);
     }

@@ -41,9 +41,9 @@ gain_init(const RtlProcessorConfig* const config, void* const user_data)
   }
   const char* const env = getenv("RTL_INSERT_GAIN_DB");
   const double      db  = env ? strtod(env, NULL) : -6.0;
-  self->gain      = (float)pow(10.0, (isfinite(db) ? db : 0.0) / 20.0);
-  self->n_inputs  = config->n_inputs;
-  self->n_outputs = config->n_outputs;
+  self->gain            = (float)pow(10.0, (isfinite(db) ? db : 0.0) / 20.0);
+  self->n_inputs        = config->n_inputs;
+  self->n_outputs       = config->n_outputs;
   return self;
 }
 

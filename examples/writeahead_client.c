@@ -49,7 +49,7 @@
 typedef struct {
   double   rate;
   uint32_t channels;
-  float    coef;             // One-pole coefficient, from CC 74
+  float    coef; // One-pole coefficient, from CC 74
   float    state[MAX_CHANNELS];
   uint64_t frames;
   uint64_t next_pause;
@@ -59,8 +59,8 @@ typedef struct {
 static void*
 filter_init(const RtlProcessorConfig* const config, void* const user_data)
 {
-  const long   stall_ms = *(const long*)user_data;
-  Filter* const self    = (Filter*)calloc(1U, sizeof(Filter));
+  const long    stall_ms = *(const long*)user_data;
+  Filter* const self     = (Filter*)calloc(1U, sizeof(Filter));
   if (!self) {
     return NULL;
   }
@@ -77,8 +77,8 @@ static float
 brightness(const uint8_t value, const double rate)
 {
   const double hz = 50.0 * pow(2.0, (double)value / 127.0 * 8.5);
-  return (float)(1.0 - exp(-2.0 * M_PI * (hz < rate / 2.0 ? hz : rate / 2.0) /
-                          rate));
+  return (float)(1.0 -
+                 exp(-2.0 * M_PI * (hz < rate / 2.0 ? hz : rate / 2.0) / rate));
 }
 
 static void
@@ -120,7 +120,8 @@ filter_release(void* const state)
   free(state);
 }
 
-// --- the JACK side ---------------------------------------------------------------
+// --- the JACK side
+// ---------------------------------------------------------------
 
 typedef struct {
   jack_client_t* client;
@@ -156,16 +157,23 @@ process(const jack_nframes_t n_frames, void* const arg)
       continue;
     }
     RtlMidiEvent* const e = &app->midi_in_events[k++];
-    e->frame = ev.time;
-    e->size  = (uint32_t)ev.size;
-    memcpy(e->data, ev.buffer,
+    e->frame              = ev.time;
+    e->size               = (uint32_t)ev.size;
+    memcpy(e->data,
+           ev.buffer,
            ev.size < RTL_MIDI_EVENT_MAX ? ev.size : RTL_MIDI_EVENT_MAX);
   }
 
   uint32_t n_out = 0U;
-  rtl_engine_process(app->engine, app->in_buf, app->out_buf,
-                     app->midi_in_events, k, app->midi_out_events, MAX_MIDI,
-                     &n_out, n_frames);
+  rtl_engine_process(app->engine,
+                     app->in_buf,
+                     app->out_buf,
+                     app->midi_in_events,
+                     k,
+                     app->midi_out_events,
+                     MAX_MIDI,
+                     &n_out,
+                     n_frames);
 
   void* const mout = jack_port_get_buffer(app->midi_out, n_frames);
   jack_midi_clear_buffer(mout);
@@ -176,9 +184,10 @@ process(const jack_nframes_t n_frames, void* const arg)
   return 0;
 }
 
-/// Widen `range` by port's range in `mode`; a port with no connection adds nothing.
+/// Widen `range` by port's range in `mode`; a port with no connection adds
+/// nothing.
 static void
-widen(jack_port_t* const                port,
+widen(jack_port_t* const                 port,
       const jack_latency_callback_mode_t mode,
       jack_latency_range_t* const        range,
       bool* const                        any)
@@ -202,8 +211,8 @@ widen(jack_port_t* const                port,
 static void
 latency(const jack_latency_callback_mode_t mode, void* const arg)
 {
-  App* const           app = (App*)arg;
-  const jack_nframes_t L   = rtl_engine_latency(app->engine);
+  App* const           app   = (App*)arg;
+  const jack_nframes_t L     = rtl_engine_latency(app->engine);
   jack_latency_range_t range = {0U, 0U};
   bool                 any   = false;
 
@@ -229,30 +238,31 @@ latency(const jack_latency_callback_mode_t mode, void* const arg)
 static void
 usage(FILE* const out)
 {
-  fprintf(out,
-          "usage: writeahead_client [OPTION]...\n"
-          "Run a (deliberately not real-time safe) filter through rtlane's\n"
-          "write-ahead engine as a JACK client, reporting the added latency.\n"
-          "\n"
-          "  -n, --name NAME      JACK client name (default writeahead)\n"
-          "  -s, --server NAME    JACK server (default: the default one)\n"
-          "  -c, --channels N     audio channels in and out, 1..%u (default 2)\n"
-          "  -l, --latency MS     write-ahead latency in ms (default 50)\n"
-          "      --stall MS       pause the filter MS ms every 100 ms of audio\n"
-          "  -h, --help           show this and exit\n"
-          "\n"
-          "Ports: in_1..in_N, out_1..out_N, midi_in, midi_out.  MIDI CC 74\n"
-          "sets the filter's brightness.  SIGUSR1/SIGUSR2: latency +/- 10 ms.\n"
-          "SIGINT/SIGTERM: quit.\n",
-          MAX_CHANNELS);
+  fprintf(
+    out,
+    "usage: writeahead_client [OPTION]...\n"
+    "Run a (deliberately not real-time safe) filter through rtlane's\n"
+    "write-ahead engine as a JACK client, reporting the added latency.\n"
+    "\n"
+    "  -n, --name NAME      JACK client name (default writeahead)\n"
+    "  -s, --server NAME    JACK server (default: the default one)\n"
+    "  -c, --channels N     audio channels in and out, 1..%u (default 2)\n"
+    "  -l, --latency MS     write-ahead latency in ms (default 50)\n"
+    "      --stall MS       pause the filter MS ms every 100 ms of audio\n"
+    "  -h, --help           show this and exit\n"
+    "\n"
+    "Ports: in_1..in_N, out_1..out_N, midi_in, midi_out.  MIDI CC 74\n"
+    "sets the filter's brightness.  SIGUSR1/SIGUSR2: latency +/- 10 ms.\n"
+    "SIGINT/SIGTERM: quit.\n",
+    MAX_CHANNELS);
 }
 
 static bool
 parse_long(const char* const s, const long lo, const long hi, long* const v)
 {
-  char*      end = NULL;
-  errno          = 0;
-  const long x   = strtol(s, &end, 10);
+  char* end    = NULL;
+  errno        = 0;
+  const long x = strtol(s, &end, 10);
   if (errno || end == s || *end || x < lo || x > hi) {
     return false;
   }
@@ -281,8 +291,12 @@ main(const int argc, char** const argv)
   int opt = 0;
   while ((opt = getopt_long(argc, argv, "n:s:c:l:h", options, NULL)) != -1) {
     switch (opt) {
-    case 'n': name = optarg; break;
-    case 's': server = optarg; break;
+    case 'n':
+      name = optarg;
+      break;
+    case 's':
+      server = optarg;
+      break;
     case 'c':
       if (!parse_long(optarg, 1, MAX_CHANNELS, &channels)) {
         fprintf(stderr, "writeahead_client: bad --channels '%s'\n", optarg);
@@ -301,8 +315,12 @@ main(const int argc, char** const argv)
         return 2;
       }
       break;
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    case 'h':
+      usage(stdout);
+      return 0;
+    default:
+      usage(stderr);
+      return 2;
     }
   }
   if (optind < argc) {
@@ -320,15 +338,18 @@ main(const int argc, char** const argv)
   sigaddset(&signals, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &signals, NULL);
 
-  static App     app;
-  jack_status_t  status = (jack_status_t)0;
-  app.channels          = (uint32_t)channels;
-  app.client            = jack_client_open(
-    name, server ? (jack_options_t)(JackNoStartServer | JackServerName)
-                            : JackNoStartServer,
-    &status, server);
+  static App    app;
+  jack_status_t status = (jack_status_t)0;
+  app.channels         = (uint32_t)channels;
+  app.client           = jack_client_open(
+    name,
+    server ? (jack_options_t)(JackNoStartServer | JackServerName)
+                     : JackNoStartServer,
+    &status,
+    server);
   if (!app.client) {
-    fprintf(stderr, "writeahead_client: cannot connect to JACK (status 0x%x)\n",
+    fprintf(stderr,
+            "writeahead_client: cannot connect to JACK (status 0x%x)\n",
             (unsigned)status);
     return 1;
   }
@@ -336,8 +357,13 @@ main(const int argc, char** const argv)
   const double         rate   = (double)jack_get_sample_rate(app.client);
   const jack_nframes_t period = jack_get_buffer_size(app.client);
   const RtlProcessor   filter = {
-    RTL_PROCESSOR_ABI_VERSION, "filter", 0U,
-    filter_init, filter_process, filter_release, &stall_ms,
+      RTL_PROCESSOR_ABI_VERSION,
+      "filter",
+      0U,
+      filter_init,
+      filter_process,
+      filter_release,
+      &stall_ms,
   };
   RtlEngineConfig cfg;
   memset(&cfg, 0, sizeof(cfg));
@@ -354,11 +380,15 @@ main(const int argc, char** const argv)
     return 1;
   }
   if (cfg.latency <= period) {
-    fprintf(stderr, "writeahead_client: warning: %u frames of latency do not "
-            "cover the %u-frame period\n", cfg.latency, period);
+    fprintf(stderr,
+            "writeahead_client: warning: %u frames of latency do not "
+            "cover the %u-frame period\n",
+            cfg.latency,
+            period);
   }
   if (rtl_engine_lock_memory(app.engine)) {
-    fprintf(stderr, "writeahead_client: note: memory not locked (mlock "
+    fprintf(stderr,
+            "writeahead_client: note: memory not locked (mlock "
             "refused); it is prefaulted\n");
   }
 
@@ -366,32 +396,39 @@ main(const int argc, char** const argv)
   bool ports_ok = true;
   for (uint32_t c = 0U; c < app.channels; ++c) {
     snprintf(port_name, sizeof(port_name), "in_%u", c + 1U);
-    app.in[c] = jack_port_register(app.client, port_name,
-                                   JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
+    app.in[c] = jack_port_register(
+      app.client, port_name, JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
     snprintf(port_name, sizeof(port_name), "out_%u", c + 1U);
     app.out[c] = jack_port_register(
       app.client, port_name, JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
     ports_ok = ports_ok && app.in[c] && app.out[c];
   }
-  app.midi_in  = jack_port_register(app.client, "midi_in",
-                                    JACK_DEFAULT_MIDI_TYPE, JackPortIsInput, 0);
-  app.midi_out = jack_port_register(app.client, "midi_out",
-                                    JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput, 0);
+  app.midi_in = jack_port_register(
+    app.client, "midi_in", JACK_DEFAULT_MIDI_TYPE, JackPortIsInput, 0);
+  app.midi_out = jack_port_register(
+    app.client, "midi_out", JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput, 0);
   ports_ok = ports_ok && app.midi_in && app.midi_out;
 
   // The latency callback goes in before activation, as JACK requires
   if (!ports_ok || jack_set_process_callback(app.client, process, &app) ||
       jack_set_latency_callback(app.client, latency, &app) ||
       (st = rtl_engine_start(app.engine)) || jack_activate(app.client)) {
-    fprintf(stderr, "writeahead_client: setting up failed%s%s\n",
-            st ? ": " : "", st ? rtl_strerror(st) : "");
+    fprintf(stderr,
+            "writeahead_client: setting up failed%s%s\n",
+            st ? ": " : "",
+            st ? rtl_strerror(st) : "");
     jack_client_close(app.client);
     rtl_engine_free(app.engine);
     return 1;
   }
-  fprintf(stderr, "writeahead_client: %s running, %u channels, L = %u frames "
-          "(%.1f ms) at %.0f Hz\n", jack_get_client_name(app.client),
-          app.channels, cfg.latency, (double)cfg.latency * 1000.0 / rate, rate);
+  fprintf(stderr,
+          "writeahead_client: %s running, %u channels, L = %u frames "
+          "(%.1f ms) at %.0f Hz\n",
+          jack_get_client_name(app.client),
+          app.channels,
+          cfg.latency,
+          (double)cfg.latency * 1000.0 / rate,
+          rate);
 
   const struct timespec second = {1, 0};
   for (;;) {
@@ -400,9 +437,9 @@ main(const int argc, char** const argv)
       break;
     }
     if (sig == SIGUSR1 || sig == SIGUSR2) {
-      const long     step = lround(rate / 100.0);
-      const long     now  = (long)rtl_engine_latency(app.engine);
-      const long     want = sig == SIGUSR1 ? now + step : now - step;
+      const long step = lround(rate / 100.0);
+      const long now  = (long)rtl_engine_latency(app.engine);
+      const long want = sig == SIGUSR1 ? now + step : now - step;
       if (want > 0 && !rtl_engine_set_latency(app.engine, (uint32_t)want)) {
         // Not from a JACK callback: this is a thread of our own
         jack_recompute_total_latencies(app.client);
@@ -415,10 +452,13 @@ main(const int argc, char** const argv)
     fprintf(stderr,
             "L %u fill %u underruns %llu dropped %llu input-dropped %llu "
             "worker %.1f/%.1f us (mean/max)\n",
-            s.latency, s.fill, (unsigned long long)s.underruns,
+            s.latency,
+            s.fill,
+            (unsigned long long)s.underruns,
             (unsigned long long)s.dropped_frames,
             (unsigned long long)s.input_dropped_frames,
-            (double)s.worker_ns_mean / 1000.0, (double)s.worker_ns_max / 1000.0);
+            (double)s.worker_ns_mean / 1000.0,
+            (double)s.worker_ns_max / 1000.0);
   }
 
   jack_deactivate(app.client);

@@ -140,7 +140,7 @@ rtl_broadcast_new(RtlAllocator* const  allocator,
 
   const size_t n_samples = capacity * channels;
   const size_t n_bytes   = n_samples * sizeof(_Atomic uint32_t);
-  void* const  storage   = rtl_aligned_alloc(allocator, RTL_CACHE_LINE, n_bytes);
+  void* const  storage = rtl_aligned_alloc(allocator, RTL_CACHE_LINE, n_bytes);
   if (!storage) {
     rtl_aligned_free(allocator, self);
     return RTL_NO_MEM;

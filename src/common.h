@@ -57,10 +57,9 @@ rtl_is_pow2(const size_t n)
 static inline void
 rtl_counter_add(_Atomic uint64_t* const counter, const uint64_t n)
 {
-  atomic_store_explicit(
-    counter,
-    atomic_load_explicit(counter, memory_order_relaxed) + n,
-    memory_order_relaxed);
+  atomic_store_explicit(counter,
+                        atomic_load_explicit(counter, memory_order_relaxed) + n,
+                        memory_order_relaxed);
 }
 
 /// Touch every page of `size` bytes at `ptr` and try to mlock it.

@@ -88,20 +88,22 @@ rtl_meter_reset(RtlMeter* const meter)
 }
 
 RTL_REALTIME void
-rtl_meter_process(RtlMeter* const meter, const float* const samples, const size_t n)
+rtl_meter_process(RtlMeter* const    meter,
+                  const float* const samples,
+                  const size_t       n)
 {
-  const float fall  = meter->peak_fall;
-  const float coef  = meter->rms_coef;
-  const float gate  = meter->floor;
-  float       peak  = meter->peak;
-  float       ms    = meter->mean_sq;
-  float       loud  = 0.0f;
+  const float fall = meter->peak_fall;
+  const float coef = meter->rms_coef;
+  const float gate = meter->floor;
+  float       peak = meter->peak;
+  float       ms   = meter->mean_sq;
+  float       loud = 0.0f;
 
   for (size_t i = 0U; i < n; ++i) {
     // NaN compares false and becomes zero: it never enters the state.
     float a = fabsf(samples[i]);
-    a       = a >= gate ? (a <= RTL_METER_MAX_INPUT ? a : RTL_METER_MAX_INPUT) : 0.0f;
-    loud    = a > loud ? a : loud;
+    a = a >= gate ? (a <= RTL_METER_MAX_INPUT ? a : RTL_METER_MAX_INPUT) : 0.0f;
+    loud = a > loud ? a : loud;
 
     peak *= fall;
     peak = a > peak ? a : peak;

@@ -54,7 +54,7 @@ typedef struct {
   uint8_t*       slots;
   size_t         mask;
   size_t         stride;
-  size_t         inline_max;  ///< min(max_payload, RTL_SMALL_COPY_MAX)
+  size_t         inline_max; ///< min(max_payload, RTL_SMALL_COPY_MAX)
   size_t         max_payload;
 } RtlMsgWriter;
 
@@ -120,7 +120,7 @@ rtl_msgring_new(RtlAllocator* const allocator,
     return RTL_NO_MEM;
   }
 
-  const size_t   size  = n_slots * stride;
+  const size_t   size = n_slots * stride;
   uint8_t* const slots =
     (uint8_t*)rtl_aligned_alloc(allocator, RTL_CACHE_LINE, size);
   if (!slots) {
@@ -130,16 +130,16 @@ rtl_msgring_new(RtlAllocator* const allocator,
 
   memset(self, 0, sizeof(*self));
   memset(slots, 0, size);
-  self->allocator     = allocator;
-  self->slots         = slots;
-  self->n_slots       = n_slots;
-  self->max_payload   = max_payload;
-  self->stride        = stride;
-  self->w.slots       = slots;
-  self->w.mask        = n_slots - 1U;
-  self->w.stride      = stride;
-  self->w.inline_max  = max_payload < RTL_SMALL_COPY_MAX ? max_payload
-                                                         : RTL_SMALL_COPY_MAX;
+  self->allocator   = allocator;
+  self->slots       = slots;
+  self->n_slots     = n_slots;
+  self->max_payload = max_payload;
+  self->stride      = stride;
+  self->w.slots     = slots;
+  self->w.mask      = n_slots - 1U;
+  self->w.stride    = stride;
+  self->w.inline_max =
+    max_payload < RTL_SMALL_COPY_MAX ? max_payload : RTL_SMALL_COPY_MAX;
   self->w.max_payload = max_payload;
   self->r.slots       = slots;
   self->r.mask        = n_slots - 1U;
@@ -203,9 +203,9 @@ rtl_msgring_has_room(RtlMsgRing* const ring, const size_t n_msgs)
   // As send: the cached reader index first, the reader's line only when the
   // cache says no.  The acquire is for the sends that follow, which write
   // into the slots this refresh shows free without loading it again.
-  RtlMsgWriter* const w = &ring->w;
-  const size_t slots = w->mask + 1U;
-  const size_t head  = atomic_load_explicit(&w->head, memory_order_relaxed);
+  RtlMsgWriter* const w     = &ring->w;
+  const size_t        slots = w->mask + 1U;
+  const size_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
   if (slots - (head - w->cached_tail) >= n_msgs) {
     return true;
   }
@@ -216,10 +216,10 @@ rtl_msgring_has_room(RtlMsgRing* const ring, const size_t n_msgs)
 /// Write a message into the slot at `head` and publish it.
 static inline void
 put(RtlMsgWriter* const restrict w,
-    const size_t                 head,
-    const uint32_t               type,
-    const uint8_t* const         body,
-    const uint32_t               size)
+    const size_t         head,
+    const uint32_t       type,
+    const uint8_t* const body,
+    const uint32_t       size)
 {
   uint8_t* const     slot   = w->slots + (head & w->mask) * w->stride;
   const RtlMsgHeader header = {type, size};
@@ -262,7 +262,7 @@ rtl_msgring_send(RtlMsgRing* const ring,
                  const uint32_t    size)
 {
   RtlMsgWriter* const w = &ring->w;
-  const size_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
+  const size_t head     = atomic_load_explicit(&w->head, memory_order_relaxed);
   if (RTL_UNLIKELY(size > w->inline_max || head - w->cached_tail > w->mask)) {
     return send_slow(ring, type, (const uint8_t*)body, size);
   }
@@ -300,7 +300,7 @@ recv_slow(RtlMsgRing* const   ring,
   // The acquire pairs with the writer's release of its index, so the slot's
   // contents are visible before they are read.
   RtlMsgReader* const r = &ring->r;
-  const size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  const size_t tail     = atomic_load_explicit(&r->tail, memory_order_relaxed);
   if (tail == r->cached_head) {
     r->cached_head = atomic_load_explicit(&ring->w.head, memory_order_acquire);
     if (tail == r->cached_head) {
@@ -326,7 +326,7 @@ rtl_msgring_recv(RtlMsgRing* const   ring,
                  const size_t        body_capacity)
 {
   RtlMsgReader* const r = &ring->r;
-  const size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  const size_t tail     = atomic_load_explicit(&r->tail, memory_order_relaxed);
   if (RTL_UNLIKELY(tail == r->cached_head)) {
     return recv_slow(ring, header, (uint8_t*)body, body_capacity);
   }

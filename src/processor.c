@@ -20,8 +20,12 @@ static _Thread_local char load_error[512];
 static void
 set_error(const char* const what, const char* const detail)
 {
-  snprintf(load_error, sizeof(load_error), "%s%s%s", what,
-           detail ? ": " : "", detail ? detail : "");
+  snprintf(load_error,
+           sizeof(load_error),
+           "%s%s%s",
+           what,
+           detail ? ": " : "",
+           detail ? detail : "");
 }
 
 RtlStatus
@@ -80,7 +84,7 @@ rtl_processor_load(const char* const          path,
 
   // The object-to-function pointer conversion POSIX requires dlsym to allow
   RtlProcessorDescriptorFunc describe = NULL;
-  void* const sym = dlsym(lib, RTL_PROCESSOR_DESCRIPTOR_SYMBOL);
+  void* const                sym = dlsym(lib, RTL_PROCESSOR_DESCRIPTOR_SYMBOL);
   memcpy(&describe, &sym, sizeof(describe));
   if (!describe) {
     set_error("no " RTL_PROCESSOR_DESCRIPTOR_SYMBOL "()", dlerror());
@@ -93,8 +97,11 @@ rtl_processor_load(const char* const          path,
   if (st) {
     if (st == RTL_UNSUPPORTED) {
       char detail[64];
-      snprintf(detail, sizeof(detail), "ABI version %u, expected %u",
-               p->abi_version, RTL_PROCESSOR_ABI_VERSION);
+      snprintf(detail,
+               sizeof(detail),
+               "ABI version %u, expected %u",
+               p->abi_version,
+               RTL_PROCESSOR_ABI_VERSION);
       set_error("unsupported processor", detail);
     } else {
       set_error("unusable processor", p ? "no process()" : "no descriptor");

@@ -110,13 +110,12 @@ rtl_queue_new(RtlAllocator* const allocator,
   }
 
   const size_t cell_size = (header + elem_size + align - 1U) & ~(align - 1U);
-  if (capacity > (size_t)PTRDIFF_MAX / 2U ||
-      capacity > SIZE_MAX / cell_size) {
+  if (capacity > (size_t)PTRDIFF_MAX / 2U || capacity > SIZE_MAX / cell_size) {
     return RTL_NO_MEM;
   }
 
-  RtlQueue* const q = (RtlQueue*)rtl_aligned_alloc(
-    allocator, RTL_CACHE_LINE, sizeof(RtlQueue));
+  RtlQueue* const q =
+    (RtlQueue*)rtl_aligned_alloc(allocator, RTL_CACHE_LINE, sizeof(RtlQueue));
   if (!q) {
     return RTL_NO_MEM;
   }
@@ -176,10 +175,10 @@ rtl_queue_size(const RtlQueue* const queue)
   // move any distance, so the difference is clamped into [0, capacity].
   // The dequeue position is read first because it never passes the
   // enqueue position, which makes the common case come out in range.
-  const size_t tail = atomic_load_explicit(&queue->dequeue_pos,
-                                           memory_order_relaxed);
-  const size_t head = atomic_load_explicit(&queue->enqueue_pos,
-                                           memory_order_relaxed);
+  const size_t tail =
+    atomic_load_explicit(&queue->dequeue_pos, memory_order_relaxed);
+  const size_t head =
+    atomic_load_explicit(&queue->enqueue_pos, memory_order_relaxed);
 
   const ptrdiff_t n = pos_diff(head, tail);
   if (n <= 0) {
@@ -194,16 +193,14 @@ RTL_REALTIME RtlStatus
 rtl_queue_push(RtlQueue* const queue, const void* const elem)
 {
   RtlQueueCell* cell = NULL;
-  size_t        pos  =
-    atomic_load_explicit(&queue->enqueue_pos, memory_order_relaxed);
+  size_t pos = atomic_load_explicit(&queue->enqueue_pos, memory_order_relaxed);
 
   for (;;) {
     cell = cell_at(queue, pos);
 
     // Acquire pairs with the consumer's release of this cell one lap ago,
     // so our copy in below cannot overlap its copy out.
-    const size_t    seq  = atomic_load_explicit(&cell->seq,
-                                               memory_order_acquire);
+    const size_t seq = atomic_load_explicit(&cell->seq, memory_order_acquire);
     const ptrdiff_t diff = pos_diff(seq, pos);
     if (diff == 0) {
       // Our turn if nobody claimed `pos` meanwhile.  Relaxed: the CAS only
@@ -235,15 +232,13 @@ RTL_REALTIME RtlStatus
 rtl_queue_pop(RtlQueue* const queue, void* const elem)
 {
   RtlQueueCell* cell = NULL;
-  size_t        pos  =
-    atomic_load_explicit(&queue->dequeue_pos, memory_order_relaxed);
+  size_t pos = atomic_load_explicit(&queue->dequeue_pos, memory_order_relaxed);
 
   for (;;) {
     cell = cell_at(queue, pos);
 
     // Acquire pairs with the producer's release, so the element is whole.
-    const size_t    seq  = atomic_load_explicit(&cell->seq,
-                                               memory_order_acquire);
+    const size_t seq = atomic_load_explicit(&cell->seq, memory_order_acquire);
     const ptrdiff_t diff = pos_diff(seq, pos + 1U);
     if (diff == 0) {
       if (atomic_compare_exchange_weak_explicit(&queue->dequeue_pos,
@@ -265,7 +260,7 @@ rtl_queue_pop(RtlQueue* const queue, void* const elem)
   memcpy(elem, cell_data(cell), queue->elem_size);
 
   // Hand the cell to the producer of the next lap.
-  atomic_store_explicit(&cell->seq, pos + queue->mask + 1U,
-                        memory_order_release);
+  atomic_store_explicit(
+    &cell->seq, pos + queue->mask + 1U, memory_order_release);
   return RTL_SUCCESS;
 }

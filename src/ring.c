@@ -72,8 +72,8 @@ rtl_ring_new(RtlAllocator* const allocator,
     return RTL_NOT_POW2;
   }
 
-  RtlRing* const self = (RtlRing*)rtl_aligned_alloc(
-    allocator, RTL_CACHE_LINE, sizeof(RtlRing));
+  RtlRing* const self =
+    (RtlRing*)rtl_aligned_alloc(allocator, RTL_CACHE_LINE, sizeof(RtlRing));
   if (!self) {
     return RTL_NO_MEM;
   }
@@ -210,11 +210,11 @@ split(uint8_t* const        data,
 }
 
 static void
-copy_in(uint8_t* const     data,
-        const size_t       mask,
-        const size_t       pos,
-        const void* const  src,
-        const size_t       n)
+copy_in(uint8_t* const    data,
+        const size_t      mask,
+        const size_t      pos,
+        const void* const src,
+        const size_t      n)
 {
   const size_t offset = pos & mask;
   const size_t first  = min_size(n, mask + 1U - offset);
@@ -256,9 +256,9 @@ rtl_ring_write(RtlRing* const ring, const void* const src, const size_t size)
 {
   // Fast path, a leaf with no call: a short record that fits the free
   // space the writer already knows of and does not cross the end.
-  RtlRingWriter* const w    = &ring->w;
-  const size_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
-  const size_t offset = head & w->mask;
+  RtlRingWriter* const w = &ring->w;
+  const size_t head      = atomic_load_explicit(&w->head, memory_order_relaxed);
+  const size_t offset    = head & w->mask;
   if (RTL_LIKELY(size <= RTL_SMALL_COPY_MAX &&
                  size <= w->mask + 1U - (head - w->cached_tail) &&
                  size <= w->mask + 1U - offset)) {
@@ -285,9 +285,9 @@ RTL_REALTIME size_t
 rtl_ring_read(RtlRing* const ring, void* const dst, const size_t size)
 {
   // Fast path as in rtl_ring_write(): short, known readable, no wrap.
-  RtlRingReader* const r    = &ring->r;
-  const size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-  const size_t offset = tail & r->mask;
+  RtlRingReader* const r = &ring->r;
+  const size_t tail      = atomic_load_explicit(&r->tail, memory_order_relaxed);
+  const size_t offset    = tail & r->mask;
   if (RTL_LIKELY(size <= RTL_SMALL_COPY_MAX && size <= r->cached_head - tail &&
                  size <= r->mask + 1U - offset)) {
     rtl_copy_small((uint8_t*)dst, r->data + offset, size);

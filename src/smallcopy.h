@@ -57,9 +57,9 @@ rtl_store8(uint8_t* const dst, const uint64_t v)
   byte move) and payloads made of 8-byte fields are copied field by field.
 */
 static inline void
-rtl_copy_small(uint8_t* const restrict       dst,
+rtl_copy_small(uint8_t* const restrict dst,
                const uint8_t* const restrict src,
-               const size_t                  n)
+               const size_t n)
 {
   if (n >= 8U) {
     uint64_t a = rtl_load8(src);
@@ -93,9 +93,9 @@ rtl_copy_small(uint8_t* const restrict       dst,
 
 /// Copy `n` bytes, inline when short.
 static inline void
-rtl_copy(uint8_t* const restrict       dst,
+rtl_copy(uint8_t* const restrict dst,
          const uint8_t* const restrict src,
-         const size_t                  n)
+         const size_t n)
 {
   if (n > RTL_SMALL_COPY_MAX) {
     memcpy(dst, src, n);

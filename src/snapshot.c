@@ -182,7 +182,8 @@ static void
 reclaim(struct rcu_head* const head)
 {
   RtlSnapshotReclaim* const rec =
-    (RtlSnapshotReclaim*)(void*)((char*)head - offsetof(RtlSnapshotReclaim, head));
+    (RtlSnapshotReclaim*)(void*)((char*)head -
+                                 offsetof(RtlSnapshotReclaim, head));
 
   TSAN_ACQUIRE(rec);
   RtlSnapshot* const snapshot = rec->snapshot;

@@ -48,11 +48,11 @@ struct RtlWriteAheadImpl {
 
   // Writer side
   alignas(RTL_CACHE_LINE) _Atomic uint64_t write_pos; // W, published
-  uint64_t         w;              // Writer's own W
-  uint64_t         r_cache;        // Last R the writer loaded
-  uint64_t         trim;           // Frames still to discard (shrinking)
-  size_t           latency_local;  // L as the writer knows it
-  _Atomic size_t   latency;        // L, for any thread
+  uint64_t         w;                                 // Writer's own W
+  uint64_t         r_cache;       // Last R the writer loaded
+  uint64_t         trim;          // Frames still to discard (shrinking)
+  size_t           latency_local; // L as the writer knows it
+  _Atomic size_t   latency;       // L, for any thread
   _Atomic uint64_t frames_written;
   _Atomic uint64_t overruns;
   _Atomic uint64_t adjustments;
@@ -60,9 +60,9 @@ struct RtlWriteAheadImpl {
 
   // Reader side
   alignas(RTL_CACHE_LINE) _Atomic uint64_t read_pos; // R, published
-  uint64_t         r;       // Reader's own R
-  uint64_t         w_cache; // Last W the reader loaded
-  _Atomic uint64_t gap;     // Silence from here to R not yet passed by W
+  uint64_t         r;                                // Reader's own R
+  uint64_t         w_cache;                          // Last W the reader loaded
+  _Atomic uint64_t gap; // Silence from here to R not yet passed by W
   _Atomic uint64_t frames_read;
   _Atomic uint64_t underruns;
   _Atomic uint64_t underrun_frames;
@@ -191,8 +191,8 @@ rtl_writeahead_new(RtlAllocator* const   allocator,
   self->capacity  = capacity;
   self->mask      = capacity - 1U;
   self->channels  = channels;
-  self->data      = (float*)rtl_aligned_alloc(
-    allocator, RTL_CACHE_LINE, self->data_size);
+  self->data =
+    (float*)rtl_aligned_alloc(allocator, RTL_CACHE_LINE, self->data_size);
   if (!self->data) {
     rtl_aligned_free(allocator, self);
     return RTL_NO_MEM;
@@ -311,17 +311,17 @@ rtl_writeahead_write(RtlWriteAhead* const      buffer,
     if (m) {
       // Positions below the R we know of have been played as silence:
       // skip them (the reader counts them as late when it sees W pass).
-      const uint64_t skip =
-        buffer->r_cache > buffer->w
-          ? min_u64(buffer->r_cache - buffer->w, m)
-          : 0U;
+      const uint64_t skip = buffer->r_cache > buffer->w
+                              ? min_u64(buffer->r_cache - buffer->w, m)
+                              : 0U;
       put_frames(buffer,
                  planes,
                  consumed + (size_t)skip,
                  buffer->w + skip,
                  (size_t)(m - skip));
       buffer->w += m;
-      atomic_store_explicit(&buffer->write_pos, buffer->w, memory_order_release);
+      atomic_store_explicit(
+        &buffer->write_pos, buffer->w, memory_order_release);
       consumed += (size_t)m;
     }
     if (m < remain) {
@@ -417,13 +417,13 @@ rtl_writeahead_set_latency(RtlWriteAhead* const buffer, const size_t latency)
           return RTL_FULL;
         }
       }
-      const uint64_t skip =
-        buffer->r_cache > buffer->w
-          ? min_u64(buffer->r_cache - buffer->w, pad)
-          : 0U;
+      const uint64_t skip = buffer->r_cache > buffer->w
+                              ? min_u64(buffer->r_cache - buffer->w, pad)
+                              : 0U;
       put_frames(buffer, NULL, 0U, buffer->w + skip, (size_t)(pad - skip));
       buffer->w += pad;
-      atomic_store_explicit(&buffer->write_pos, buffer->w, memory_order_release);
+      atomic_store_explicit(
+        &buffer->write_pos, buffer->w, memory_order_release);
     }
     buffer->trim -= cancel;
   }
@@ -473,8 +473,7 @@ rtl_writeahead_stats(const RtlWriteAhead* const buffer,
     atomic_load_explicit(&buffer->adjustments, memory_order_relaxed);
   stats->latency =
     (uint32_t)atomic_load_explicit(&buffer->latency, memory_order_relaxed);
-  stats->fill     = (uint32_t)fill;
-  stats->capacity = (uint32_t)buffer->capacity;
-  stats->utilisation =
-    (float)((double)fill / (double)buffer->capacity);
+  stats->fill        = (uint32_t)fill;
+  stats->capacity    = (uint32_t)buffer->capacity;
+  stats->utilisation = (float)((double)fill / (double)buffer->capacity);
 }

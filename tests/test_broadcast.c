@@ -22,7 +22,8 @@
 #include <string.h>
 #include <time.h>
 
-Suite* rtl_suite_broadcast(void);
+Suite*
+rtl_suite_broadcast(void);
 
 enum { CH = 2 };
 
@@ -542,24 +543,30 @@ follow(ReaderArgs* const         args,
     const uint64_t at = expected + lost;
     ++args->n_reads;
     if (n > args->max_read || lost == UINT64_MAX) {
-      snprintf(args->error, sizeof(args->error), "read %zu of %zu", n,
-               args->max_read);
+      snprintf(
+        args->error, sizeof(args->error), "read %zu of %zu", n, args->max_read);
       return false;
     }
     if (n) {
       const uint64_t first = dec(buf);
       if (first != at) {
-        snprintf(args->error, sizeof(args->error),
+        snprintf(args->error,
+                 sizeof(args->error),
                  "first frame %llu, expected %llu + lost %llu",
-                 (unsigned long long)first, (unsigned long long)expected,
+                 (unsigned long long)first,
+                 (unsigned long long)expected,
                  (unsigned long long)lost);
         return false;
       }
       const size_t bad = first_mismatch(buf, at, n);
       if (bad != n) {
-        snprintf(args->error, sizeof(args->error),
-                 "frame %zu of %zu torn or out of order: (%g, %g) at %llu", bad,
-                 n, (double)buf[bad * CH], (double)buf[bad * CH + 1U],
+        snprintf(args->error,
+                 sizeof(args->error),
+                 "frame %zu of %zu torn or out of order: (%g, %g) at %llu",
+                 bad,
+                 n,
+                 (double)buf[bad * CH],
+                 (double)buf[bad * CH + 1U],
                  (unsigned long long)(at + bad));
         return false;
       }
@@ -570,8 +577,8 @@ follow(ReaderArgs* const         args,
     lost_sum += lost;
     if (rtl_broadcast_reader_position(reader) != expected ||
         rtl_broadcast_reader_lost(reader) != lost_sum) {
-      snprintf(args->error, sizeof(args->error),
-               "position or loss total drifted");
+      snprintf(
+        args->error, sizeof(args->error), "position or loss total drifted");
       return false;
     }
     if (done && expected == rtl_broadcast_position(s->ring)) {
@@ -619,9 +626,11 @@ churn_main(void* const arg)
     const uint64_t start = rtl_broadcast_reader_position(reader);
     const uint64_t after = rtl_broadcast_position(args->shared->ring);
     if (start < before || start > after) {
-      snprintf(args->error, sizeof(args->error),
+      snprintf(args->error,
+               sizeof(args->error),
                "reader started at %llu, writer was between %llu and %llu",
-               (unsigned long long)start, (unsigned long long)before,
+               (unsigned long long)start,
+               (unsigned long long)before,
                (unsigned long long)after);
       rtl_broadcast_reader_free(reader);
       return NULL;

@@ -8,7 +8,8 @@
 #include <math.h>
 #include <stddef.h>
 
-Suite* rtl_suite_meter(void);
+Suite*
+rtl_suite_meter(void);
 
 #define RATE 48000.0
 #define TWO_PI 6.283185307179586
@@ -17,7 +18,11 @@ Suite* rtl_suite_meter(void);
 
 /// One block of a sine at `freq` that continues from `*phase`.
 static void
-fill_sine(float* const out, const size_t n, const double freq, const double amp, double* const phase)
+fill_sine(float* const  out,
+          const size_t  n,
+          const double  freq,
+          const double  amp,
+          double* const phase)
 {
   for (size_t i = 0U; i < n; ++i) {
     out[i] = (float)(amp * sin(*phase));
@@ -27,7 +32,11 @@ fill_sine(float* const out, const size_t n, const double freq, const double amp,
 }
 
 static void
-feed_sine(RtlMeter* const m, const size_t n_samples, const double freq, const double amp, double* const phase)
+feed_sine(RtlMeter* const m,
+          const size_t    n_samples,
+          const double    freq,
+          const double    amp,
+          double* const   phase)
 {
   float buf[BLOCK];
   for (size_t done = 0U; done < n_samples; done += BLOCK) {
@@ -64,14 +73,18 @@ START_TEST(test_block_levels)
   static float buf[48000];
   double       phase = 0.0;
   fill_sine(buf, 48000U, 1000.0, 1.0, &phase);
-  ck_assert_float_eq_tol(rtl_gain_to_db(rtl_block_peak(buf, 48000U)), 0.0f, 0.01f);
-  ck_assert_float_eq_tol(rtl_gain_to_db(rtl_block_rms(buf, 48000U)), SINE_DB, 0.05f);
+  ck_assert_float_eq_tol(
+    rtl_gain_to_db(rtl_block_peak(buf, 48000U)), 0.0f, 0.01f);
+  ck_assert_float_eq_tol(
+    rtl_gain_to_db(rtl_block_rms(buf, 48000U)), SINE_DB, 0.05f);
 
   // Half-scale sine: everything 6.02 dB lower.
   phase = 0.0;
   fill_sine(buf, 48000U, 1000.0, 0.5, &phase);
-  ck_assert_float_eq_tol(rtl_gain_to_db(rtl_block_peak(buf, 48000U)), -6.0206f, 0.01f);
-  ck_assert_float_eq_tol(rtl_gain_to_db(rtl_block_rms(buf, 48000U)), SINE_DB - 6.0206f, 0.05f);
+  ck_assert_float_eq_tol(
+    rtl_gain_to_db(rtl_block_peak(buf, 48000U)), -6.0206f, 0.01f);
+  ck_assert_float_eq_tol(
+    rtl_gain_to_db(rtl_block_rms(buf, 48000U)), SINE_DB - 6.0206f, 0.05f);
 
   // DC, either sign: peak and RMS are its magnitude.
   for (size_t i = 0U; i < 1000U; ++i) {
@@ -264,7 +277,8 @@ START_TEST(test_meter_no_denormals)
       } else {
         feed_const(&m, BLOCK, 0.0f);
       }
-      ck_assert_msg(state_is_clean(&m), "subnormal state at block %zu (case %zu)", b, k);
+      ck_assert_msg(
+        state_is_clean(&m), "subnormal state at block %zu (case %zu)", b, k);
     }
     ck_assert_int_eq(fpclassify(m.peak), FP_ZERO);
     ck_assert_int_eq(fpclassify(m.mean_sq), FP_ZERO);

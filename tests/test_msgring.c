@@ -17,7 +17,8 @@
 #include <stdint.h>
 #include <string.h>
 
-Suite* rtl_suite_msgring(void);
+Suite*
+rtl_suite_msgring(void);
 
 static RtlMsgRing*
 new_msgring(const size_t n_slots, const size_t max_payload)
@@ -76,8 +77,8 @@ START_TEST(test_new_rejects_bad_arguments)
                    RTL_BAD_ARG);
   ck_assert_ptr_null(ring);
 
-  static const size_t payloads[] = {1U,  7U,  8U,   16U,  24U,
-                                    56U, 57U, 100U, 4096U};
+  static const size_t payloads[] = {
+    1U, 7U, 8U, 16U, 24U, 56U, 57U, 100U, 4096U};
   for (size_t i = 0U; i < sizeof(payloads) / sizeof(payloads[0]); ++i) {
     ring = new_msgring(16U, payloads[i]);
     ck_assert_uint_eq(rtl_msgring_capacity(ring), 16U);
@@ -519,8 +520,8 @@ stress_writer(void* const arg)
     const uint32_t size = stress_size(seq);
     make_message(buf, seq, size);
     RtlStatus st;
-    while ((st = rtl_msgring_send(s->ring, (uint32_t)seq ^ 0xA5A5A5A5U, buf,
-                                  size)) == RTL_FULL) {
+    while ((st = rtl_msgring_send(
+              s->ring, (uint32_t)seq ^ 0xA5A5A5A5U, buf, size)) == RTL_FULL) {
       ++s->full;
       sched_yield();
     }
@@ -598,7 +599,7 @@ stress_reader(void* const arg)
 static void*
 room_writer(void* const arg)
 {
-  StressState* const s   = (StressState*)arg;
+  StressState* const s = (StressState*)arg;
   uint8_t            buf[STRESS_MAX];
   uint64_t           seq = 0U;
   while (seq < s->total) {
@@ -616,8 +617,8 @@ room_writer(void* const arg)
       const uint32_t size = stress_size(seq);
       make_message(buf, seq, size);
       RtlStatus st;
-      while ((st = rtl_msgring_send(s->ring, (uint32_t)seq ^ 0xA5A5A5A5U,
-                                    buf, size)) == RTL_FULL) {
+      while ((st = rtl_msgring_send(
+                s->ring, (uint32_t)seq ^ 0xA5A5A5A5U, buf, size)) == RTL_FULL) {
         // A broken promise: counted, and retried with the reader let in,
         // so that the test fails rather than hangs.
         ++s->full;

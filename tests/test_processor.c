@@ -52,15 +52,15 @@ count_release(void* const self)
 
 START_TEST(test_init_release)
 {
-  Counts                   c   = {0, 0, 0, 0};
-  const RtlProcessorConfig cfg = {48000.0, 64U, 1U, 1U};
-  RtlProcessor             p   = {RTL_PROCESSOR_ABI_VERSION,
-                                  "count",
-                                  0U,
-                                  count_init,
-                                  count_process,
-                                  count_release,
-                                  &c};
+  Counts                   c    = {0, 0, 0, 0};
+  const RtlProcessorConfig cfg  = {48000.0, 64U, 1U, 1U};
+  RtlProcessor             p    = {RTL_PROCESSOR_ABI_VERSION,
+                                   "count",
+                                   0U,
+                                   count_init,
+                                   count_process,
+                                   count_release,
+                                   &c};
   void*                    self = NULL;
   ck_assert_int_eq(rtl_processor_init(&p, &cfg, &self), RTL_SUCCESS);
   ck_assert_ptr_eq(self, &c.state);

@@ -20,7 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-Suite* rtl_suite_queue(void);
+Suite*
+rtl_suite_queue(void);
 
 static RtlQueue*
 new_queue(const size_t capacity, const size_t elem_size)
@@ -216,8 +217,7 @@ START_TEST(test_bad_arguments)
 
   for (size_t i = 0U; i < sizeof(not_pow2) / sizeof(not_pow2[0]); ++i) {
     q = (RtlQueue*)&a;
-    ck_assert_int_eq(rtl_queue_new(&a.base, not_pow2[i], 8U, &q),
-                     RTL_NOT_POW2);
+    ck_assert_int_eq(rtl_queue_new(&a.base, not_pow2[i], 8U, &q), RTL_NOT_POW2);
     ck_assert_ptr_null(q);
   }
 
@@ -234,8 +234,8 @@ START_TEST(test_bad_arguments)
   ck_assert_int_eq(
     rtl_queue_new(&a.base, (size_t)1U << 40U, (size_t)1U << 30U, &q),
     RTL_NO_MEM);
-  ck_assert_int_eq(
-    rtl_queue_new(&a.base, (SIZE_MAX >> 1U) + 1U, 1U, &q), RTL_NO_MEM);
+  ck_assert_int_eq(rtl_queue_new(&a.base, (SIZE_MAX >> 1U) + 1U, 1U, &q),
+                   RTL_NO_MEM);
 
   ck_assert_uint_eq(a.n_allocations, 0U);
   ck_assert_uint_eq(a.n_live, 0U);
@@ -244,8 +244,8 @@ END_TEST
 
 START_TEST(test_odd_element_sizes)
 {
-  static const size_t sizes[] = {1U, 2U, 3U, 5U, 7U, 9U, 15U, 17U, 33U,
-                                 63U, 65U, 67U, 127U, 129U, 1001U};
+  static const size_t sizes[] = {
+    1U, 2U, 3U, 5U, 7U, 9U, 15U, 17U, 33U, 63U, 65U, 67U, 127U, 129U, 1001U};
   enum { CAP = 8, GUARD = 16 };
 
   for (size_t s = 0U; s < sizeof(sizes) / sizeof(sizes[0]); ++s) {
@@ -347,8 +347,8 @@ typedef struct {
   bool        wait_for_full;
   atomic_bool full_seen;
 
-  atomic_int      producers_done;
-  atomic_int      consumers_done;
+  atomic_int           producers_done;
+  atomic_int           consumers_done;
   atomic_uint_fast64_t n_pushed;
   atomic_uint_fast64_t n_full;
 
@@ -469,7 +469,7 @@ run_stress(const size_t   capacity,
   atomic_init(&shared.n_full, 0U);
 
   const uint64_t total = shared.per_producer * N_PRODUCERS;
-  shared.seen = (atomic_uchar*)calloc(total, sizeof(atomic_uchar));
+  shared.seen          = (atomic_uchar*)calloc(total, sizeof(atomic_uchar));
   ck_assert_ptr_nonnull(shared.seen);
 
   StressThread producers[N_PRODUCERS];
@@ -484,14 +484,16 @@ run_stress(const size_t   capacity,
     consumers[i].shared = &shared;
     consumers[i].id     = (uint32_t)i;
     ck_assert_int_eq(
-      pthread_create(&consumer_threads[i], NULL, stress_consumer, &consumers[i]),
+      pthread_create(
+        &consumer_threads[i], NULL, stress_consumer, &consumers[i]),
       0);
   }
   for (size_t i = 0U; i < N_PRODUCERS; ++i) {
     producers[i].shared = &shared;
     producers[i].id     = (uint32_t)i;
     ck_assert_int_eq(
-      pthread_create(&producer_threads[i], NULL, stress_producer, &producers[i]),
+      pthread_create(
+        &producer_threads[i], NULL, stress_producer, &producers[i]),
       0);
   }
 

@@ -18,7 +18,8 @@
 #include <stdint.h>
 #include <string.h>
 
-Suite* rtl_suite_ring(void);
+Suite*
+rtl_suite_ring(void);
 
 /*
   The byte at stream position `pos`.  Not periodic in any power of two a
@@ -229,14 +230,13 @@ START_TEST(test_new_allocation_failures)
     ck_assert_uint_eq(a.n_allocations, i + 1U);
     ck_assert_uint_eq(a.n_live, 0U);
   }
-
 }
 END_TEST
 
 START_TEST(test_lock_memory)
 {
-  RtlRing* const ring = new_ring(1U << 16U);
-  const RtlStatus st  = rtl_ring_lock_memory(ring);
+  RtlRing* const  ring = new_ring(1U << 16U);
+  const RtlStatus st   = rtl_ring_lock_memory(ring);
   ck_assert(st == RTL_SUCCESS || st == RTL_SYSTEM_ERROR);
 
   // Locking must not disturb the indices or the usable capacity.
@@ -493,7 +493,7 @@ END_TEST
 typedef struct {
   RtlRing* ring;
   uint64_t total;
-  uint64_t errors;        // reader: bytes that differ from the stream
+  uint64_t errors; // reader: bytes that differ from the stream
   // Per side, [0] writer and [1] reader, so that neither shares a counter:
   uint64_t bad_space[2];   // a space figure out of range
   uint64_t bad_regions[2]; // regions that disagree with the count
@@ -556,8 +556,8 @@ stream_writer(void* const arg)
       s->bad_regions[0] += !regions_ok(&regions, n);
       s->n_regions[0] += regions.len[1] != 0U;
       fill_stream((uint8_t*)regions.data[0], pos, regions.len[0]);
-      fill_stream((uint8_t*)regions.data[1], pos + regions.len[0],
-                  regions.len[1]);
+      fill_stream(
+        (uint8_t*)regions.data[1], pos + regions.len[0], regions.len[1]);
       rtl_ring_write_commit(s->ring, n);
       done = n;
       break;
@@ -573,7 +573,8 @@ stream_writer(void* const arg)
       memset((uint8_t*)regions.data[0] + a, 0xEE, regions.len[0] - a);
       if (regions.len[1]) {
         fill_stream((uint8_t*)regions.data[1], pos + a, done - a);
-        memset((uint8_t*)regions.data[1] + (done - a), 0xEE,
+        memset((uint8_t*)regions.data[1] + (done - a),
+               0xEE,
                regions.len[1] - (done - a));
       }
       rtl_ring_write_commit(s->ring, done);
@@ -622,8 +623,8 @@ stream_reader(void* const arg)
       s->n_regions[1] += regions.len[1] != 0U;
       s->errors += count_stream_errors(regions.data[0], pos, regions.len[0]);
       if (regions.len[1]) {
-        s->errors += count_stream_errors(regions.data[1], pos + regions.len[0],
-                                         regions.len[1]);
+        s->errors += count_stream_errors(
+          regions.data[1], pos + regions.len[0], regions.len[1]);
       }
       done = n;
       if (n && (xorshift(&rng) & 1U)) {
@@ -679,8 +680,8 @@ room_stream_writer(void* const arg)
       RtlRingRegions regions;
       done = rtl_ring_write_regions(s->stream.ring, want, &regions);
       fill_stream((uint8_t*)regions.data[0], pos, regions.len[0]);
-      fill_stream((uint8_t*)regions.data[1], pos + regions.len[0],
-                  regions.len[1]);
+      fill_stream(
+        (uint8_t*)regions.data[1], pos + regions.len[0], regions.len[1]);
       rtl_ring_write_commit(s->stream.ring, done);
     }
     if (done != want) {
@@ -712,8 +713,8 @@ START_TEST(test_has_room_stress)
   s.stream.ring  = new_ring(STREAM_CAPACITY);
   s.stream.total = rtl_stress_count(32U * 1024U * 1024U);
 
-  ck_assert_int_eq(
-    rtl_stress_run(room_stream_reader, room_stream_writer, &s), 0);
+  ck_assert_int_eq(rtl_stress_run(room_stream_reader, room_stream_writer, &s),
+                   0);
 
   ck_assert_uint_eq(s.short_write, 0U);
   ck_assert_uint_gt(s.no_room, 0U);

@@ -28,7 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-Suite* rtl_suite_rtsafe(void);
+Suite*
+rtl_suite_rtsafe(void);
 
 static volatile double sink;
 
@@ -186,7 +187,13 @@ START_TEST(test_engine_process_does_not_allocate)
 {
   enum { N = 64 };
   const RtlProcessor p = {
-    RTL_PROCESSOR_ABI_VERSION, "quiet", 0U, NULL, quiet_process, NULL, NULL,
+    RTL_PROCESSOR_ABI_VERSION,
+    "quiet",
+    0U,
+    NULL,
+    quiet_process,
+    NULL,
+    NULL,
   };
   RtlEngineConfig cfg;
   memset(&cfg, 0, sizeof(cfg));
@@ -226,8 +233,7 @@ START_TEST(test_engine_process_does_not_allocate)
     }
     rtl_alloc_trap_arm();
     for (int i = 0; i < 200; ++i) {
-      rtl_engine_process(e, in, out, midi_in, 2U, midi_out, 4U, &n_midi_out,
-                         N);
+      rtl_engine_process(e, in, out, midi_in, 2U, midi_out, 4U, &n_midi_out, N);
       USE(rtl_engine_latency(e));
       rtl_engine_stats(e, &stats);
       rtl_engine_config(e, &got);

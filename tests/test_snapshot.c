@@ -19,17 +19,18 @@
 #include <string.h>
 #include <time.h>
 
-Suite* rtl_suite_snapshot(void);
+Suite*
+rtl_suite_snapshot(void);
 
 /* --- simple states: slots in an array, freed by counting --------------- */
 
 #define N_SLOTS 128
 
 typedef struct {
-  int                 value[N_SLOTS];
-  atomic_uint         n_freed[N_SLOTS];
-  atomic_uint         n_wrong_user;
-  atomic_uint         n_total;
+  int         value[N_SLOTS];
+  atomic_uint n_freed[N_SLOTS];
+  atomic_uint n_wrong_user;
+  atomic_uint n_total;
 } Slots;
 
 static void
@@ -90,7 +91,8 @@ START_TEST(test_publish_read)
   rtl_snapshot_register_thread();
 
   RtlSnapshot* snap = NULL;
-  ck_assert_int_eq(rtl_snapshot_new(NULL, &s.value[0], slot_free, &s, &snap), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_snapshot_new(NULL, &s.value[0], slot_free, &s, &snap),
+                   RTL_SUCCESS);
   ck_assert_ptr_nonnull(snap);
 
   const int* p = (const int*)rtl_snapshot_read_begin(snap);
@@ -128,7 +130,8 @@ START_TEST(test_null_initial)
   rtl_snapshot_register_thread();
 
   RtlSnapshot* snap = NULL;
-  ck_assert_int_eq(rtl_snapshot_new(NULL, NULL, slot_free, &s, &snap), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_snapshot_new(NULL, NULL, slot_free, &s, &snap),
+                   RTL_SUCCESS);
   ck_assert_ptr_null(read_now(snap));
 
   ck_assert_int_eq(rtl_snapshot_publish(snap, &s.value[5]), RTL_SUCCESS);
@@ -145,7 +148,8 @@ START_TEST(test_null_initial)
   ck_assert_uint_eq(wrong_user(&s), 0U);
 
   // A holder without a free function never touches its states.
-  ck_assert_int_eq(rtl_snapshot_new(NULL, &s.value[7], NULL, NULL, &snap), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_snapshot_new(NULL, &s.value[7], NULL, NULL, &snap),
+                   RTL_SUCCESS);
   ck_assert_int_eq(rtl_snapshot_publish(snap, &s.value[8]), RTL_SUCCESS);
   ck_assert_ptr_eq(read_now(snap), &s.value[8]);
   rtl_snapshot_barrier(snap);
@@ -161,7 +165,8 @@ START_TEST(test_free_once_each)
   slots_init(&s);
 
   RtlSnapshot* snap = NULL;
-  ck_assert_int_eq(rtl_snapshot_new(NULL, &s.value[0], slot_free, &s, &snap), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_snapshot_new(NULL, &s.value[0], slot_free, &s, &snap),
+                   RTL_SUCCESS);
   for (int i = 1; i < N_SLOTS; ++i) {
     ck_assert_int_eq(rtl_snapshot_publish(snap, &s.value[i]), RTL_SUCCESS);
     // Publishing the current state again must not free it.
@@ -192,7 +197,8 @@ START_TEST(test_bad_args)
 {
   static Slots s;
   slots_init(&s);
-  ck_assert_int_eq(rtl_snapshot_new(NULL, &s.value[0], slot_free, &s, NULL), RTL_BAD_ARG);
+  ck_assert_int_eq(rtl_snapshot_new(NULL, &s.value[0], slot_free, &s, NULL),
+                   RTL_BAD_ARG);
   ck_assert_int_eq(rtl_snapshot_publish(NULL, &s.value[0]), RTL_BAD_ARG);
   rtl_snapshot_barrier(NULL);
   rtl_snapshot_free(NULL);
@@ -215,7 +221,8 @@ START_TEST(test_new_no_mem)
 
   RtlFailingAllocator a    = rtl_failing_allocator();
   RtlSnapshot*        snap = NULL;
-  ck_assert_int_eq(rtl_snapshot_new(&a.base, &s.value[0], slot_free, &s, &snap), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_snapshot_new(&a.base, &s.value[0], slot_free, &s, &snap),
+                   RTL_SUCCESS);
   const size_t n = a.n_allocations;
   ck_assert_uint_ge(n, 1U);
   rtl_snapshot_free(snap);
@@ -225,7 +232,8 @@ START_TEST(test_new_no_mem)
   for (size_t i = 0U; i < n; ++i) {
     a.n_remaining = i;
     snap          = (RtlSnapshot*)&a; // must be overwritten
-    ck_assert_int_eq(rtl_snapshot_new(&a.base, &s.value[1], slot_free, &s, &snap), RTL_NO_MEM);
+    ck_assert_int_eq(
+      rtl_snapshot_new(&a.base, &s.value[1], slot_free, &s, &snap), RTL_NO_MEM);
     ck_assert_ptr_null(snap);
     ck_assert_uint_eq(a.n_live, 0U);
   }
@@ -242,7 +250,8 @@ START_TEST(test_publish_no_mem)
 
   RtlFailingAllocator a    = rtl_failing_allocator();
   RtlSnapshot*        snap = NULL;
-  ck_assert_int_eq(rtl_snapshot_new(&a.base, &s.value[0], slot_free, &s, &snap), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_snapshot_new(&a.base, &s.value[0], slot_free, &s, &snap),
+                   RTL_SUCCESS);
 
   // The record cannot be allocated: nothing changes, the old state stays
   // visible and owned by the holder, the new one stays the caller's.
@@ -308,7 +317,8 @@ START_TEST(test_reader_holds_state)
   static Slots s;
   slots_init(&s);
   Holder h = {NULL, 0, 0, NULL, -1};
-  ck_assert_int_eq(rtl_snapshot_new(NULL, &s.value[3], slot_free, &s, &h.snap), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_snapshot_new(NULL, &s.value[3], slot_free, &s, &h.snap),
+                   RTL_SUCCESS);
   atomic_init(&h.inside, 0);
   atomic_init(&h.go, 0);
 
@@ -368,7 +378,8 @@ START_TEST(test_writer_threads_exit)
   static Slots s;
   slots_init(&s);
   RtlSnapshot* snap = NULL;
-  ck_assert_int_eq(rtl_snapshot_new(NULL, &s.value[0], slot_free, &s, &snap), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_snapshot_new(NULL, &s.value[0], slot_free, &s, &snap),
+                   RTL_SUCCESS);
 
   int next = 1;
   for (int round = 0; round < 8; ++round) {
@@ -411,8 +422,8 @@ typedef struct {
   uint64_t     seq[B_STATES];    ///< The published states
   uint64_t     before[B_STATES]; ///< Written before each publish, never after
   atomic_int   started;
-  uint64_t     n_seen;           ///< Distinct states the reader saw
-  uint64_t     n_stale;          ///< Seen states whose write was missing
+  uint64_t     n_seen;  ///< Distinct states the reader saw
+  uint64_t     n_stale; ///< Seen states whose write was missing
 } Before;
 
 static void*
@@ -480,7 +491,7 @@ END_TEST
 
 typedef struct {
   uint64_t magic;
-  uint64_t seq;    ///< Per writer, from 1; the initial state has 0
+  uint64_t seq; ///< Per writer, from 1; the initial state has 0
   uint32_t writer;
   uint32_t payload[T_PAYLOAD];
   uint64_t checksum;
@@ -490,12 +501,13 @@ typedef struct {
   RtlSnapshot* snap;
   int          n_writers;
   int          n_readers;
-  uint64_t     per_writer;          ///< States each writer publishes
-  atomic_int   n_ready;             ///< Readers that have read once
+  uint64_t     per_writer; ///< States each writer publishes
+  atomic_int   n_ready;    ///< Readers that have read once
   atomic_int   stop;
-  _Alignas(RTL_CACHE_LINE) atomic_uint_fast64_t latest[T_MAX_WRITERS]; ///< After publish returns
+  _Alignas(RTL_CACHE_LINE)
+    atomic_uint_fast64_t latest[T_MAX_WRITERS]; ///< After publish returns
   atomic_uint_fast64_t n_freed;
-  atomic_uint_fast64_t n_bad_free;  ///< Freed twice or freed a non-state
+  atomic_uint_fast64_t n_bad_free; ///< Freed twice or freed a non-state
   atomic_uint_fast64_t n_publish_fail;
 } Torture;
 
@@ -576,7 +588,9 @@ t_read_once(TReader* const r, uint64_t* const last_seq)
   // Sampled before entering: a state published before this point must be
   // visible (single writer: versions are totally ordered).
   const uint64_t floor_seq =
-    t->n_writers == 1 ? atomic_load_explicit(&t->latest[0], memory_order_acquire) : 0U;
+    t->n_writers == 1
+      ? atomic_load_explicit(&t->latest[0], memory_order_acquire)
+      : 0U;
 
   const TState* const s = (const TState*)rtl_snapshot_read_begin(t->snap);
   ++r->n_reads;
@@ -631,7 +645,8 @@ t_writer(void* const arg)
 {
   TWriter* const w = (TWriter*)arg;
   Torture* const t = w->t;
-  while (atomic_load_explicit(&t->n_ready, memory_order_acquire) < t->n_readers) {
+  while (atomic_load_explicit(&t->n_ready, memory_order_acquire) <
+         t->n_readers) {
     sched_yield();
   }
   for (uint64_t seq = 1U; seq <= t->per_writer; ++seq) {
@@ -671,7 +686,8 @@ run_torture(const int n_writers, const int n_readers)
 
   TState* const initial = t_make(0U, 0U);
   ck_assert_ptr_nonnull(initial);
-  ck_assert_int_eq(rtl_snapshot_new(NULL, initial, t_free, &t, &t.snap), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_snapshot_new(NULL, initial, t_free, &t, &t.snap),
+                   RTL_SUCCESS);
 
   TReader   readers[T_MAX_READERS];
   TWriter   writers[T_MAX_WRITERS];

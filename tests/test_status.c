@@ -10,7 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
-Suite* rtl_suite_status(void);
+Suite*
+rtl_suite_status(void);
 
 START_TEST(test_strerror_all_distinct)
 {

@@ -20,7 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-Suite* rtl_suite_writeahead(void);
+Suite*
+rtl_suite_writeahead(void);
 
 // Frames encode their writer index (see support/frames.h).
 #define MAX_CH 4U
@@ -54,9 +55,7 @@ block_fill(Block* const b, const uint64_t first, const size_t n)
 
 /// Write writer indices [first, first + n), starting at frame `offset`.
 static size_t
-write_indices(RtlWriteAhead* const wa,
-              const uint64_t       first,
-              const size_t         n)
+write_indices(RtlWriteAhead* const wa, const uint64_t first, const size_t n)
 {
   static Block b;
   block_init(&b);
@@ -517,8 +516,8 @@ START_TEST(test_validation)
   ck_assert_int_eq(rtl_writeahead_new(NULL, 2U, 64U, 1000U, &wa), RTL_BAD_ARG);
   ck_assert_int_eq(rtl_writeahead_new(NULL, 2U, 64U, 0U, NULL), RTL_BAD_ARG);
   ck_assert_int_eq(
-    rtl_writeahead_new(NULL, 1U, (size_t)1U << (sizeof(size_t) * 8U - 1U),
-                       0U, &wa),
+    rtl_writeahead_new(
+      NULL, 1U, (size_t)1U << (sizeof(size_t) * 8U - 1U), 0U, &wa),
     RTL_TOO_BIG);
   ck_assert_ptr_null(wa);
   rtl_writeahead_free(NULL);
@@ -559,8 +558,8 @@ START_TEST(test_failing_allocator)
   ck_assert_uint_eq(a.n_live, 0U);
 
   for (size_t i = 0U; i < n; ++i) {
-    a               = rtl_failing_allocator();
-    a.n_remaining   = i;
+    a                = rtl_failing_allocator();
+    a.n_remaining    = i;
     RtlWriteAhead* b = (RtlWriteAhead*)&b;
     ck_assert_int_eq(rtl_writeahead_new(&a.base, 2U, 256U, 32U, &b),
                      RTL_NO_MEM);
@@ -617,16 +616,19 @@ static void
 stress_fail(Stress* const st, const char* const what, const uint64_t pos)
 {
   if (!st->errors++) {
-    snprintf(st->first_error, sizeof(st->first_error), "%s at position %llu",
-             what, (unsigned long long)pos);
+    snprintf(st->first_error,
+             sizeof(st->first_error),
+             "%s at position %llu",
+             what,
+             (unsigned long long)pos);
   }
 }
 
 static void*
 stress_writer(void* const arg)
 {
-  Stress* const st    = (Stress*)arg;
-  uint64_t      rng   = 0x9E3779B97F4A7C15ULL;
+  Stress* const st  = (Stress*)arg;
+  uint64_t      rng = 0x9E3779B97F4A7C15ULL;
   static float  data[ST_CHANNELS][1024];
   const float*  planes[ST_CHANNELS];
   bool          stalled = false;
@@ -679,19 +681,19 @@ stress_writer(void* const arg)
 static void*
 stress_reader(void* const arg)
 {
-  Stress* const st  = (Stress*)arg;
-  uint64_t      rng = 0xD1B54A32D192ED03ULL;
-  static float  data[ST_CHANNELS][1024];
-  float*        planes[ST_CHANNELS] = {data[0], data[1]};
-  uint64_t      pos                 = 0U;
-  int64_t       last                = -1;
-  uint64_t      underrun_frames     = 0U;
+  Stress* const      st  = (Stress*)arg;
+  uint64_t           rng = 0xD1B54A32D192ED03ULL;
+  static float       data[ST_CHANNELS][1024];
+  float*             planes[ST_CHANNELS] = {data[0], data[1]};
+  uint64_t           pos                 = 0U;
+  int64_t            last                = -1;
+  uint64_t           underrun_frames     = 0U;
   RtlWriteAheadStats s;
 
   for (;;) {
-    const size_t n    = 1U + (size_t)(xorshift(&rng) % 1024U);
-    const bool   done = atomic_load_explicit(&st->writer_done,
-                                             memory_order_acquire);
+    const size_t n = 1U + (size_t)(xorshift(&rng) % 1024U);
+    const bool   done =
+      atomic_load_explicit(&st->writer_done, memory_order_acquire);
     const size_t fill = rtl_writeahead_fill(st->wa);
     if (done && !fill) {
       break;
@@ -744,8 +746,8 @@ stress_reader(void* const arg)
       ++st->n_underruns;
       underrun_frames += n - got;
     }
-    if (s.underruns != st->n_underruns || s.underrun_frames != underrun_frames ||
-        s.frames_read != st->n_read) {
+    if (s.underruns != st->n_underruns ||
+        s.underrun_frames != underrun_frames || s.frames_read != st->n_read) {
       stress_fail(st, "reader counters disagree", pos);
     }
   }
@@ -801,8 +803,10 @@ START_TEST(test_threads_stress)
   ck_assert_int_eq(pthread_join(reader, NULL), 0);
   ck_assert_int_eq(pthread_join(monitor, NULL), 0);
 
-  ck_assert_msg(!st.errors, "%llu errors, first: %s",
-                (unsigned long long)st.errors, st.first_error);
+  ck_assert_msg(!st.errors,
+                "%llu errors, first: %s",
+                (unsigned long long)st.errors,
+                st.first_error);
   ck_assert_uint_eq(st.monitor_errors, 0U);
   ck_assert_uint_gt(st.monitor_samples, 0U);
 

@@ -25,11 +25,11 @@ RTL_BEGIN_DECLS
 #define RTL_METER_FLOOR_DB (-120.0f)
 
 typedef struct {
-  float peak;       ///< Current peak level, linear
-  float mean_sq;    ///< Smoothed mean square
-  float peak_fall;  ///< Peak multiplier per sample
-  float rms_coef;   ///< One-pole coefficient per sample
-  float floor;      ///< Linear level treated as silence
+  float peak;      ///< Current peak level, linear
+  float mean_sq;   ///< Smoothed mean square
+  float peak_fall; ///< Peak multiplier per sample
+  float rms_coef;  ///< One-pole coefficient per sample
+  float floor;     ///< Linear level treated as silence
 } RtlMeter;
 
 /**
@@ -42,7 +42,10 @@ typedef struct {
    clamped to that.
 */
 RTL_API void
-rtl_meter_init(RtlMeter* meter, double sample_rate, double fall_db_per_s, double rms_ms);
+rtl_meter_init(RtlMeter* meter,
+               double    sample_rate,
+               double    fall_db_per_s,
+               double    rms_ms);
 
 /// Reset the levels to silence.  Owner thread, RT-safe.
 RTL_RT_API void

@@ -101,7 +101,10 @@ rtl_msgring_has_room(RtlMsgRing* ring, size_t n_msgs);
    the slot payload.  `body` may be NULL when `size` is 0.
 */
 RTL_RT_API RtlStatus
-rtl_msgring_send(RtlMsgRing* ring, uint32_t type, const void* body, uint32_t size);
+rtl_msgring_send(RtlMsgRing* ring,
+                 uint32_t    type,
+                 const void* body,
+                 uint32_t    size);
 
 /// Header of the next message without consuming it.  Reader, RT-safe.
 RTL_RT_API RtlStatus

@@ -42,7 +42,8 @@ RTL_BEGIN_DECLS
    any change to these structures comes with a new version.
 */
 
-/// Version of the structures below; a descriptor carries the one it was built with.
+/// Version of the structures below; a descriptor carries the one it was built
+/// with.
 #define RTL_PROCESSOR_ABI_VERSION 1U
 
 /// Name of the function a plug-in exports (see RtlProcessorDescriptorFunc).
@@ -76,8 +77,8 @@ RTL_BEGIN_DECLS
    the engine can drop it and count it rather than deliver it cut short.
 */
 typedef struct {
-  uint32_t frame;                    ///< Offset in the block, in frames
-  uint32_t size;                     ///< Length in bytes (1..RTL_MIDI_EVENT_MAX)
+  uint32_t frame; ///< Offset in the block, in frames
+  uint32_t size;  ///< Length in bytes (1..RTL_MIDI_EVENT_MAX)
   uint8_t  data[RTL_MIDI_EVENT_MAX]; ///< The event, status byte first
 } RtlMidiEvent;
 
@@ -133,7 +134,8 @@ typedef struct {
   void* user_data;
 } RtlProcessor;
 
-/// The type of the function a plug-in exports as RTL_PROCESSOR_DESCRIPTOR_SYMBOL.
+/// The type of the function a plug-in exports as
+/// RTL_PROCESSOR_DESCRIPTOR_SYMBOL.
 typedef const RtlProcessor* (*RtlProcessorDescriptorFunc)(void);
 
 /**

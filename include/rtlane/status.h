@@ -19,18 +19,18 @@ RTL_BEGIN_DECLS
 */
 
 typedef enum {
-  RTL_SUCCESS = 0,   ///< Done
-  RTL_FAILURE,       ///< Unspecified failure
-  RTL_NO_MEM,        ///< An allocation failed
-  RTL_BAD_ARG,       ///< An argument is out of its documented range
-  RTL_NOT_POW2,      ///< A capacity that must be a power of two is not
-  RTL_FULL,          ///< No room: nothing was written
-  RTL_EMPTY,         ///< Nothing to read
-  RTL_TOO_BIG,       ///< Larger than the buffer or slot can ever hold
-  RTL_NOT_FOUND,     ///< No such item
-  RTL_BAD_STATE,     ///< Not allowed in the current state
-  RTL_SYSTEM_ERROR,  ///< A system call failed (see errno)
-  RTL_UNSUPPORTED,   ///< Not available on this system
+  RTL_SUCCESS = 0,  ///< Done
+  RTL_FAILURE,      ///< Unspecified failure
+  RTL_NO_MEM,       ///< An allocation failed
+  RTL_BAD_ARG,      ///< An argument is out of its documented range
+  RTL_NOT_POW2,     ///< A capacity that must be a power of two is not
+  RTL_FULL,         ///< No room: nothing was written
+  RTL_EMPTY,        ///< Nothing to read
+  RTL_TOO_BIG,      ///< Larger than the buffer or slot can ever hold
+  RTL_NOT_FOUND,    ///< No such item
+  RTL_BAD_STATE,    ///< Not allowed in the current state
+  RTL_SYSTEM_ERROR, ///< A system call failed (see errno)
+  RTL_UNSUPPORTED,  ///< Not available on this system
 } RtlStatus;
 
 /// Number of status codes, for tables indexed by status.

@@ -50,20 +50,20 @@ typedef struct RtlWriteAheadImpl RtlWriteAhead;
    underrun_frames.
 */
 typedef struct {
-  uint64_t frames_written;   ///< Frames consumed from the writer (with dropped)
-  uint64_t frames_read;      ///< Frames delivered to the reader (with silence)
-  uint64_t underruns;        ///< Reads that had to substitute silence
-  uint64_t underrun_frames;  ///< Frames of silence substituted
+  uint64_t frames_written;  ///< Frames consumed from the writer (with dropped)
+  uint64_t frames_read;     ///< Frames delivered to the reader (with silence)
+  uint64_t underruns;       ///< Reads that had to substitute silence
+  uint64_t underrun_frames; ///< Frames of silence substituted
   /// Frames never played: trimmed by a shrink, or written for a position
   /// the reader had already played as silence (padding written by a
   /// latency grow while the writer is late counts here too)
   uint64_t dropped_frames;
-  uint64_t overruns;         ///< Writes refused (in part) for lack of room
-  uint64_t adjustments;      ///< Latency changes applied
-  uint32_t latency;          ///< Current delay L in frames
-  uint32_t fill;             ///< Frames written ahead of the reader now
-  uint32_t capacity;         ///< Capacity in frames
-  float    utilisation;      ///< fill / capacity, 0..1
+  uint64_t overruns;    ///< Writes refused (in part) for lack of room
+  uint64_t adjustments; ///< Latency changes applied
+  uint32_t latency;     ///< Current delay L in frames
+  uint32_t fill;        ///< Frames written ahead of the reader now
+  uint32_t capacity;    ///< Capacity in frames
+  float    utilisation; ///< fill / capacity, 0..1
 } RtlWriteAheadStats;
 
 /**
@@ -143,7 +143,9 @@ rtl_writeahead_write(RtlWriteAhead*      buffer,
    silence.
 */
 RTL_RT_API size_t
-rtl_writeahead_read(RtlWriteAhead* buffer, float* const* planes, size_t n_frames);
+rtl_writeahead_read(RtlWriteAhead* buffer,
+                    float* const*  planes,
+                    size_t         n_frames);
 
 /**
    Change the delay to `latency` frames.

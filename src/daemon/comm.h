@@ -53,7 +53,8 @@ rtl_comm_ring_new(RtlAllocator* allocator,
                   size_t        n_slots,
                   RtlMsgRing**  ring);
 
-// --- OSC threads -> control thread ---------------------------------------------
+// --- OSC threads -> control thread
+// ---------------------------------------------
 
 typedef enum {
   RTL_PEER_NONE = 0,
@@ -135,7 +136,8 @@ typedef struct {
 RtlStatus
 rtl_comm_post_command(RtlQueue* queue, sem_t* wake, const RtlCommand* cmd);
 
-// --- control thread -> RT thread -------------------------------------------------
+// --- control thread -> RT thread
+// -------------------------------------------------
 
 /// What a timed event does.
 typedef enum {
@@ -172,7 +174,8 @@ rtl_events_insert(RtlEvent* events, unsigned* n, const RtlEvent* event);
 RTL_REALTIME void
 rtl_events_drop_front(RtlEvent* events, unsigned* n, unsigned done);
 
-// --- RT thread -> control thread -------------------------------------------------
+// --- RT thread -> control thread
+// -------------------------------------------------
 
 /// Input meters plus out_L and out_R.
 #define RTL_MAX_METERS (RTL_MAX_INPUTS + 2U)
@@ -195,14 +198,15 @@ rtl_comm_send_meters(RtlMsgRing* ring, const RtlMeterMsg* msg);
 RTL_REALTIME RtlStatus
 rtl_comm_recv_meters(RtlMsgRing* ring, RtlMeterMsg* msg);
 
-// --- RT thread -> worker -----------------------------------------------------------
+// --- RT thread -> worker
+// -----------------------------------------------------------
 
 typedef enum {
   RTL_CUE_SLOT = 1,  ///< A snapshot slot changed: param, value, serial, flags
   RTL_CUE_PARAM,     ///< A timed parameter change: param, value
   RTL_CUE_TRANSPORT, ///< A transport operation: op (RtlTransportOp)
-  RTL_CUE_CCMAP,     ///< MIDI CC `param` now drives parameter `op` - 1 (0: none)
-  RTL_CUE_SEQ,       ///< Every change of snapshot `seq` is in
+  RTL_CUE_CCMAP, ///< MIDI CC `param` now drives parameter `op` - 1 (0: none)
+  RTL_CUE_SEQ,   ///< Every change of snapshot `seq` is in
 } RtlCueKind;
 
 /// A change for the mixer at a frame.  40 bytes.
@@ -225,7 +229,8 @@ rtl_comm_send_cue(RtlMsgRing* ring, const RtlCue* cue);
 RTL_REALTIME RtlStatus
 rtl_comm_recv_cue(RtlMsgRing* ring, RtlCue* cue);
 
-// --- mixer -> control thread -------------------------------------------------------
+// --- mixer -> control thread
+// -------------------------------------------------------
 
 /// A parameter moved by a MIDI CC in the mixer.
 typedef struct {

@@ -56,7 +56,8 @@ struct RtlDaemonImpl {
   RtlControl*         control;
 };
 
-// --- signals -------------------------------------------------------------------
+// --- signals
+// -------------------------------------------------------------------
 
 /// Set by the handler, which only a thread that unblocked the signals runs.
 static atomic_bool g_signalled;
@@ -105,7 +106,8 @@ wait_signal(RtlDaemon* const d, const long timeout_ms)
   return d->quit;
 }
 
-// --- set-up --------------------------------------------------------------------
+// --- set-up
+// --------------------------------------------------------------------
 
 void
 rtl_daemon_lock_memory(void)
@@ -139,12 +141,16 @@ load_insert(RtlDaemon* const d, char* const err, const size_t err_size)
     return RTL_SUCCESS;
   }
   if (rtl_processor_load(opts->insert, &d->insert, &d->insert_handle)) {
-    snprintf(err, err_size, "cannot use --insert '%s': %s", opts->insert,
+    snprintf(err,
+             err_size,
+             "cannot use --insert '%s': %s",
+             opts->insert,
              rtl_processor_load_error());
     return RTL_BAD_ARG;
   }
   if (opts->write_ahead <= 0.0 && !(d->insert->flags & RTL_PROCESSOR_RT_SAFE)) {
-    snprintf(err, err_size,
+    snprintf(err,
+             err_size,
              "--insert '%s' is not real-time safe: it needs write-ahead "
              "(-l MS)",
              opts->insert);
@@ -168,7 +174,11 @@ build_core(RtlDaemon* const d)
   }
   if (!st) {
     const RtlProcessConfig config = {
-      a, &d->table, d->snapshot, d->opts.write_ahead, d->insert,
+      a,
+      &d->table,
+      d->snapshot,
+      d->opts.write_ahead,
+      d->insert,
       d->insert_name,
     };
     st = rtl_process_new(&config, &d->process);
@@ -180,10 +190,15 @@ build_core(RtlDaemon* const d)
 static RtlStatus
 build_io(RtlDaemon* const d, char* const err, const size_t err_size)
 {
-  const RtlOptions* const o      = &d->opts;
-  const RtlJackConfig     jack   = {
-    d->allocator, o->name, o->server, o->inputs, o->connect, d->process,
-    &d->wake,
+  const RtlOptions* const o    = &d->opts;
+  const RtlJackConfig     jack = {
+        d->allocator,
+        o->name,
+        o->server,
+        o->inputs,
+        o->connect,
+        d->process,
+        &d->wake,
   };
   RtlStatus st = rtl_jack_new(&jack, &d->jack);
   if (st) {
@@ -191,16 +206,28 @@ build_io(RtlDaemon* const d, char* const err, const size_t err_size)
     return st;
   }
   const RtlOscConfig osc = {
-    d->allocator, o->osc_bind,  o->osc_port,
-    o->osc_tcp,   &d->table,    d->queue,
-    &d->wake,     rtl_control_tag_to_frame, d->jack,
+    d->allocator,
+    o->osc_bind,
+    o->osc_port,
+    o->osc_tcp,
+    &d->table,
+    d->queue,
+    &d->wake,
+    rtl_control_tag_to_frame,
+    d->jack,
   };
   if ((st = rtl_osc_open(&osc, &d->osc, err, err_size))) {
     return st;
   }
   const RtlControlConfig control = {
-    d->allocator, &d->table, d->queue, &d->wake,
-    d->snapshot,  d->process, d->jack, d->osc,
+    d->allocator,
+    &d->table,
+    d->queue,
+    &d->wake,
+    d->snapshot,
+    d->process,
+    d->jack,
+    d->osc,
   };
   if ((st = rtl_control_new(&control, &d->control))) {
     snprintf(err, err_size, "%s", rtl_strerror(st));
@@ -217,8 +244,11 @@ log_ready(RtlDaemon* const d)
   rtl_jack_info(d->jack, &info);
   rtl_jack_name(d->jack, name, sizeof(name));
   if (d->opts.write_ahead > 0.0) {
-    snprintf(mode, sizeof(mode), "write-ahead %g ms (%u frames)",
-             d->opts.write_ahead, rtl_process_latency(d->process));
+    snprintf(mode,
+             sizeof(mode),
+             "write-ahead %g ms (%u frames)",
+             d->opts.write_ahead,
+             rtl_process_latency(d->process));
   } else {
     snprintf(mode, sizeof(mode), "direct mode");
   }
@@ -226,8 +256,12 @@ log_ready(RtlDaemon* const d)
     const size_t len = strlen(mode);
     snprintf(mode + len, sizeof(mode) - len, ", insert %s", d->insert_name);
   }
-  rtl_log("ready: client %s, %u inputs, %u Hz, period %u, %s, OSC %s", name,
-          d->opts.inputs, info.rate, info.period, mode,
+  rtl_log("ready: client %s, %u inputs, %u Hz, period %u, %s, OSC %s",
+          name,
+          d->opts.inputs,
+          info.rate,
+          info.period,
+          mode,
           rtl_osc_describe(d->osc));
 }
 
@@ -289,7 +323,8 @@ rtl_daemon_open(RtlAllocator* const     allocator,
   return RTL_SUCCESS;
 }
 
-// --- running -------------------------------------------------------------------
+// --- running
+// -------------------------------------------------------------------
 
 /// Survive a server restart: keep OSC and the state, retry every second.
 static void

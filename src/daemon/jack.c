@@ -183,28 +183,28 @@ on_latency(const jack_latency_callback_mode_t mode, void* const arg)
   const RtlPorts* p = &j->ports;
   const uint32_t  L = rtl_process_latency(j->config.process);
   if (mode == JackCaptureLatency) {
-    jack_latency_range_t audio = { UINT32_MAX, 0U };
+    jack_latency_range_t audio = {UINT32_MAX, 0U};
     for (unsigned i = 0U; i < j->config.inputs; ++i) {
       widen(&audio, p->in[i], mode);
     }
     settle(&audio, L);
     jack_port_set_latency_range(p->out_l, mode, &audio);
     jack_port_set_latency_range(p->out_r, mode, &audio);
-    jack_latency_range_t zero = { 0U, 0U };
+    jack_latency_range_t zero = {0U, 0U};
     jack_port_set_latency_range(p->click, mode, &zero);
-    jack_latency_range_t midi = { UINT32_MAX, 0U };
+    jack_latency_range_t midi = {UINT32_MAX, 0U};
     widen(&midi, p->midi_in, mode);
     settle(&midi, L);
     jack_port_set_latency_range(p->midi_out, mode, &midi);
   } else {
-    jack_latency_range_t audio = { UINT32_MAX, 0U };
+    jack_latency_range_t audio = {UINT32_MAX, 0U};
     widen(&audio, p->out_l, mode);
     widen(&audio, p->out_r, mode);
     settle(&audio, L);
     for (unsigned i = 0U; i < j->config.inputs; ++i) {
       jack_port_set_latency_range(p->in[i], mode, &audio);
     }
-    jack_latency_range_t midi = { UINT32_MAX, 0U };
+    jack_latency_range_t midi = {UINT32_MAX, 0U};
     widen(&midi, p->midi_out, mode);
     settle(&midi, L);
     jack_port_set_latency_range(p->midi_in, mode, &midi);
@@ -266,16 +266,20 @@ static void
 autoconnect(RtlJack* const j, jack_client_t* const client)
 {
   const char** const capture =
-    jack_get_ports(client, NULL, JACK_DEFAULT_AUDIO_TYPE,
+    jack_get_ports(client,
+                   NULL,
+                   JACK_DEFAULT_AUDIO_TYPE,
                    JackPortIsPhysical | JackPortIsOutput);
   const char** const playback =
-    jack_get_ports(client, NULL, JACK_DEFAULT_AUDIO_TYPE,
+    jack_get_ports(client,
+                   NULL,
+                   JACK_DEFAULT_AUDIO_TYPE,
                    JackPortIsPhysical | JackPortIsInput);
 
   for (unsigned i = 0U; capture && capture[i] && i < j->config.inputs; ++i) {
     if (jack_connect(client, capture[i], jack_port_name(j->ports.in[i]))) {
-      rtl_log("cannot connect %s to %s", capture[i],
-              jack_port_name(j->ports.in[i]));
+      rtl_log(
+        "cannot connect %s to %s", capture[i], jack_port_name(j->ports.in[i]));
     }
   }
   jack_port_t* const outs[2] = {j->ports.out_l, j->ports.out_r};
@@ -319,11 +323,14 @@ open_client(RtlJack* const j, char* const err, const size_t err_size)
   // With JackUseExactName, JACK2 refuses a taken name as a server error
   // (JackFailure | JackServerError) rather than JackNameNotUnique.
   if (status & (JackNameNotUnique | JackServerError)) {
-    snprintf(err, err_size,
+    snprintf(err,
+             err_size,
              "JACK server '%s' refused client name '%s' (already in use?)",
-             server ? server : "default", j->config.name);
+             server ? server : "default",
+             j->config.name);
   } else {
-    snprintf(err, err_size,
+    snprintf(err,
+             err_size,
              "cannot connect to JACK server '%s' (is it running?)",
              server ? server : "default");
   }

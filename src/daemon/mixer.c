@@ -95,9 +95,9 @@ rtl_mixer_new(RtlAllocator* const        allocator,
               const RtlParamTable* const table,
               RtlMixer** const           mixer)
 {
-  *mixer            = NULL;
-  RtlMixer* const m = (RtlMixer*)rtl_aligned_alloc(allocator, RTL_CACHE_LINE,
-                                                   sizeof(RtlMixer));
+  *mixer = NULL;
+  RtlMixer* const m =
+    (RtlMixer*)rtl_aligned_alloc(allocator, RTL_CACHE_LINE, sizeof(RtlMixer));
   if (!m) {
     return RTL_NO_MEM;
   }
@@ -110,13 +110,13 @@ rtl_mixer_new(RtlAllocator* const        allocator,
   const size_t click_max = RTL_CLICK_MAX_RATE * RTL_CLICK_MS / 1000U;
   m->serials =
     (uint32_t*)rtl_calloc(allocator, table->n_params, sizeof(uint32_t));
-  m->ch = (RtlChannel*)rtl_calloc(allocator, n, sizeof(RtlChannel));
+  m->ch             = (RtlChannel*)rtl_calloc(allocator, n, sizeof(RtlChannel));
   m->click_table[0] = (float*)rtl_calloc(allocator, click_max, sizeof(float));
   m->click_table[1] = (float*)rtl_calloc(allocator, click_max, sizeof(float));
   RtlStatus st      = RTL_NO_MEM;
   if (!m->serials || !m->ch || !m->click_table[0] || !m->click_table[1] ||
-      (st = rtl_comm_ring_new(allocator, RTL_COMM_REPORT, RTL_REPORT_SLOTS,
-                              &m->reports))) {
+      (st = rtl_comm_ring_new(
+         allocator, RTL_COMM_REPORT, RTL_REPORT_SLOTS, &m->reports))) {
     rtl_mixer_free(m);
     return st;
   }
@@ -268,8 +268,8 @@ apply_param(RtlMixer* const m, const unsigned index, const float value)
   case RTL_PARAM_MASTER_GAIN: {
     const float g = fader_gain(value);
     if (g != m->master.tgt) {
-      ramp_to(&m->master.cur, &m->master.tgt, &m->master.inc, g,
-              m->ramp_frames);
+      ramp_to(
+        &m->master.cur, &m->master.tgt, &m->master.inc, g, m->ramp_frames);
       m->master.ramp = m->ramp_frames;
     }
     return;
@@ -323,20 +323,20 @@ RTL_REALTIME void
 rtl_mixer_reset(RtlMixer* const m)
 {
   const RtlParamTable* const t = m->table;
-  m->running    = false;
-  m->next_beat  = 0.0;
-  m->beat_index = 0U;
-  m->click_pos  = UINT32_MAX;
-  m->n_solo     = 0U;
-  m->beat_len   = 0.0;
-  m->rate       = 0U;
-  m->bpm        = t->params[rtl_param_bpm_index(t)].def;
-  m->master     = (RtlRamp){ 0 };
+  m->running                   = false;
+  m->next_beat                 = 0.0;
+  m->beat_index                = 0U;
+  m->click_pos                 = UINT32_MAX;
+  m->n_solo                    = 0U;
+  m->beat_len                  = 0.0;
+  m->rate                      = 0U;
+  m->bpm                       = t->params[rtl_param_bpm_index(t)].def;
+  m->master                    = (RtlRamp){0};
   follow_rate(m);
   memset(m->serials, 0, t->n_params * sizeof(uint32_t));
   memset(m->ccmap, 0, sizeof(m->ccmap));
   for (unsigned i = 0U; i < m->n_inputs; ++i) {
-    m->ch[i] = (RtlChannel){ 0 };
+    m->ch[i] = (RtlChannel){0};
   }
   for (unsigned i = 0U; i < t->n_params; ++i) {
     apply_param(m, i, t->params[i].def);
@@ -421,7 +421,8 @@ apply_midi(RtlMixer* const m, const RtlMidiEvent* const ev)
   }
 }
 
-// --- rendering -----------------------------------------------------------------
+// --- rendering
+// -----------------------------------------------------------------
 
 static RTL_REALTIME void
 mix_channel(RtlChannel* const  c,
@@ -570,8 +571,8 @@ rtl_mixer_run(RtlMixer* const           m,
   uint32_t ci  = 0U;
   uint32_t mi  = 0U;
   while (ci < n_cues || mi < n_midi) {
-    const uint64_t cf = ci < n_cues ? cues[ci].pos : UINT64_MAX;
-    const uint64_t mf = mi < n_midi ? midi[mi].frame : UINT64_MAX;
+    const uint64_t cf        = ci < n_cues ? cues[ci].pos : UINT64_MAX;
+    const uint64_t mf        = mi < n_midi ? midi[mi].frame : UINT64_MAX;
     const bool     cue_first = cf <= mf;
     const uint64_t f         = cue_first ? cf : mf;
     const uint32_t at        = f < n ? (uint32_t)f : n;

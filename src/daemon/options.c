@@ -63,10 +63,12 @@ usage(void)
     "\n"
     "Ports: in_1..in_N, out_L, out_R, click (audio); midi_in, midi_out.\n"
     "Send /list to the OSC port for the address space.\n",
-    RTL_MAX_INPUTS, (double)RTL_LATENCY_MAX_MS);
+    RTL_MAX_INPUTS,
+    (double)RTL_LATENCY_MAX_MS);
 }
 
-static RtlOptionsResult bad(const char* fmt, ...) RTL_LOG_FUNC(1, 2);
+static RtlOptionsResult
+bad(const char* fmt, ...) RTL_LOG_FUNC(1, 2);
 
 static RtlOptionsResult
 bad(const char* const fmt, ...)
@@ -100,20 +102,20 @@ RtlOptionsResult
 rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
 {
   static const struct option long_opts[] = {
-    { "name", required_argument, NULL, 'n' },
-    { "server", required_argument, NULL, 's' },
-    { "inputs", required_argument, NULL, 'i' },
-    { "osc-port", required_argument, NULL, 'p' },
-    { "osc-tcp", no_argument, NULL, OPT_OSC_TCP },
-    { "osc-bind", required_argument, NULL, OPT_OSC_BIND },
-    { "connect", no_argument, NULL, 'c' },
-    { "write-ahead", required_argument, NULL, 'l' },
-    { "insert", required_argument, NULL, OPT_INSERT },
-    { "record-dir", required_argument, NULL, OPT_RECORD_DIR },
-    { "state", required_argument, NULL, OPT_STATE },
-    { "help", no_argument, NULL, 'h' },
-    { "version", no_argument, NULL, 'V' },
-    { NULL, 0, NULL, 0 },
+    {"name", required_argument, NULL, 'n'},
+    {"server", required_argument, NULL, 's'},
+    {"inputs", required_argument, NULL, 'i'},
+    {"osc-port", required_argument, NULL, 'p'},
+    {"osc-tcp", no_argument, NULL, OPT_OSC_TCP},
+    {"osc-bind", required_argument, NULL, OPT_OSC_BIND},
+    {"connect", no_argument, NULL, 'c'},
+    {"write-ahead", required_argument, NULL, 'l'},
+    {"insert", required_argument, NULL, OPT_INSERT},
+    {"record-dir", required_argument, NULL, OPT_RECORD_DIR},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
   };
 
   *opts = (RtlOptions){
@@ -133,7 +135,8 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
     case 'n':
       if (!optarg[0] || strlen(optarg) > RTL_NAME_MAX || strchr(optarg, ':')) {
         return bad("invalid client name '%s' (1..%u characters, no ':')",
-                   optarg, RTL_NAME_MAX);
+                   optarg,
+                   RTL_NAME_MAX);
       }
       opts->name = optarg;
       break;
@@ -145,8 +148,8 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
       break;
     case 'i':
       if (!parse_uint(optarg, RTL_MAX_INPUTS, &opts->inputs) || !opts->inputs) {
-        return bad("invalid number of inputs '%s' (1..%u)", optarg,
-                   RTL_MAX_INPUTS);
+        return bad(
+          "invalid number of inputs '%s' (1..%u)", optarg, RTL_MAX_INPUTS);
       }
       break;
     case 'p':
@@ -173,7 +176,8 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
       const double ms = strtod(optarg, &end);
       if (errno || end == optarg || *end || !isfinite(ms) || ms < 0.0 ||
           ms > (double)RTL_LATENCY_MAX_MS) {
-        return bad("invalid write-ahead '%s' (0..%g ms)", optarg,
+        return bad("invalid write-ahead '%s' (0..%g ms)",
+                   optarg,
                    (double)RTL_LATENCY_MAX_MS);
       }
       opts->write_ahead = ms;

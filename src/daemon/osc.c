@@ -91,7 +91,10 @@ bind_socket(const char* const host,
   struct addrinfo* res  = NULL;
   const int        gai  = getaddrinfo(host, service, &hints, &res);
   if (gai) {
-    snprintf(err, err_size, "cannot resolve OSC bind address '%s': %s", host,
+    snprintf(err,
+             err_size,
+             "cannot resolve OSC bind address '%s': %s",
+             host,
              gai_strerror(gai));
     return -1;
   }
@@ -114,8 +117,13 @@ bind_socket(const char* const host,
   }
   freeaddrinfo(res);
   if (fd < 0) {
-    snprintf(err, err_size, "cannot bind OSC %s port %s:%u: %s",
-             type == SOCK_STREAM ? "TCP" : "UDP", host, port, strerror(error));
+    snprintf(err,
+             err_size,
+             "cannot bind OSC %s port %s:%u: %s",
+             type == SOCK_STREAM ? "TCP" : "UDP",
+             host,
+             port,
+             strerror(error));
   }
   return fd;
 }
@@ -150,8 +158,12 @@ rtl_osc_open(const RtlOscConfig* const config,
   }
   o->config  = *config;
   o->request = (RtlRequestConfig){
-    config->table,     config->tag_to_frame, config->tag_to_frame_data,
-    post_command,      post_error,           o,
+    config->table,
+    config->tag_to_frame,
+    config->tag_to_frame_data,
+    post_command,
+    post_error,
+    o,
   };
   o->udp_fd  = -1;
   o->tcp_fd  = -1;
@@ -169,8 +181,8 @@ rtl_osc_open(const RtlOscConfig* const config,
   }
   o->quit_fd = eventfd(0U, EFD_CLOEXEC | EFD_NONBLOCK);
   if (o->quit_fd < 0) {
-    snprintf(err, err_size, "cannot set up the OSC threads: %s",
-             strerror(errno));
+    snprintf(
+      err, err_size, "cannot set up the OSC threads: %s", strerror(errno));
     rtl_osc_free(o);
     return RTL_SYSTEM_ERROR;
   }
@@ -186,8 +198,12 @@ rtl_osc_open(const RtlOscConfig* const config,
     return RTL_SYSTEM_ERROR;
   }
 
-  snprintf(o->description, sizeof(o->description), "udp%s %s:%u",
-           config->tcp ? "+tcp" : "", config->bind, config->port);
+  snprintf(o->description,
+           sizeof(o->description),
+           "udp%s %s:%u",
+           config->tcp ? "+tcp" : "",
+           config->bind,
+           config->port);
   *osc = o;
   return RTL_SUCCESS;
 }
@@ -239,8 +255,12 @@ send_bytes(RtlOsc* const           o,
            const size_t            size)
 {
   if (peer->transport == RTL_PEER_UDP) {
-    (void)sendto(o->udp_fd, frame + 4U, size, MSG_DONTWAIT | MSG_NOSIGNAL,
-                 &peer->addr.sa, peer->addr_len);
+    (void)sendto(o->udp_fd,
+                 frame + 4U,
+                 size,
+                 MSG_DONTWAIT | MSG_NOSIGNAL,
+                 &peer->addr.sa,
+                 peer->addr_len);
     return;
   }
   if (peer->transport != RTL_PEER_TCP) {
@@ -333,12 +353,15 @@ static void
 read_udp(RtlOsc* const o)
 {
   for (unsigned burst = 0U; burst < RTL_OSC_UDP_BURST; ++burst) {
-    RtlOscPeer peer = {0};
-    peer.transport  = RTL_PEER_UDP;
-    peer.addr_len   = sizeof(peer.addr);
-    const ssize_t got =
-      recvfrom(o->udp_fd, o->packet, RTL_OSC_MAX_PACKET,
-               MSG_DONTWAIT | MSG_TRUNC, &peer.addr.sa, &peer.addr_len);
+    RtlOscPeer peer   = {0};
+    peer.transport    = RTL_PEER_UDP;
+    peer.addr_len     = sizeof(peer.addr);
+    const ssize_t got = recvfrom(o->udp_fd,
+                                 o->packet,
+                                 RTL_OSC_MAX_PACKET,
+                                 MSG_DONTWAIT | MSG_TRUNC,
+                                 &peer.addr.sa,
+                                 &peer.addr_len);
     if (got < 0) {
       return;
     }
@@ -407,7 +430,7 @@ accept_conn(RtlOsc* const o)
       continue;
     }
     if (!c->buf && !(c->buf = (uint8_t*)rtl_malloc(o->config.allocator,
-                                                    RTL_OSC_MAX_PACKET + 4U))) {
+                                                   RTL_OSC_MAX_PACKET + 4U))) {
       break;
     }
     pthread_mutex_lock(&o->tcp_lock);
@@ -437,8 +460,8 @@ static void
 read_conn(RtlOsc* const o, const unsigned slot)
 {
   RtlTcpConn* const c   = &o->conns[slot];
-  const ssize_t     got = recv(c->fd, c->buf + c->fill,
-                               RTL_OSC_MAX_PACKET + 4U - c->fill, MSG_DONTWAIT);
+  const ssize_t     got = recv(
+    c->fd, c->buf + c->fill, RTL_OSC_MAX_PACKET + 4U - c->fill, MSG_DONTWAIT);
   if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
     close_conn(o, slot);
     return;

@@ -78,8 +78,10 @@ rtl_osc_describe(const RtlOsc* osc);
 
 /// Send `msg` to `peer` as `path`.  Any non-RT thread; never blocks.
 void
-rtl_osc_send(RtlOsc* osc, const RtlOscPeer* peer, const char* path,
-             lo_message msg);
+rtl_osc_send(RtlOsc*           osc,
+             const RtlOscPeer* peer,
+             const char*       path,
+             lo_message        msg);
 
 /**
    Send `path` with arguments of OSC type tags `types` ('i' int32_t, 'h'

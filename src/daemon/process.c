@@ -139,19 +139,18 @@ new_rings(RtlProcess* const p)
 {
   RtlStatus st = rtl_mixer_new(p->allocator, p->table, &p->mixer);
   if (!st) {
-    st = rtl_comm_ring_new(p->allocator, RTL_COMM_EVENT, RTL_EVENT_SLOTS,
-                           &p->events);
+    st = rtl_comm_ring_new(
+      p->allocator, RTL_COMM_EVENT, RTL_EVENT_SLOTS, &p->events);
   }
   if (!st) {
-    st = rtl_comm_ring_new(p->allocator, RTL_COMM_METERS, RTL_METER_SLOTS,
-                           &p->meters_out);
+    st = rtl_comm_ring_new(
+      p->allocator, RTL_COMM_METERS, RTL_METER_SLOTS, &p->meters_out);
   }
   if (!st && p->wa) {
-    st = rtl_comm_ring_new(p->allocator, RTL_COMM_CUE, RTL_CUE_SLOTS,
-                           &p->cues);
+    st = rtl_comm_ring_new(p->allocator, RTL_COMM_CUE, RTL_CUE_SLOTS, &p->cues);
     if (!st) {
-      st = rtl_worker_new(p->allocator, p->mixer, p->cues, p->insert,
-                          RTL_BLOCK, &p->worker);
+      st = rtl_worker_new(
+        p->allocator, p->mixer, p->cues, p->insert, RTL_BLOCK, &p->worker);
     }
   }
   return st;
@@ -170,18 +169,18 @@ rtl_process_new(const RtlProcessConfig* const config,
   memset(p, 0, sizeof(*p));
   (void)rtl_lock_memory(p, sizeof(*p));
   const RtlParamTable* const table = config->table;
-  p->allocator   = config->allocator;
-  p->table       = table;
-  p->n_inputs    = table->n_inputs;
-  p->n_meters    = table->n_inputs + 2U;
-  p->snapshot    = config->snapshot;
-  p->wa          = config->write_ahead_ms > 0.0;
-  p->insert      = config->insert;
-  p->insert_name = config->insert_name;
-  p->wa_ms       = p->wa ? config->write_ahead_ms : 0.0;
-  p->max_ms      = 2.0 * p->wa_ms > (double)RTL_LATENCY_ROOM_MS
-                     ? 2.0 * p->wa_ms
-                     : (double)RTL_LATENCY_ROOM_MS;
+  p->allocator                     = config->allocator;
+  p->table                         = table;
+  p->n_inputs                      = table->n_inputs;
+  p->n_meters                      = table->n_inputs + 2U;
+  p->snapshot                      = config->snapshot;
+  p->wa                            = config->write_ahead_ms > 0.0;
+  p->insert                        = config->insert;
+  p->insert_name                   = config->insert_name;
+  p->wa_ms                         = p->wa ? config->write_ahead_ms : 0.0;
+  p->max_ms = 2.0 * p->wa_ms > (double)RTL_LATENCY_ROOM_MS
+                ? 2.0 * p->wa_ms
+                : (double)RTL_LATENCY_ROOM_MS;
   p->max_ms = p->max_ms < (double)RTL_LATENCY_MAX_MS
                 ? p->max_ms
                 : (double)RTL_LATENCY_MAX_MS;
@@ -201,16 +200,16 @@ rtl_process_new(const RtlProcessConfig* const config,
     (RtlMidiEvent*)rt_calloc(p, RTL_MIDI_MAX, sizeof(RtlMidiEvent));
   p->ins_buf   = (float*)rt_calloc(p, 2U * RTL_BLOCK, sizeof(float));
   RtlStatus st = RTL_NO_MEM;
-  if (!p->serials || !p->in_buf || !p->pending || !p->meters ||
-      !p->cue_buf || !p->midi_in || !p->midi_out || !p->ins_events ||
-      !p->ins_buf || (st = new_rings(p))) {
+  if (!p->serials || !p->in_buf || !p->pending || !p->meters || !p->cue_buf ||
+      !p->midi_in || !p->midi_out || !p->ins_events || !p->ins_buf ||
+      (st = new_rings(p))) {
     rtl_process_free(p);
     return st;
   }
 
   for (unsigned m = 0U; m < p->n_meters; ++m) {
-    rtl_meter_init(&p->meters[m], 48000.0, RTL_METER_FALL_DB_S,
-                   RTL_METER_RMS_MS);
+    rtl_meter_init(
+      &p->meters[m], 48000.0, RTL_METER_FALL_DB_S, RTL_METER_RMS_MS);
   }
   rtl_process_set_sample_rate(p, 48000U);
   *process = p;
@@ -297,8 +296,12 @@ prepare_engine(RtlProcess* const p,
     const RtlStatus st = rtl_engine_new(
       p->allocator, &cfg, rtl_worker_processor(p->worker), &p->engine);
     if (st) {
-      snprintf(err, err_size, "cannot set up write-ahead of %g ms at %u Hz: %s",
-               p->wa_ms, rate, rtl_strerror(st));
+      snprintf(err,
+               err_size,
+               "cannot set up write-ahead of %g ms at %u Hz: %s",
+               p->wa_ms,
+               rate,
+               rtl_strerror(st));
       return st;
     }
     // Refused under a small RLIMIT_MEMLOCK; the pages are prefaulted anyway.
@@ -310,7 +313,10 @@ prepare_engine(RtlProcess* const p,
 
   const RtlStatus st = rtl_engine_start(p->engine);
   if (st) {
-    snprintf(err, err_size, "%s%s%s", "cannot start the write-ahead worker",
+    snprintf(err,
+             err_size,
+             "%s%s%s",
+             "cannot start the write-ahead worker",
              st == RTL_FAILURE && p->insert ? ": the insert failed to start: "
                                             : "",
              st == RTL_FAILURE && p->insert ? p->insert_name : "");
@@ -340,7 +346,8 @@ rtl_process_prepare(RtlProcess* const p,
     if (frames <= period) {
       rtl_log("write-ahead of %u frames is not longer than the period (%u): "
               "expect underruns",
-              frames, period);
+              frames,
+              period);
     }
     return RTL_SUCCESS;
   }
@@ -348,8 +355,7 @@ rtl_process_prepare(RtlProcess* const p,
   if (p->insert && !p->insert_ready) {
     const RtlProcessorConfig ic = {(double)rate, RTL_BLOCK, 2U, 2U};
     if (rtl_processor_init(p->insert, &ic, &p->insert_self)) {
-      snprintf(err, err_size, "the insert failed to start: %s",
-               p->insert_name);
+      snprintf(err, err_size, "the insert failed to start: %s", p->insert_name);
       return RTL_FAILURE;
     }
     p->insert_ready = true;
@@ -396,12 +402,12 @@ rtl_process_set_sample_rate(RtlProcess* const p, const uint32_t sample_rate)
   // The library computes the ballistics for this rate; the RT thread takes
   // the coefficients (a period of a mix of two rates' values is harmless).
   RtlMeter proto;
-  rtl_meter_init(&proto, (double)sample_rate, RTL_METER_FALL_DB_S,
-                 RTL_METER_RMS_MS);
-  atomic_store_explicit(&p->meter_fall_bits, float_bits(proto.peak_fall),
-                        memory_order_relaxed);
-  atomic_store_explicit(&p->meter_coef_bits, float_bits(proto.rms_coef),
-                        memory_order_relaxed);
+  rtl_meter_init(
+    &proto, (double)sample_rate, RTL_METER_FALL_DB_S, RTL_METER_RMS_MS);
+  atomic_store_explicit(
+    &p->meter_fall_bits, float_bits(proto.peak_fall), memory_order_relaxed);
+  atomic_store_explicit(
+    &p->meter_coef_bits, float_bits(proto.rms_coef), memory_order_relaxed);
   atomic_store_explicit(&p->meter_interval,
                         sample_rate * RTL_METER_INTERVAL_MS / 1000U,
                         memory_order_relaxed);
@@ -627,19 +633,20 @@ adopt_snapshot(RtlProcess* const p)
         const RtlSlot* const slot = &s->slots[i];
         if (slot->serial != p->serials[i]) {
           p->serials[i] = slot->serial;
-          put_cue(p, (RtlCue){ .kind   = RTL_CUE_SLOT,
-                               .param  = i,
-                               .value  = slot->value,
-                               .serial = slot->serial,
-                               .flags  = slot->flags });
+          put_cue(p,
+                  (RtlCue){.kind   = RTL_CUE_SLOT,
+                           .param  = i,
+                           .value  = slot->value,
+                           .serial = slot->serial,
+                           .flags  = slot->flags});
         }
       }
       for (unsigned cc = 0U; cc < RTL_MIDI_CCS; ++cc) {
         if (s->ccmap[cc] != p->ccmap[cc]) {
           p->ccmap[cc] = s->ccmap[cc];
-          put_cue(p, (RtlCue){ .kind  = RTL_CUE_CCMAP,
-                               .param = cc,
-                               .op    = s->ccmap[cc] });
+          put_cue(
+            p,
+            (RtlCue){.kind = RTL_CUE_CCMAP, .param = cc, .op = s->ccmap[cc]});
         }
       }
       p->seq  = s->seq;
@@ -690,12 +697,13 @@ pass_events(RtlProcess* const p,
     }
     const uint64_t off = due > first ? due - first : 0U;
     if (ev->type == RTL_EV_PARAM) {
-      put_cue(p, (RtlCue){ .pos   = off,
-                           .kind  = RTL_CUE_PARAM,
-                           .param = ev->param,
-                           .value = ev->value });
+      put_cue(p,
+              (RtlCue){.pos   = off,
+                       .kind  = RTL_CUE_PARAM,
+                       .param = ev->param,
+                       .value = ev->value});
     } else {
-      put_cue(p, (RtlCue){ .pos = off, .kind = RTL_CUE_TRANSPORT, .op = ev->op });
+      put_cue(p, (RtlCue){.pos = off, .kind = RTL_CUE_TRANSPORT, .op = ev->op});
     }
     last = off;
     ++done;
@@ -711,11 +719,11 @@ meter(RtlProcess* const  p,
       const uint32_t     nframes,
       const uint64_t     frame_end)
 {
-  const unsigned n    = p->n_meters;
-  const float    fall = bits_float(
-    atomic_load_explicit(&p->meter_fall_bits, memory_order_relaxed));
-  const float coef = bits_float(
-    atomic_load_explicit(&p->meter_coef_bits, memory_order_relaxed));
+  const unsigned n = p->n_meters;
+  const float    fall =
+    bits_float(atomic_load_explicit(&p->meter_fall_bits, memory_order_relaxed));
+  const float coef =
+    bits_float(atomic_load_explicit(&p->meter_coef_bits, memory_order_relaxed));
   for (unsigned m = 0U; m < n; ++m) {
     const float* const buf = m < p->n_inputs    ? p->in_buf[m]
                              : m == p->n_inputs ? out_l
@@ -797,20 +805,19 @@ run_insert(RtlProcess* const p,
   uint32_t mi = 0U;
   for (uint32_t off = 0U; off < nframes; off += RTL_BLOCK) {
     const uint32_t k = nframes - off < RTL_BLOCK ? nframes - off : RTL_BLOCK;
-    float* const   in[2]  = { p->ins_buf, p->ins_buf + RTL_BLOCK };
-    float* const   out[2] = { out_l + off, out_r + off };
+    float* const   in[2]  = {p->ins_buf, p->ins_buf + RTL_BLOCK};
+    float* const   out[2] = {out_l + off, out_r + off};
     memcpy(in[0], out[0], k * sizeof(float));
     memcpy(in[1], out[1], k * sizeof(float));
     uint32_t ne = 0U;
     while (mi < n_midi && p->midi_in[mi].frame < off + k) {
-      p->ins_events[ne]       = p->midi_in[mi++];
-      p->ins_events[ne].frame = p->ins_events[ne].frame > off
-                                  ? p->ins_events[ne].frame - off
-                                  : 0U;
+      p->ins_events[ne] = p->midi_in[mi++];
+      p->ins_events[ne].frame =
+        p->ins_events[ne].frame > off ? p->ins_events[ne].frame - off : 0U;
       ++ne;
     }
-    p->insert->process(p->insert_self, (const float* const*)in, out,
-                       p->ins_events, ne, k);
+    p->insert->process(
+      p->insert_self, (const float* const*)in, out, p->ins_events, ne, k);
   }
 }
 
@@ -833,29 +840,36 @@ rtl_process_run(const jack_nframes_t nframes, void* const arg)
   // it publishes, so having seen a snapshot means its events are visible.
   // The SEQ cue goes last, so that a mixer that has run it has run every
   // change of that snapshot and every event sent before it.
-  p->n_cues            = 0U;
-  const bool     fresh = adopt_snapshot(p);
+  p->n_cues        = 0U;
+  const bool fresh = adopt_snapshot(p);
   drain_events(p);
   const uint64_t last =
     pass_events(p, first, nframes, rtl_process_latency(p), fresh ? 1U : 0U);
   if (fresh) {
-    put_cue(p, (RtlCue){ .pos = last, .kind = RTL_CUE_SEQ, .seq = p->seq });
+    put_cue(p, (RtlCue){.pos = last, .kind = RTL_CUE_SEQ, .seq = p->seq});
   }
 
   for (unsigned c = 0U; c < p->n_inputs; ++c) {
     p->in_buf[c] = (const float*)jack_port_get_buffer(p->ports.in[c], nframes);
   }
-  float* const out_l = (float*)jack_port_get_buffer(p->ports.out_l, nframes);
-  float* const out_r = (float*)jack_port_get_buffer(p->ports.out_r, nframes);
-  float* const click = (float*)jack_port_get_buffer(p->ports.click, nframes);
-  void* const  mi    = jack_port_get_buffer(p->ports.midi_in, nframes);
+  float* const   out_l  = (float*)jack_port_get_buffer(p->ports.out_l, nframes);
+  float* const   out_r  = (float*)jack_port_get_buffer(p->ports.out_r, nframes);
+  float* const   click  = (float*)jack_port_get_buffer(p->ports.click, nframes);
+  void* const    mi     = jack_port_get_buffer(p->ports.midi_in, nframes);
   const uint32_t n_midi = read_midi(p, mi);
 
   if (p->wa) {
-    float* const outs[3] = { out_l, out_r, click };
+    float* const outs[3] = {out_l, out_r, click};
     uint32_t     n_out   = 0U;
-    rtl_engine_process(p->engine, p->in_buf, outs, p->midi_in, n_midi,
-                       p->midi_out, RTL_MIDI_MAX, &n_out, nframes);
+    rtl_engine_process(p->engine,
+                       p->in_buf,
+                       outs,
+                       p->midi_in,
+                       n_midi,
+                       p->midi_out,
+                       RTL_MIDI_MAX,
+                       &n_out,
+                       nframes);
     void* const mo = jack_port_get_buffer(p->ports.midi_out, nframes);
     jack_midi_clear_buffer(mo);
     for (uint32_t i = 0U; i < n_out; ++i) {
@@ -863,8 +877,16 @@ rtl_process_run(const jack_nframes_t nframes, void* const arg)
       (void)jack_midi_event_write(mo, ev->frame, ev->data, ev->size);
     }
   } else {
-    rtl_mixer_run(p->mixer, p->in_buf, out_l, out_r, click, nframes,
-                  p->cue_buf, p->n_cues, p->midi_in, n_midi);
+    rtl_mixer_run(p->mixer,
+                  p->in_buf,
+                  out_l,
+                  out_r,
+                  click,
+                  nframes,
+                  p->cue_buf,
+                  p->n_cues,
+                  p->midi_in,
+                  n_midi);
     if (p->insert_ready) {
       run_insert(p, out_l, out_r, nframes, n_midi);
     }

@@ -31,36 +31,50 @@ typedef struct {
   uint32_t       arg; ///< OP_TRANSPORT: the RtlTransportOp
 } RtlCommandEntry;
 
-#define RTL_METERS_TEXT                                                    \
-  "topic meters (/meters f... peak dBFS per input then out_L, out_R; "     \
-  "optional i:hz " RTL_STR(RTL_METER_HZ_MIN) ".." RTL_STR(RTL_METER_HZ_MAX) \
-  ", default " RTL_STR(RTL_METER_HZ_DEFAULT) "; optional s:rms adds "      \
-  "/meters/rms f... RMS dBFS in the same order), state (/state s:address " \
-  "value, coalesced per 50 ms) or record"
+#define RTL_METERS_TEXT                                                        \
+  "topic meters (/meters f... peak dBFS per input then out_L, out_R; "         \
+  "optional i:hz " RTL_STR(RTL_METER_HZ_MIN) ".." RTL_STR(                     \
+    RTL_METER_HZ_MAX) ", default " RTL_STR(RTL_METER_HZ_DEFAULT) "; optional " \
+                                                                 "s:rms adds " \
+                                                                 "/meters/"    \
+                                                                 "rms f... "   \
+                                                                 "RMS dBFS "   \
+                                                                 "in the "     \
+                                                                 "same "       \
+                                                                 "order), "    \
+                                                                 "state "      \
+                                                                 "(/state "    \
+                                                                 "s:address "  \
+                                                                 "value, "     \
+                                                                 "coalesced "  \
+                                                                 "per 50 ms) " \
+                                                                 "or record"
 
 static const RtlCommandEntry commands[] = {
   {{"/ping", "", "replies /pong"}, OP_PING, 0U},
-  {{"/sync", "i",
+  {{"/sync",
+    "i",
     "replies /synced i:id once every earlier command has reached the audio"},
    OP_SYNC,
    0U},
-  {{"/list", "",
+  {{"/list",
+    "",
     "replies /list.reply s:address s:typetags s:description per address, "
     "then /list.reply with no arguments"},
    OP_LIST,
    0U},
-  {{"/status", "",
+  {{"/status",
+    "",
     "replies /status.reply s:name i:rate i:period i:latency_frames i:xruns "
     "i:underruns i:overruns h:frames f:dsp_load i:cmds_applied "
     "i:cmds_rejected"},
    OP_STATUS,
    0U},
-  {{"/get", "s", "replies with the address and its current value"},
-   OP_GET,
-   0U},
+  {{"/get", "s", "replies with the address and its current value"}, OP_GET, 0U},
   {{"/subscribe", "s", RTL_METERS_TEXT}, OP_SUBSCRIBE, 0U},
   {{"/unsubscribe", "s", "stops a topic for this sender"}, OP_UNSUBSCRIBE, 0U},
-  {{"/transport/start", "",
+  {{"/transport/start",
+    "",
     "starts the metronome transport (from the top after stop or reset)"},
    OP_TRANSPORT,
    RTL_TRANSPORT_START},
@@ -73,18 +87,21 @@ static const RtlCommandEntry commands[] = {
   {{"/transport/reset", "", "rewinds the transport to the first beat"},
    OP_TRANSPORT,
    RTL_TRANSPORT_RESET},
-  {{"/latency", "",
+  {{"/latency",
+    "",
     "replies /latency.reply i:frames f:ms, the write-ahead delay L reported "
     "to the graph (0 in direct mode)"},
    OP_LATENCY,
    0U},
-  {{"/latency/set", "f",
+  {{"/latency/set",
+    "f",
     "sets the write-ahead delay in ms (" RTL_LATENCY_RANGE
     ", within the capacity set at start) and reports it to the graph; only "
     "with -l"},
    OP_LATENCY_SET,
    0U},
-  {{"/midi/map", "is",
+  {{"/midi/map",
+    "is",
     "maps MIDI CC i (0.." RTL_STR(
       RTL_MIDI_CC_MAX) ") on midi_in to the parameter at address s, its "
                        "value 0..127 spanning the parameter's range; s \"\" "
@@ -122,7 +139,8 @@ rtl_transport_path(const uint32_t op)
   return "";
 }
 
-// --- arguments -----------------------------------------------------------------
+// --- arguments
+// -----------------------------------------------------------------
 
 /*
   liblo's argument pointers point into the packet, which is only 4-byte
@@ -202,7 +220,8 @@ lookup_param(const RtlMessage* const m,
                                                 : "unknown parameter address";
 }
 
-// --- commands --------------------------------------------------------------------
+// --- commands
+// --------------------------------------------------------------------
 
 /// /subscribe s:topic [i:hz] [s:rms] and /unsubscribe s:topic.
 static const char*
@@ -247,9 +266,9 @@ static bool
 types_match(const RtlCommandEntry* const e, const char* const types)
 {
   if (e->op == OP_SUBSCRIBE) {
-    return types[0] == 's' && (!types[1] || !strcmp(types + 1, "i") ||
-                               !strcmp(types + 1, "s") ||
-                               !strcmp(types + 1, "is"));
+    return types[0] == 's' &&
+           (!types[1] || !strcmp(types + 1, "i") || !strcmp(types + 1, "s") ||
+            !strcmp(types + 1, "is"));
   }
   return !strcmp(types, e->info.types);
 }
@@ -319,7 +338,8 @@ run_command(const RtlMessage* const m, const RtlCommandEntry* const e)
   }
 }
 
-// --- messages --------------------------------------------------------------------
+// --- messages
+// --------------------------------------------------------------------
 
 /// A parameter address with one value of its type.
 static void
@@ -327,12 +347,13 @@ set_param(const RtlMessage* const m, const unsigned index)
 {
   const RtlParamInfo* const info = &m->config->table->params[index];
   if (m->argc != 1 || m->types[0] != info->type) {
-    reject(m, info->type == 'f' ? "wrong arguments (expected f)"
-                                : "wrong arguments (expected i)");
+    reject(m,
+           info->type == 'f' ? "wrong arguments (expected f)"
+                             : "wrong arguments (expected i)");
     return;
   }
-  const int32_t     ival  = arg_i32(m->argv[0]);
-  const float       value = info->type == 'f' ? arg_f32(m->argv[0]) : (float)ival;
+  const int32_t ival  = arg_i32(m->argv[0]);
+  const float   value = info->type == 'f' ? arg_f32(m->argv[0]) : (float)ival;
   const char* const reason =
     (info->type == 'i' && ival != 0 && ival != 1)
       ? "out of range"
@@ -355,7 +376,8 @@ route(const RtlMessage* const m)
   for (int i = 0; i < m->argc; ++i) {
     if ((m->types[i] == 's' || m->types[i] == 'S') &&
         strlen(arg_str(m->argv[i])) >= RTL_PATH_MAX) {
-      reject(m, "string too long (at most " RTL_STR(RTL_PATH_MAX_LEN) " bytes)");
+      reject(m,
+             "string too long (at most " RTL_STR(RTL_PATH_MAX_LEN) " bytes)");
       return;
     }
   }
@@ -376,7 +398,9 @@ route(const RtlMessage* const m)
         run_command(m, e);
       } else {
         char reason[64];
-        snprintf(reason, sizeof(reason), "wrong arguments (expected '%s')",
+        snprintf(reason,
+                 sizeof(reason),
+                 "wrong arguments (expected '%s')",
                  e->info.types);
         reject(m, reason);
       }
@@ -402,8 +426,10 @@ handle_message(const RtlRequestConfig* const config,
   const size_t path_len = strnlen((const char*)data, size);
   if (path_len == size || data[0] != '/') {
     // Not even a path to name in the reply.
-    config->error(config->sink_data, peer,
-                  path_len < size ? (const char*)data : "", "malformed packet");
+    config->error(config->sink_data,
+                  peer,
+                  path_len < size ? (const char*)data : "",
+                  "malformed packet");
     return;
   }
   const char* const path = (const char*)data;
@@ -431,7 +457,8 @@ handle_message(const RtlRequestConfig* const config,
   lo_message_free(msg);
 }
 
-// --- packets ---------------------------------------------------------------------
+// --- packets
+// ---------------------------------------------------------------------
 
 static uint32_t
 load_be32(const uint8_t* const p)
@@ -467,8 +494,8 @@ handle_packet(const RtlRequestConfig* const config,
     return;
   }
   if (depth >= RTL_REQUEST_MAX_DEPTH) {
-    config->error(config->sink_data, peer, "#bundle",
-                  "bundles nested too deep");
+    config->error(
+      config->sink_data, peer, "#bundle", "bundles nested too deep");
     return;
   }
 

@@ -24,7 +24,8 @@ rtl_peer_equal(const RtlOscPeer* const a, const RtlOscPeer* const b)
            a->addr.in4.sin_addr.s_addr == b->addr.in4.sin_addr.s_addr;
   }
   return a->addr.in6.sin6_port == b->addr.in6.sin6_port &&
-         !memcmp(&a->addr.in6.sin6_addr, &b->addr.in6.sin6_addr,
+         !memcmp(&a->addr.in6.sin6_addr,
+                 &b->addr.in6.sin6_addr,
                  sizeof(a->addr.in6.sin6_addr));
 }
 

@@ -21,11 +21,11 @@ struct RtlWorkerImpl {
 
   // Worker thread.
   void*    insert_self;
-  uint64_t pos;       ///< Input position of the next block
-  RtlCue   held;      ///< Cue received but beyond the block
+  uint64_t pos;  ///< Input position of the next block
+  RtlCue   held; ///< Cue received but beyond the block
   bool     have_held;
-  RtlCue*  block;     ///< The block's cues, positions made offsets
-  float*   mix;       ///< Mixer output ahead of the insert: 2 * max_block
+  RtlCue*  block; ///< The block's cues, positions made offsets
+  float*   mix;   ///< Mixer output ahead of the insert: 2 * max_block
 };
 
 static void*
@@ -43,8 +43,8 @@ worker_init(const RtlProcessorConfig* const config, void* const user_data)
 
   w->insert_self = NULL;
   if (w->insert) {
-    const RtlProcessorConfig ic = {config->sample_rate, config->max_block, 2U,
-                                   2U};
+    const RtlProcessorConfig ic = {
+      config->sample_rate, config->max_block, 2U, 2U};
     if (rtl_processor_init(w->insert, &ic, &w->insert_self)) {
       return NULL;
     }
@@ -86,15 +86,35 @@ worker_process(void* const               self,
   RtlWorker* const w      = (RtlWorker*)self;
   const uint32_t   n_cues = take_cues(w, n_frames);
   if (!w->insert) {
-    rtl_mixer_run(w->mixer, in, out[0], out[1], out[2], n_frames, w->block,
-                  n_cues, events, n_events);
+    rtl_mixer_run(w->mixer,
+                  in,
+                  out[0],
+                  out[1],
+                  out[2],
+                  n_frames,
+                  w->block,
+                  n_cues,
+                  events,
+                  n_events);
   } else {
-    float* const mix[2] = { w->mix, w->mix + w->max_block };
-    rtl_mixer_run(w->mixer, in, mix[0], mix[1], out[2], n_frames, w->block,
-                  n_cues, events, n_events);
-    float* const ins_out[2] = { out[0], out[1] };
-    w->insert->process(w->insert_self, (const float* const*)mix, ins_out,
-                       events, n_events, n_frames);
+    float* const mix[2] = {w->mix, w->mix + w->max_block};
+    rtl_mixer_run(w->mixer,
+                  in,
+                  mix[0],
+                  mix[1],
+                  out[2],
+                  n_frames,
+                  w->block,
+                  n_cues,
+                  events,
+                  n_events);
+    float* const ins_out[2] = {out[0], out[1]};
+    w->insert->process(w->insert_self,
+                       (const float* const*)mix,
+                       ins_out,
+                       events,
+                       n_events,
+                       n_frames);
   }
   w->pos += n_frames;
 }
@@ -117,9 +137,8 @@ rtl_worker_new(RtlAllocator* const       allocator,
                const uint32_t            max_block,
                RtlWorker** const         worker)
 {
-  *worker = NULL;
-  RtlWorker* const w =
-    (RtlWorker*)rtl_calloc(allocator, 1U, sizeof(RtlWorker));
+  *worker            = NULL;
+  RtlWorker* const w = (RtlWorker*)rtl_calloc(allocator, 1U, sizeof(RtlWorker));
   if (!w) {
     return RTL_NO_MEM;
   }
@@ -131,8 +150,7 @@ rtl_worker_new(RtlAllocator* const       allocator,
   // The ring's whole content fits one block's list.
   w->cue_cap = (uint32_t)rtl_msgring_capacity(cues);
   w->block   = (RtlCue*)rtl_calloc(allocator, w->cue_cap, sizeof(RtlCue));
-  w->mix =
-    (float*)rtl_calloc(allocator, 2U * (size_t)max_block, sizeof(float));
+  w->mix = (float*)rtl_calloc(allocator, 2U * (size_t)max_block, sizeof(float));
   if (!w->block || !w->mix) {
     rtl_worker_free(w);
     return RTL_NO_MEM;

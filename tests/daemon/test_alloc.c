@@ -56,17 +56,21 @@ walk(const BuildFunc build, const DestroyFunc destroy, const RtlStatus final)
   ck_assert_uint_eq(a.n_live, 0U);
 
   for (size_t i = 0U; i < n; ++i) {
-    a.n_allocations = 0U;
-    a.n_remaining   = i;
-    obj             = &a; // must be overwritten
+    a.n_allocations    = 0U;
+    a.n_remaining      = i;
+    obj                = &a; // must be overwritten
     const RtlStatus st = build(&a.base, &obj);
-    ck_assert_msg(st != RTL_SUCCESS, "allocation %zu of %zu failed unseen",
-                  i + 1U, n);
+    ck_assert_msg(
+      st != RTL_SUCCESS, "allocation %zu of %zu failed unseen", i + 1U, n);
     ck_assert_ptr_null(obj);
     // Constructors may try the rest before they give up, never fewer.
     ck_assert_uint_ge(a.n_allocations, i + 1U);
-    ck_assert_msg(a.n_live == 0U, "%zu allocations leaked when allocation "
-                  "%zu of %zu failed", a.n_live, i + 1U, n);
+    ck_assert_msg(a.n_live == 0U,
+                  "%zu allocations leaked when allocation "
+                  "%zu of %zu failed",
+                  a.n_live,
+                  i + 1U,
+                  n);
   }
 }
 
@@ -218,14 +222,18 @@ build_process(RtlAllocator* const alloc,
               const double        write_ahead_ms)
 {
   const RtlProcessConfig config = {
-    alloc, &g_table, NULL, write_ahead_ms, NULL, NULL,
+    alloc,
+    &g_table,
+    NULL,
+    write_ahead_ms,
+    NULL,
+    NULL,
   };
   RtlStatus st = rtl_process_new(&config, (RtlProcess**)obj);
   if (!st) {
     // In write-ahead mode the engine is built when a client is prepared.
     char err[200];
-    st = rtl_process_prepare((RtlProcess*)*obj, 48000U, 256U, err,
-                             sizeof(err));
+    st = rtl_process_prepare((RtlProcess*)*obj, 48000U, 256U, err, sizeof(err));
     if (st) {
       rtl_process_free((RtlProcess*)*obj);
       *obj = NULL;
@@ -258,7 +266,13 @@ static RtlStatus
 build_jack(RtlAllocator* const alloc, void** const obj)
 {
   const RtlJackConfig config = {
-    alloc, "rtlane-unit", NULL, 2U, false, NULL, &g_wake,
+    alloc,
+    "rtlane-unit",
+    NULL,
+    2U,
+    false,
+    NULL,
+    &g_wake,
   };
   return rtl_jack_new(&config, (RtlJack**)obj);
 }
@@ -274,7 +288,15 @@ build_osc(RtlAllocator* const alloc, void** const obj)
 {
   // Port 0: any free port, so runs in parallel never collide.
   const RtlOscConfig config = {
-    alloc, "127.0.0.1", 0U, true, &g_table, NULL, &g_wake, NULL, NULL,
+    alloc,
+    "127.0.0.1",
+    0U,
+    true,
+    &g_table,
+    NULL,
+    &g_wake,
+    NULL,
+    NULL,
   };
   char err[256];
   return rtl_osc_open(&config, (RtlOsc**)obj, err, sizeof(err));
@@ -304,12 +326,19 @@ build_control(RtlAllocator* const alloc, void** const obj)
 {
   // Snapshots are the model's: they come from `alloc`, and the holder
   // frees them with it.
-  ck_assert_int_eq(rtl_snapshot_new(NULL, NULL, rtl_state_snapshot_free,
-                                    alloc, &g_rig.snapshot),
-                   RTL_SUCCESS);
+  ck_assert_int_eq(
+    rtl_snapshot_new(
+      NULL, NULL, rtl_state_snapshot_free, alloc, &g_rig.snapshot),
+    RTL_SUCCESS);
   const RtlControlConfig config = {
-    alloc,        &g_table,      g_rig.queue, &g_wake,
-    g_rig.snapshot, g_rig.process, g_rig.jack,  g_rig.osc,
+    alloc,
+    &g_table,
+    g_rig.queue,
+    &g_wake,
+    g_rig.snapshot,
+    g_rig.process,
+    g_rig.jack,
+    g_rig.osc,
   };
   const RtlStatus st = rtl_control_new(&config, (RtlControl**)obj);
   if (st) {

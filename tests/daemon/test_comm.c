@@ -23,8 +23,8 @@ START_TEST(test_typed_rings)
   const uint32_t junk = 0xDEADBEEFU;
   ck_assert_int_eq(rtl_msgring_send(ring, RTL_COMM_CUE, &junk, sizeof(junk)),
                    RTL_SUCCESS);
-  ck_assert_int_eq(
-    rtl_msgring_send(ring, RTL_COMM_EVENT, &junk, sizeof(junk)), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_msgring_send(ring, RTL_COMM_EVENT, &junk, sizeof(junk)),
+                   RTL_SUCCESS);
   const RtlEvent ev = {1234U, 3U, -6.0f, 0U, RTL_EV_PARAM, 1U, 0U};
   ck_assert_int_eq(rtl_comm_send_event(ring, &ev), RTL_SUCCESS);
   RtlEvent got;

@@ -60,8 +60,16 @@ run(Rig* const                r,
     const uint32_t            n_midi)
 {
   const float* const in[2] = {r->in[0], r->in[1]};
-  rtl_mixer_run(r->mixer, in, r->out_l, r->out_r, r->click, BLOCK, cues,
-                n_cues, midi, n_midi);
+  rtl_mixer_run(r->mixer,
+                in,
+                r->out_l,
+                r->out_r,
+                r->click,
+                BLOCK,
+                cues,
+                n_cues,
+                midi,
+                n_midi);
 }
 
 static RtlCue
@@ -144,12 +152,12 @@ START_TEST(test_pan_law)
   for (size_t p = 0U; p < sizeof(pans) / sizeof(pans[0]); ++p) {
     const RtlCue cue = param_cue(0U, ch(0U, RTL_PARAM_CH_PAN), pans[p]);
     settle(&r, &cue, 1U);
-    const float l = r.out_l[BLOCK - 1U];
+    const float l  = r.out_l[BLOCK - 1U];
     const float rr = r.out_r[BLOCK - 1U];
     // Constant power: the two sides' powers always sum to the input's.
     ck_assert_float_eq_tol(l * l + rr * rr, 1.0f, 1e-5f);
-    ck_assert_float_eq_tol(l, cosf((pans[p] + 1.0f) * (float)(M_PI / 4.0)),
-                           1e-6f);
+    ck_assert_float_eq_tol(
+      l, cosf((pans[p] + 1.0f) * (float)(M_PI / 4.0)), 1e-6f);
   }
   const RtlCue left = param_cue(0U, ch(0U, RTL_PARAM_CH_PAN), -1.0f);
   settle(&r, &left, 1U);
@@ -184,20 +192,20 @@ START_TEST(test_mute_solo_master)
   settle(&r, &cue, 1U);
   ck_assert_float_eq_tol(r.out_l[BLOCK - 1U], 1.0f * centre, 1e-5f);
 
-  const RtlCue both[] = {param_cue(0U, ch(1U, RTL_PARAM_CH_SOLO), 1.0f),
-                         param_cue(0U, rtl_param_master_gain_index(&r.table),
-                                   -6.0f)};
+  const RtlCue both[] = {
+    param_cue(0U, ch(1U, RTL_PARAM_CH_SOLO), 1.0f),
+    param_cue(0U, rtl_param_master_gain_index(&r.table), -6.0f)};
   settle(&r, both, 2U);
-  ck_assert_float_eq_tol(r.out_l[BLOCK - 1U],
-                         1.5f * centre * rtl_db_to_gain(-6.0f), 1e-5f);
-  ck_assert_float_eq_tol(r.out_r[BLOCK - 1U],
-                         1.5f * centre * rtl_db_to_gain(-6.0f), 1e-5f);
+  ck_assert_float_eq_tol(
+    r.out_l[BLOCK - 1U], 1.5f * centre * rtl_db_to_gain(-6.0f), 1e-5f);
+  ck_assert_float_eq_tol(
+    r.out_r[BLOCK - 1U], 1.5f * centre * rtl_db_to_gain(-6.0f), 1e-5f);
 
   // Unsolo one: only the other soloed channel is heard.
   cue = param_cue(0U, ch(0U, RTL_PARAM_CH_SOLO), 0.0f);
   settle(&r, &cue, 1U);
-  ck_assert_float_eq_tol(r.out_l[BLOCK - 1U],
-                         0.5f * centre * rtl_db_to_gain(-6.0f), 1e-5f);
+  ck_assert_float_eq_tol(
+    r.out_l[BLOCK - 1U], 0.5f * centre * rtl_db_to_gain(-6.0f), 1e-5f);
   rig_close(&r);
 }
 END_TEST
@@ -221,12 +229,12 @@ START_TEST(test_slots_and_seq)
   ck_assert_float_eq_tol(r.out_l[BLOCK - 1U], centre, 1e-6f);
   ck_assert_uint_eq(rtl_mixer_adopted_seq(r.mixer), 7U);
 
-  cues[0].flags = 0U;
+  cues[0].flags  = 0U;
   cues[0].serial = 5U;
   cues[1].seq    = 8U;
   settle(&r, cues, 2U);
-  ck_assert_float_eq_tol(r.out_l[BLOCK - 1U],
-                         rtl_db_to_gain(-20.0f) * centre, 1e-6f);
+  ck_assert_float_eq_tol(
+    r.out_l[BLOCK - 1U], rtl_db_to_gain(-20.0f) * centre, 1e-6f);
   ck_assert_uint_eq(rtl_mixer_adopted_seq(r.mixer), 8U);
 
   rtl_mixer_reset(r.mixer);
@@ -241,8 +249,8 @@ START_TEST(test_midi_cc)
 {
   Rig r;
   rig_open(&r);
-  const unsigned gain = ch(0U, RTL_PARAM_CH_GAIN);
-  const unsigned mute = ch(1U, RTL_PARAM_CH_MUTE);
+  const unsigned gain   = ch(0U, RTL_PARAM_CH_GAIN);
+  const unsigned mute   = ch(1U, RTL_PARAM_CH_MUTE);
   RtlCue         map[2] = {{0}};
   map[0].kind           = RTL_CUE_CCMAP;
   map[0].param          = 7U;
@@ -276,7 +284,7 @@ START_TEST(test_midi_cc)
   run(&r, NULL, 0U, midi, 1U);
   ck_assert_int_eq(rtl_comm_recv_report(ring, &rep), RTL_SUCCESS);
   ck_assert_float_eq(rep.value, RTL_GAIN_MAX_DB);
-  map[0].op = 0U;
+  map[0].op       = 0U;
   midi[0].data[2] = 0U;
   run(&r, map, 1U, midi, 1U);
   ck_assert_int_eq(rtl_comm_recv_report(ring, &rep), RTL_EMPTY);

@@ -34,8 +34,7 @@ parse_words(RtlOptions* const opts, const char* const* const words)
   return rtl_options_parse(argc, argv, opts);
 }
 
-#define parse(opts, ...) \
-  parse_words((opts), (const char* const[]){__VA_ARGS__})
+#define parse(opts, ...) parse_words((opts), (const char* const[]){__VA_ARGS__})
 
 START_TEST(test_defaults)
 {
@@ -56,9 +55,24 @@ END_TEST
 START_TEST(test_every_option)
 {
   RtlOptions o;
-  ck_assert_int_eq(parse(&o, "-n", "mix", "-s", "studio", "-i", "8", "-p",
-                         "9000", "--osc-tcp", "--osc-bind", "0.0.0.0", "-c",
-                         "-l", "50", "--insert", "x.so", NULL),
+  ck_assert_int_eq(parse(&o,
+                         "-n",
+                         "mix",
+                         "-s",
+                         "studio",
+                         "-i",
+                         "8",
+                         "-p",
+                         "9000",
+                         "--osc-tcp",
+                         "--osc-bind",
+                         "0.0.0.0",
+                         "-c",
+                         "-l",
+                         "50",
+                         "--insert",
+                         "x.so",
+                         NULL),
                    RTL_OPTIONS_RUN);
   ck_assert_str_eq(o.name, "mix");
   ck_assert_str_eq(o.server, "studio");
@@ -70,8 +84,14 @@ START_TEST(test_every_option)
   ck_assert(o.write_ahead == 50.0);
   ck_assert_str_eq(o.insert, "x.so");
 
-  ck_assert_int_eq(parse(&o, "--record-dir", "/tmp", "--state", "s.conf",
-                         "--inputs=3", "--write-ahead=2.5", NULL),
+  ck_assert_int_eq(parse(&o,
+                         "--record-dir",
+                         "/tmp",
+                         "--state",
+                         "s.conf",
+                         "--inputs=3",
+                         "--write-ahead=2.5",
+                         NULL),
                    RTL_OPTIONS_RUN);
   ck_assert_str_eq(o.record_dir, "/tmp");
   ck_assert_str_eq(o.state_file, "s.conf");

@@ -77,7 +77,12 @@ tag_to_frame(void* const     data,
 }
 
 static const RtlRequestConfig g_config = {
-  &g_table, tag_to_frame, NULL, post, error, &g_sink,
+  &g_table,
+  tag_to_frame,
+  NULL,
+  post,
+  error,
+  &g_sink,
 };
 
 static void
@@ -104,8 +109,8 @@ feed(uint8_t* const data, const size_t size)
 static void
 send_msg(const char* const path, const lo_message msg)
 {
-  size_t        size = 0U;
-  uint8_t* const buf = (uint8_t*)lo_message_serialise(msg, path, NULL, &size);
+  size_t         size = 0U;
+  uint8_t* const buf  = (uint8_t*)lo_message_serialise(msg, path, NULL, &size);
   ck_assert_ptr_nonnull(buf);
   feed(buf, size);
   free(buf);
@@ -113,11 +118,11 @@ send_msg(const char* const path, const lo_message msg)
 }
 
 /// Build a message from a type string and its arguments, as liblo takes them.
-#define MSG(path, ...)                                   \
-  do {                                                   \
-    const lo_message m_ = lo_message_new();              \
+#define MSG(path, ...)                                    \
+  do {                                                    \
+    const lo_message m_ = lo_message_new();               \
     ck_assert_int_eq(lo_message_add(m_, __VA_ARGS__), 0); \
-    send_msg((path), m_);                                \
+    send_msg((path), m_);                                 \
   } while (0)
 
 static void
@@ -215,8 +220,8 @@ START_TEST(test_commands)
   memset(long_string, 'x', sizeof(long_string) - 1U);
   long_string[RTL_PATH_MAX] = '\0';
   MSG("/get", "s", long_string);
-  expect_error("/get", "string too long (at most " RTL_STR(
-                         RTL_PATH_MAX_LEN) " bytes)");
+  expect_error("/get",
+               "string too long (at most " RTL_STR(RTL_PATH_MAX_LEN) " bytes)");
   long_string[RTL_PATH_MAX_LEN] = '\0';
   MSG("/get", "s", long_string);
   expect_error("/get", "unknown parameter address");
@@ -257,8 +262,7 @@ START_TEST(test_subscribe)
   MSG("/subscribe", "s", "state");
   ck_assert_int_eq(expect_command(RTL_CMD_SUBSCRIBE)->ival, RTL_TOPIC_STATE);
   MSG("/unsubscribe", "s", "record");
-  ck_assert_int_eq(expect_command(RTL_CMD_UNSUBSCRIBE)->ival,
-                   RTL_TOPIC_RECORD);
+  ck_assert_int_eq(expect_command(RTL_CMD_UNSUBSCRIBE)->ival, RTL_TOPIC_RECORD);
 
   MSG("/subscribe", "si", "meters", RTL_METER_HZ_MAX + 1);
   expect_error("/subscribe",

@@ -22,8 +22,8 @@ main(void)
   char         body[16];
   const int    ok =
     !rtl_msgring_send(ring, 1U, text, (uint32_t)sizeof(text)) &&
-    !rtl_msgring_recv(ring, &header, body, sizeof(body)) &&
-    header.type == 1U && !strcmp(body, text) &&
+    !rtl_msgring_recv(ring, &header, body, sizeof(body)) && header.type == 1U &&
+    !strcmp(body, text) &&
     !strcmp(rtl_strerror(RTL_NOT_POW2), "capacity is not a power of two");
 
   rtl_msgring_free(ring);

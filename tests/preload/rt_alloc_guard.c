@@ -9,7 +9,8 @@
 // jack_cycle_signal()).  The malloc family is interposed; a call while the
 // mark is set counts a violation and writes one line with write(2).  At exit
 // it prints
-//   rt_alloc_guard: <cycles> cycles, <violations> allocations in the process callback
+//   rt_alloc_guard: <cycles> cycles, <violations> allocations in the process
+//   callback
 // so a test can demand cycles > 0 (the guard really ran) and violations == 0.
 // RT_ALLOC_GUARD_ABORT=1 aborts on the first violation instead.
 
@@ -47,25 +48,25 @@ typedef void (*RtGuardCycleSignal)(jack_client_t*, int);
 
 // ISO C has no conversion from dlsym()'s object pointer to a function
 // pointer; POSIX guarantees the representation, so copy the bytes.
-#define LOOKUP(fp, name)                                                      \
-  do {                                                                        \
-    void* const sym_ = dlsym(RTLD_NEXT, name);                                \
-    memcpy(&(fp), &sym_, sizeof(fp));                                         \
+#define LOOKUP(fp, name)                       \
+  do {                                         \
+    void* const sym_ = dlsym(RTLD_NEXT, name); \
+    memcpy(&(fp), &sym_, sizeof(fp));          \
   } while (0)
 
 typedef struct {
   JackProcessCallback callback;
-  void* arg;
+  void*               arg;
 } RtGuardSlot;
 
-static RtGuardMalloc real_malloc;
-static RtGuardCalloc real_calloc;
-static RtGuardRealloc real_realloc;
-static RtGuardFree real_free;
+static RtGuardMalloc        real_malloc;
+static RtGuardCalloc        real_calloc;
+static RtGuardRealloc       real_realloc;
+static RtGuardFree          real_free;
 static RtGuardPosixMemalign real_posix_memalign;
-static RtGuardAlignedAlloc real_aligned_alloc;
-static RtGuardAlignedAlloc real_memalign;
-static RtGuardValloc real_valloc;
+static RtGuardAlignedAlloc  real_aligned_alloc;
+static RtGuardAlignedAlloc  real_memalign;
+static RtGuardValloc        real_valloc;
 
 // Initial-exec TLS: a preloaded object gets static TLS, and the default
 // model could call __tls_get_addr, which may allocate: from inside malloc.
@@ -74,10 +75,10 @@ static _Thread_local int resolving __attribute__((tls_model("initial-exec")));
 
 static atomic_ulong n_cycles;
 static atomic_ulong n_violations;
-static atomic_int abort_on_violation = -1;
+static atomic_int   abort_on_violation = -1;
 
 static RtGuardSlot slots[RT_GUARD_MAX_CLIENTS];
-static atomic_int n_slots;
+static atomic_int  n_slots;
 
 // dlsym() may allocate while the real functions are being resolved; those
 // early requests come from this bump buffer and are never freed.
@@ -89,14 +90,16 @@ boot_alloc(const size_t size, const size_t align)
 {
   const size_t a = align < alignof(max_align_t) ? alignof(max_align_t) : align;
   // A size header sits just before each block so realloc() can copy.
-  size_t off = atomic_load_explicit(&boot_used, memory_order_relaxed);
+  size_t off   = atomic_load_explicit(&boot_used, memory_order_relaxed);
   size_t start = 0U;
   do {
     start = (off + sizeof(size_t) + a - 1U) & ~(a - 1U);
     if (start + size > sizeof(boot_buf)) {
       return NULL;
     }
-  } while (!atomic_compare_exchange_weak_explicit(&boot_used, &off, start + size,
+  } while (!atomic_compare_exchange_weak_explicit(&boot_used,
+                                                  &off,
+                                                  start + size,
                                                   memory_order_relaxed,
                                                   memory_order_relaxed));
   memcpy(boot_buf + start - sizeof(size_t), &size, sizeof(size_t));
@@ -152,7 +155,7 @@ violation(const char* const what)
   if (ab < 0) {
     // getenv() does not allocate.
     const char* const e = getenv("RT_ALLOC_GUARD_ABORT");
-    ab = e && e[0] == '1';
+    ab                  = e && e[0] == '1';
     atomic_store_explicit(&abort_on_violation, ab, memory_order_relaxed);
   }
   if (ab) {
@@ -267,16 +270,16 @@ trampoline(const jack_nframes_t nframes, void* const arg)
 {
   const RtGuardSlot* const slot = (const RtGuardSlot*)arg;
   atomic_fetch_add_explicit(&n_cycles, 1UL, memory_order_relaxed);
-  in_process = 1;
+  in_process   = 1;
   const int rc = slot->callback(nframes, slot->arg);
-  in_process = 0;
+  in_process   = 0;
   return rc;
 }
 
 RT_GUARD_EXPORT int
-jack_set_process_callback(jack_client_t* client,
+jack_set_process_callback(jack_client_t*      client,
                           JackProcessCallback callback,
-                          void* arg)
+                          void*               arg)
 {
   static RtGuardSetProcess real_set;
   if (!real_set) {
@@ -297,7 +300,7 @@ jack_set_process_callback(jack_client_t* client,
     return real_set(client, callback, arg);
   }
   slots[i].callback = callback;
-  slots[i].arg = arg;
+  slots[i].arg      = arg;
   return real_set(client, trampoline, &slots[i]);
 }
 
@@ -328,8 +331,8 @@ jack_cycle_signal(jack_client_t* client, int status)
 static void
 put_ulong(char* const buf, size_t* const len, const unsigned long v)
 {
-  char tmp[24];
-  size_t n = 0U;
+  char          tmp[24];
+  size_t        n = 0U;
   unsigned long x = v;
   do {
     tmp[n++] = (char)('0' + (char)(x % 10UL));
@@ -343,8 +346,8 @@ put_ulong(char* const buf, size_t* const len, const unsigned long v)
 __attribute__((destructor)) static void
 report(void)
 {
-  char line[160];
-  size_t len = 0U;
+  char              line[160];
+  size_t            len = 0U;
   static const char a[] = "rt_alloc_guard: ";
   static const char b[] = " cycles, ";
   static const char c[] = " allocations in the process callback\n";
@@ -353,8 +356,8 @@ report(void)
   put_ulong(line, &len, atomic_load_explicit(&n_cycles, memory_order_relaxed));
   memcpy(line + len, b, sizeof(b) - 1U);
   len += sizeof(b) - 1U;
-  put_ulong(line, &len,
-            atomic_load_explicit(&n_violations, memory_order_relaxed));
+  put_ulong(
+    line, &len, atomic_load_explicit(&n_violations, memory_order_relaxed));
   memcpy(line + len, c, sizeof(c) - 1U);
   len += sizeof(c) - 1U;
   const ssize_t n = write(STDERR_FILENO, line, len);

@@ -18,7 +18,8 @@ rtl_alloc_trap_available(void)
 
 void
 rtl_alloc_trap_arm(void)
-{}
+{
+}
 
 size_t
 rtl_alloc_trap_disarm(void)
@@ -31,11 +32,16 @@ rtl_alloc_trap_disarm(void)
 #  include <errno.h>
 
 // glibc's own entry points, which the wrappers forward to.
-void* __libc_malloc(size_t size);
-void* __libc_calloc(size_t nmemb, size_t size);
-void* __libc_realloc(void* ptr, size_t size);
-void* __libc_memalign(size_t alignment, size_t size);
-void  __libc_free(void* ptr);
+void*
+__libc_malloc(size_t size);
+void*
+__libc_calloc(size_t nmemb, size_t size);
+void*
+__libc_realloc(void* ptr, size_t size);
+void*
+__libc_memalign(size_t alignment, size_t size);
+void
+__libc_free(void* ptr);
 
 static _Thread_local bool   armed;
 static _Thread_local size_t calls;
@@ -48,13 +54,20 @@ note(void)
   }
 }
 
-void* malloc(size_t size);
-void* calloc(size_t nmemb, size_t size);
-void* realloc(void* ptr, size_t size);
-void  free(void* ptr);
-int   posix_memalign(void** memptr, size_t alignment, size_t size);
-void* aligned_alloc(size_t alignment, size_t size);
-void* memalign(size_t alignment, size_t size);
+void*
+malloc(size_t size);
+void*
+calloc(size_t nmemb, size_t size);
+void*
+realloc(void* ptr, size_t size);
+void
+free(void* ptr);
+int
+posix_memalign(void** memptr, size_t alignment, size_t size);
+void*
+aligned_alloc(size_t alignment, size_t size);
+void*
+memalign(size_t alignment, size_t size);
 
 void*
 malloc(const size_t size)

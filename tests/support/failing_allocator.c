@@ -41,7 +41,7 @@ failing_aligned_alloc(RtlAllocator* const base,
   if (!attempt(base)) {
     return NULL;
   }
-  void* ptr = NULL;
+  void*        ptr   = NULL;
   const size_t align = alignment < sizeof(void*) ? sizeof(void*) : alignment;
   return posix_memalign(&ptr, align, size ? size : 1) ? NULL : ptr;
 }
@@ -60,7 +60,11 @@ RtlFailingAllocator
 rtl_failing_allocator(void)
 {
   RtlFailingAllocator a = {
-    {failing_malloc, failing_calloc, failing_aligned_alloc, failing_free, failing_free},
+    {failing_malloc,
+     failing_calloc,
+     failing_aligned_alloc,
+     failing_free,
+     failing_free},
     0U,
     SIZE_MAX,
     0U,

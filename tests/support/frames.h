@@ -13,8 +13,8 @@
   against k + L.  Floats hold these exactly below 2^24.
 */
 
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /// A small, fast, seeded generator (Marsaglia's xorshift64); never seed 0.
 static inline uint64_t
@@ -35,7 +35,9 @@ encode(const uint64_t index, const unsigned channel)
 
 /// Writer index of frame `i`, or -1 for silence, -2 for a corrupt frame.
 static inline int64_t
-decode(const float* const* const planes, const unsigned channels, const size_t i)
+decode(const float* const* const planes,
+       const unsigned            channels,
+       const size_t              i)
 {
   if (planes[0][i] == 0.0f) {
     for (unsigned c = 1U; c < channels; ++c) {

@@ -38,7 +38,7 @@ rtl_stress_run(void* (*const reader)(void*),
   if (err) {
     return err;
   }
-  err = pthread_create(&w, NULL, writer, arg);
+  err             = pthread_create(&w, NULL, writer, arg);
   const int err_w = err ? 0 : pthread_join(w, NULL);
   const int err_r = pthread_join(r, NULL);
   return err ? err : err_w ? err_w : err_r;
