@@ -732,13 +732,20 @@ run_block(RtlEngine* const e)
     splice(e);
   }
 
+  /*
+    The position first: whoever sees frames_processed (rtl_engine_stats,
+    with its acquire fence) and then pushes a period must find the worker
+    at least this far, or the audio thread takes the period just done for
+    a backlog and posts for nothing.
+  */
+  atomic_store_explicit(&e->worker_pos, e->w_pos, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
   rtl_counter_add(&e->frames_processed, n);
   rtl_counter_add(&e->chunks, 1U);
   rtl_counter_add(&e->ns_total, dt);
   if (dt > load_relaxed(&e->ns_max)) {
     atomic_store_explicit(&e->ns_max, dt, memory_order_relaxed);
   }
-  atomic_store_explicit(&e->worker_pos, e->w_pos, memory_order_relaxed);
   return true;
 }
 
@@ -971,9 +978,10 @@ rtl_engine_stats(const RtlEngine* const engine, RtlEngineStats* const stats)
                         load_relaxed(&engine->midi_dropped_worker);
   stats->midi_out_dropped = load_relaxed(&engine->midi_out_dropped);
   stats->frames_processed = load_relaxed(&engine->frames_processed);
-  stats->worker_chunks    = chunks;
-  stats->worker_wakeups   = load_relaxed(&engine->wakeups);
-  stats->worker_posts     = load_relaxed(&engine->posts);
+  atomic_thread_fence(memory_order_acquire); // Pairs with run_block's
+  stats->worker_chunks  = chunks;
+  stats->worker_wakeups = load_relaxed(&engine->wakeups);
+  stats->worker_posts   = load_relaxed(&engine->posts);
   stats->worker_ns_mean =
     chunks ? load_relaxed(&engine->ns_total) / chunks : 0U;
   stats->worker_ns_max = load_relaxed(&engine->ns_max);

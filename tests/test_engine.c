@@ -924,13 +924,15 @@ posts_trial(const uint32_t n, uint64_t* const posts)
   bool            valid  = true;
   struct timespec t0;
   struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   for (int i = 0; i < 24 && valid; ++i) {
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    // Timed from one step's end to the next's: a hold-up anywhere counts
     driver_step(&d, n, true);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     const double dt = (double)(t1.tv_sec - t0.tv_sec) +
                       1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     valid = dt < idle_s / 2.0;
+    t0    = t1;
   }
   ck_assert_msg(!d.errors, "first: %s", d.first_error);
   rtl_engine_stats(e, &s);
