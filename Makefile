@@ -210,7 +210,7 @@ deps:
 	@scripts/install-deps
 
 check: deps
-	@$(MAKE) --no-print-directory check-headers check-symbols check-rtsafe check-install check-unit check-integration
+	@$(MAKE) --no-print-directory check-headers check-symbols check-rtsafe check-format check-cppcheck check-install check-unit check-integration
 
 # Install into a staging tree and build a program from the installed headers,
 # pkg-config file and shared library alone.

@@ -22,10 +22,10 @@
 
 typedef struct {
   jack_client_t* client;
-  jack_port_t* out;
-  bool good;
-  atomic_ulong cycles;
-  float* scratch;
+  jack_port_t*   out;
+  bool           good;
+  atomic_ulong   cycles;
+  float*         scratch;
 } RtlBadClient;
 
 // Stored through a volatile pointer so the compiler cannot elide the
@@ -35,14 +35,14 @@ static void* volatile g_sink;
 static int
 process(const jack_nframes_t nframes, void* const arg)
 {
-  RtlBadClient* const c = (RtlBadClient*)arg;
-  float* const out = (float*)jack_port_get_buffer(c->out, nframes);
+  RtlBadClient* const c   = (RtlBadClient*)arg;
+  float* const        out = (float*)jack_port_get_buffer(c->out, nframes);
   if (c->good) {
     memset(c->scratch, 0, nframes * sizeof(float));
     memcpy(out, c->scratch, nframes * sizeof(float));
   } else {
     float* const tmp = (float*)malloc(nframes * sizeof(float));
-    g_sink = tmp;
+    g_sink           = tmp;
     if (tmp) {
       memset(tmp, 0, nframes * sizeof(float));
       memcpy(out, tmp, nframes * sizeof(float));
@@ -56,9 +56,9 @@ process(const jack_nframes_t nframes, void* const arg)
 int
 main(int argc, char** argv)
 {
-  const char* server = NULL;
-  unsigned long want = 50UL;
-  RtlBadClient c;
+  const char*   server = NULL;
+  unsigned long want   = 50UL;
+  RtlBadClient  c;
   memset(&c, 0, sizeof(c));
 
   int opt = 0;
@@ -85,18 +85,20 @@ main(int argc, char** argv)
   }
 
   jack_status_t st;
-  c.client = server ? jack_client_open("rtl-bad-client",
-                                       JackNoStartServer | JackServerName, &st,
-                                       server)
-                    : jack_client_open("rtl-bad-client", JackNoStartServer, &st);
+  c.client =
+    server
+      ? jack_client_open(
+          "rtl-bad-client", JackNoStartServer | JackServerName, &st, server)
+      : jack_client_open("rtl-bad-client", JackNoStartServer, &st);
   if (!c.client) {
-    fprintf(stderr, "rtl-bad-client: cannot open a JACK client (0x%x)\n",
+    fprintf(stderr,
+            "rtl-bad-client: cannot open a JACK client (0x%x)\n",
             (unsigned)st);
     return 1;
   }
   c.scratch = (float*)calloc(jack_get_buffer_size(c.client), sizeof(float));
-  c.out = jack_port_register(c.client, "out", JACK_DEFAULT_AUDIO_TYPE,
-                             JackPortIsOutput, 0);
+  c.out     = jack_port_register(
+    c.client, "out", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
   if (!c.scratch || !c.out) {
     fprintf(stderr, "rtl-bad-client: setup failed\n");
     return 1;
@@ -116,7 +118,8 @@ main(int argc, char** argv)
   }
   jack_deactivate(c.client);
   jack_client_close(c.client);
-  const unsigned long ran = atomic_load_explicit(&c.cycles, memory_order_relaxed);
+  const unsigned long ran =
+    atomic_load_explicit(&c.cycles, memory_order_relaxed);
   free(c.scratch);
   printf("rtl-bad-client: %lu cycles\n", ran);
   return ran >= want ? 0 : 1;

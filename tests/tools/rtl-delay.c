@@ -56,12 +56,12 @@ typedef struct {
   atomic_uint     done;
   // Frame times of xruns (notification thread) and of gaps in the sink's
   // timeline (process thread), each list published with a release store
-  jack_nframes_t  xrun_at[RTL_DELAY_MAX_XRUNS];
-  atomic_uint     n_xrun_at;
-  jack_nframes_t  gap_at[RTL_DELAY_MAX_XRUNS];
-  atomic_uint     n_gap_at;
-  jack_nframes_t  next_frame;  // sink thread: where the next cycle starts
-  bool            have_next;
+  jack_nframes_t xrun_at[RTL_DELAY_MAX_XRUNS];
+  atomic_uint    n_xrun_at;
+  jack_nframes_t gap_at[RTL_DELAY_MAX_XRUNS];
+  atomic_uint    n_gap_at;
+  jack_nframes_t next_frame; // sink thread: where the next cycle starts
+  bool           have_next;
 } RtlDelay;
 
 static volatile sig_atomic_t g_stop;
@@ -76,7 +76,7 @@ on_signal(const int sig)
 static void
 sleep_s(const double s)
 {
-  struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+  struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !g_stop) {
   }
 }
@@ -161,12 +161,14 @@ open_client(const char* const prefix,
   snprintf(name, sizeof(name), "%s_%s", prefix, suffix);
   jack_status_t        st;
   jack_client_t* const c =
-    server ? jack_client_open(name, JackNoStartServer | JackServerName, &st,
-                              server)
-           : jack_client_open(name, JackNoStartServer, &st);
+    server
+      ? jack_client_open(name, JackNoStartServer | JackServerName, &st, server)
+      : jack_client_open(name, JackNoStartServer, &st);
   if (!c) {
-    fprintf(stderr, "rtl-delay: cannot open JACK client %s (status 0x%x)\n",
-            name, (unsigned)st);
+    fprintf(stderr,
+            "rtl-delay: cannot open JACK client %s (status 0x%x)\n",
+            name,
+            (unsigned)st);
   }
   return c;
 }
@@ -218,24 +220,24 @@ main(int argc, char** argv)
   p.amp                   = 0.5f;
 
   static const struct option long_opts[] = {
-    { "server", required_argument, NULL, 's' },
-    { "name", required_argument, NULL, 'N' },
-    { "play", required_argument, NULL, 'P' },
-    { "capture", required_argument, NULL, 'C' },
-    { "amp", required_argument, NULL, 'a' },
-    { "gain", required_argument, NULL, 'g' },
-    { "tolerance", required_argument, NULL, 'T' },
-    { "seconds", required_argument, NULL, 'S' },
-    { "rounds", required_argument, NULL, 'R' },
-    { "guard", required_argument, NULL, 'G' },
-    { "settle", required_argument, NULL, 'w' },
-    { "max", required_argument, NULL, 'm' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+    {"server", required_argument, NULL, 's'},
+    {"name", required_argument, NULL, 'N'},
+    {"play", required_argument, NULL, 'P'},
+    {"capture", required_argument, NULL, 'C'},
+    {"amp", required_argument, NULL, 'a'},
+    {"gain", required_argument, NULL, 'g'},
+    {"tolerance", required_argument, NULL, 'T'},
+    {"seconds", required_argument, NULL, 'S'},
+    {"rounds", required_argument, NULL, 'R'},
+    {"guard", required_argument, NULL, 'G'},
+    {"settle", required_argument, NULL, 'w'},
+    {"max", required_argument, NULL, 'm'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
   };
   int c = 0;
-  while ((c = getopt_long(argc, argv, "s:N:P:C:a:g:T:S:R:G:w:m:h", long_opts,
-                          NULL)) != -1) {
+  while ((c = getopt_long(
+            argc, argv, "s:N:P:C:a:g:T:S:R:G:w:m:h", long_opts, NULL)) != -1) {
     switch (c) {
     case 's':
       server = optarg;
@@ -294,23 +296,23 @@ main(int argc, char** argv)
   if (!p.src || !p.sink) {
     return 1;
   }
-  const double         rate   = (double)jack_get_sample_rate(p.src);
-  const jack_nframes_t period = jack_get_buffer_size(p.src);
-  size_t round_len            = (size_t)(seconds * rate);
+  const double         rate      = (double)jack_get_sample_rate(p.src);
+  const jack_nframes_t period    = jack_get_buffer_size(p.src);
+  size_t               round_len = (size_t)(seconds * rate);
   if (round_len < RTL_DELAY_PROBE) {
     round_len = RTL_DELAY_PROBE;
   }
-  p.cap = round_len * (size_t)rounds;
+  p.cap   = round_len * (size_t)rounds;
   p.buf   = (float*)calloc(p.cap, sizeof(float));
   p.frame = (jack_nframes_t*)calloc(p.cap, sizeof(jack_nframes_t));
   if (!p.buf || !p.frame) {
     fprintf(stderr, "rtl-delay: out of memory\n");
     return 1;
   }
-  p.out = jack_port_register(p.src, "out", JACK_DEFAULT_AUDIO_TYPE,
-                             JackPortIsOutput, 0U);
-  p.in  = jack_port_register(p.sink, "in", JACK_DEFAULT_AUDIO_TYPE,
-                             JackPortIsInput, 0U);
+  p.out = jack_port_register(
+    p.src, "out", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0U);
+  p.in = jack_port_register(
+    p.sink, "in", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0U);
   if (!p.out || !p.in) {
     fprintf(stderr, "rtl-delay: cannot register ports\n");
     return 1;
@@ -347,12 +349,12 @@ main(int argc, char** argv)
   const unsigned n_gap =
     atomic_load_explicit(&p.n_gap_at, memory_order_acquire);
 
-  const float    g      = (float)gain;
-  const float    t      = (float)tol;
-  const uint32_t guard  = (uint32_t)(guard_s * rate);
-  long           clean  = 0;
-  unsigned       total  = 0U;
-  int            rc     = 0;
+  const float    g     = (float)gain;
+  const float    t     = (float)tol;
+  const uint32_t guard = (uint32_t)(guard_s * rate);
+  long           clean = 0;
+  unsigned       total = 0U;
+  int            rc    = 0;
   for (long r = 0; r < rounds; ++r) {
     const size_t          base  = (size_t)r * round_len;
     const float* const    buf   = p.buf + base;
@@ -383,7 +385,11 @@ main(int argc, char** argv)
     if (d < 0) {
       printf("round %ld delay none frames %zu mismatches none first_mismatch "
              "none xruns %u period %" PRIu32 " rate %.0f\n",
-             r + 1, round_len, xr, period, rate);
+             r + 1,
+             round_len,
+             xr,
+             period,
+             rate);
       rc = 1;
       continue;
     }
@@ -399,7 +405,10 @@ main(int argc, char** argv)
       }
     }
     printf("round %ld delay %ld frames %zu mismatches %zu first_mismatch ",
-           r + 1, d, round_len, mismatches);
+           r + 1,
+           d,
+           round_len,
+           mismatches);
     if (first_bad < 0) {
       printf("none");
     } else {

@@ -56,11 +56,11 @@ typedef struct {
   atomic_uint armed; // main -> src: ev[] is ready
   size_t      next;  // src thread: next event to send
 
-  RtlMidiIn   got[RTL_MIDI_MAX_RECEIVED];
-  atomic_uint n_got;     // sink thread writes, main reads (acquire)
-  atomic_uint recording; // main -> sink
-  atomic_uint xruns;
-  atomic_uint gaps;
+  RtlMidiIn      got[RTL_MIDI_MAX_RECEIVED];
+  atomic_uint    n_got;     // sink thread writes, main reads (acquire)
+  atomic_uint    recording; // main -> sink
+  atomic_uint    xruns;
+  atomic_uint    gaps;
   jack_nframes_t next_frame; // sink thread: where the next cycle starts
   bool           have_next;
 } RtlMidi;
@@ -77,7 +77,7 @@ on_signal(const int sig)
 static void
 sleep_s(const double s)
 {
-  struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+  struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !g_stop) {
   }
 }
@@ -129,7 +129,7 @@ sink_process(const jack_nframes_t n, void* const arg)
     return 0;
   }
   const uint32_t count = jack_midi_get_event_count(buf);
-  unsigned k = atomic_load_explicit(&p->n_got, memory_order_relaxed);
+  unsigned       k     = atomic_load_explicit(&p->n_got, memory_order_relaxed);
   for (uint32_t i = 0U; i < count && k < RTL_MIDI_MAX_RECEIVED; ++i) {
     jack_midi_event_t ev;
     if (jack_midi_event_get(&ev, buf, i) != 0) {
@@ -162,12 +162,14 @@ open_client(const char* const prefix,
   snprintf(name, sizeof(name), "%s_%s", prefix, suffix);
   jack_status_t        st;
   jack_client_t* const c =
-    server ? jack_client_open(name, JackNoStartServer | JackServerName, &st,
-                              server)
-           : jack_client_open(name, JackNoStartServer, &st);
+    server
+      ? jack_client_open(name, JackNoStartServer | JackServerName, &st, server)
+      : jack_client_open(name, JackNoStartServer, &st);
   if (!c) {
-    fprintf(stderr, "rtl-midi: cannot open JACK client %s (status 0x%x)\n",
-            name, (unsigned)st);
+    fprintf(stderr,
+            "rtl-midi: cannot open JACK client %s (status 0x%x)\n",
+            name,
+            (unsigned)st);
   }
   return c;
 }
@@ -217,22 +219,22 @@ main(int argc, char** argv)
   uint8_t        cc[RTL_MIDI_MAX_EVENTS][2];
 
   static const struct option long_opts[] = {
-    { "server", required_argument, NULL, 's' },
-    { "name", required_argument, NULL, 'N' },
-    { "to", required_argument, NULL, 'o' },
-    { "from", required_argument, NULL, 'i' },
-    { "notes", required_argument, NULL, 'n' },
-    { "gap", required_argument, NULL, 'g' },
-    { "lead", required_argument, NULL, 'l' },
-    { "settle", required_argument, NULL, 'w' },
-    { "after", required_argument, NULL, 'W' },
-    { "cc", required_argument, NULL, 'c' },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
+    {"server", required_argument, NULL, 's'},
+    {"name", required_argument, NULL, 'N'},
+    {"to", required_argument, NULL, 'o'},
+    {"from", required_argument, NULL, 'i'},
+    {"notes", required_argument, NULL, 'n'},
+    {"gap", required_argument, NULL, 'g'},
+    {"lead", required_argument, NULL, 'l'},
+    {"settle", required_argument, NULL, 'w'},
+    {"after", required_argument, NULL, 'W'},
+    {"cc", required_argument, NULL, 'c'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
   };
   int c = 0;
-  while ((c = getopt_long(argc, argv, "s:N:o:i:n:g:l:w:W:c:h", long_opts,
-                          NULL)) != -1) {
+  while ((c = getopt_long(
+            argc, argv, "s:N:o:i:n:g:l:w:W:c:h", long_opts, NULL)) != -1) {
     switch (c) {
     case 's':
       server = optarg;
@@ -296,10 +298,10 @@ main(int argc, char** argv)
   if (!p.src || !p.sink) {
     return 1;
   }
-  p.out = jack_port_register(p.src, "out", JACK_DEFAULT_MIDI_TYPE,
-                             JackPortIsOutput, 0U);
-  p.in  = jack_port_register(p.sink, "in", JACK_DEFAULT_MIDI_TYPE,
-                             JackPortIsInput, 0U);
+  p.out = jack_port_register(
+    p.src, "out", JACK_DEFAULT_MIDI_TYPE, JackPortIsOutput, 0U);
+  p.in = jack_port_register(
+    p.sink, "in", JACK_DEFAULT_MIDI_TYPE, JackPortIsInput, 0U);
   if (!p.out || !p.in) {
     fprintf(stderr, "rtl-midi: cannot register ports\n");
     return 1;
@@ -323,9 +325,8 @@ main(int argc, char** argv)
 
   const double         rate   = (double)jack_get_sample_rate(p.src);
   const jack_nframes_t period = jack_get_buffer_size(p.src);
-  const unsigned       xruns0 =
-    atomic_load_explicit(&p.xruns, memory_order_relaxed);
-  int rc = 0;
+  const unsigned xruns0 = atomic_load_explicit(&p.xruns, memory_order_relaxed);
+  int            rc     = 0;
 
   if (n_cc) {
     // One control change per period, from the next one on.
@@ -341,9 +342,9 @@ main(int argc, char** argv)
     atomic_store_explicit(&p.armed, 1U, memory_order_release);
     // Until the last one is out (bounded: a loaded server runs late).
     sleep_s((double)(n_cc + 2U) * period / rate + 0.02);
-    for (int i = 0; i < 300 && !g_stop &&
-                    !atomic_load_explicit(&p.ev[n_cc - 1U].done,
-                                          memory_order_acquire);
+    for (int i = 0;
+         i < 300 && !g_stop &&
+         !atomic_load_explicit(&p.ev[n_cc - 1U].done, memory_order_acquire);
          ++i) {
       sleep_s(0.01);
     }
@@ -358,7 +359,8 @@ main(int argc, char** argv)
         printf("none\n");
       }
     }
-    printf("cc sent %zu xruns %u\n", sent,
+    printf("cc sent %zu xruns %u\n",
+           sent,
            atomic_load_explicit(&p.xruns, memory_order_relaxed) - xruns0);
     rc = sent == n_cc ? 0 : 1;
   } else {
@@ -389,12 +391,11 @@ main(int argc, char** argv)
     sleep_s(0.05);
 
     const unsigned n_got = atomic_load_explicit(&p.n_got, memory_order_acquire);
-    bool           used[RTL_MIDI_MAX_RECEIVED] = { false };
-    size_t         received = 0U;
+    bool           used[RTL_MIDI_MAX_RECEIVED] = {false};
+    size_t         received                    = 0U;
     for (size_t k = 0U; k < p.n_ev; ++k) {
-      RtlMidiOut* const e    = &p.ev[k];
-      const bool        done = atomic_load_explicit(&e->done,
-                                                    memory_order_acquire);
+      RtlMidiOut* const e = &p.ev[k];
+      const bool done = atomic_load_explicit(&e->done, memory_order_acquire);
       printf("event %zu status %u data %u sent ", k, e->data[0], e->data[1]);
       if (!done) {
         printf("none received none delay none\n");
@@ -421,9 +422,11 @@ main(int argc, char** argv)
     }
     printf("summary sent %zu received %zu xruns %u period %" PRIu32
            " rate %.0f\n",
-           p.n_ev, received,
+           p.n_ev,
+           received,
            atomic_load_explicit(&p.xruns, memory_order_relaxed) - xruns0,
-           period, rate);
+           period,
+           rate);
   }
 
   jack_client_close(p.src);

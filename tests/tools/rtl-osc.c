@@ -16,12 +16,12 @@
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <math.h>
+#include <netdb.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netdb.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
@@ -32,21 +32,21 @@
 #define RTL_OSC_EXIT_SEND 3
 
 typedef struct {
-  lo_server server;
-  lo_address target;
-  long n_replies;
+  lo_server   server;
+  lo_address  target;
+  long        n_replies;
   const char* until_line; // -u: the run ends after a reply printed so
-  bool until_seen;
+  bool        until_seen;
   const char* wait_line; // the line the current @wait waits for
-  bool wait_seen;
-  char** lines; // every reply so far, so an @wait also sees earlier ones
-  size_t n_lines;
-  size_t cap_lines;
-  size_t wait_from; // replies before this index were consumed by an @wait
-  bool quiet;
-  uint64_t rng;
+  bool        wait_seen;
+  char**      lines; // every reply so far, so an @wait also sees earlier ones
+  size_t      n_lines;
+  size_t      cap_lines;
+  size_t      wait_from; // replies before this index were consumed by an @wait
+  bool        quiet;
+  uint64_t    rng;
   struct sockaddr_storage raw_addr; // the target, for raw datagrams
-  socklen_t raw_addr_len;
+  socklen_t               raw_addr_len;
 } RtlOscClient;
 
 static void
@@ -79,7 +79,8 @@ usage(FILE* const out)
     "  @end            send the open bundle\n"
     "  @burst K MSG    send message MSG K times as fast as possible\n"
     "  @listen SEC     receive and print replies for SEC seconds\n"
-    "  @wait LINE      receive until a reply prints LINE (exactly, or as a glob;\n"
+    "  @wait LINE      receive until a reply prints LINE (exactly, or as a "
+    "glob;\n"
     "                  earlier replies since the last @wait count too)\n"
     "  @mark TEXT      print TEXT as a line (to split phases in the output)\n"
     "  @raw HEX        send these bytes as one datagram\n"
@@ -99,16 +100,16 @@ now_seconds(void)
 
 // Renders a message the way it is printed, so -u and @wait compare lines.
 static void
-format_reply(char* const line,
-             const size_t size,
+format_reply(char* const       line,
+             const size_t      size,
              const char* const path,
              const char* const types,
-             lo_arg** const argv,
-             const int argc)
+             lo_arg** const    argv,
+             const int         argc)
 {
   size_t len = 0U;
-  int n = snprintf(line, size, "%s", path);
-  len = n > 0 ? (size_t)n : 0U;
+  int    n   = snprintf(line, size, "%s", path);
+  len        = n > 0 ? (size_t)n : 0U;
   if (argc > 0) {
     n = snprintf(line + len, size - len, " %s", types);
     len += n > 0 ? (size_t)n : 0U;
@@ -116,13 +117,13 @@ format_reply(char* const line,
   for (int i = 0; i < argc && len < size - 1U; ++i) {
     // Arguments sit at 4-byte offsets in the packet: a lo_arg member access
     // could be misaligned (undefined behaviour), so copy the bytes out.
-    const unsigned char* const a = (const unsigned char*)argv[i];
-    const size_t room = size - len;
-    int32_t i32 = 0;
-    int64_t i64 = 0;
-    float f32 = 0.0f;
-    double f64 = 0.0;
-    uint32_t u[2] = {0U, 0U};
+    const unsigned char* const a    = (const unsigned char*)argv[i];
+    const size_t               room = size - len;
+    int32_t                    i32  = 0;
+    int64_t                    i64  = 0;
+    float                      f32  = 0.0f;
+    double                     f64  = 0.0;
+    uint32_t                   u[2] = {0U, 0U};
     switch (types[i]) {
     case LO_INT32:
       memcpy(&i32, a, sizeof(i32));
@@ -149,7 +150,8 @@ format_reply(char* const line,
       n = snprintf(line + len, room, " %c", (char)i32);
       break;
     case LO_MIDI:
-      n = snprintf(line + len, room, " %02x%02x%02x%02x", a[0], a[1], a[2], a[3]);
+      n =
+        snprintf(line + len, room, " %02x%02x%02x%02x", a[0], a[1], a[2], a[3]);
       break;
     case LO_TIMETAG:
       memcpy(u, a, sizeof(u));
@@ -182,10 +184,10 @@ line_matches(const char* const line, const char* const pattern)
 static int
 on_reply(const char* const path,
          const char* const types,
-         lo_arg** const argv,
-         const int argc,
-         lo_message const msg,
-         void* const user_data)
+         lo_arg** const    argv,
+         const int         argc,
+         lo_message const  msg,
+         void* const       user_data)
 {
   RtlOscClient* const c = (RtlOscClient*)user_data;
   (void)msg;
@@ -202,12 +204,12 @@ on_reply(const char* const path,
     c->wait_seen = true;
   }
   if (c->n_lines == c->cap_lines) {
-    const size_t cap = c->cap_lines ? 2U * c->cap_lines : 256U;
+    const size_t cap   = c->cap_lines ? 2U * c->cap_lines : 256U;
     char** const grown = (char**)realloc(c->lines, cap * sizeof(char*));
     if (!grown) {
       return 0;
     }
-    c->lines = grown;
+    c->lines     = grown;
     c->cap_lines = cap;
   }
   c->lines[c->n_lines] = strdup(line);
@@ -221,20 +223,20 @@ static void
 on_server_error(const int num, const char* const msg, const char* const where)
 {
   // `where` may be the first bytes of a malformed packet: keep it printable.
-  char clean[64];
+  char   clean[64];
   size_t n = 0U;
   for (const char* p = where; p && *p && n < sizeof(clean) - 1U; ++p) {
     clean[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
   }
   clean[n] = '\0';
-  fprintf(stderr, "rtl-osc: liblo error %d: %s (%s)\n", num, msg ? msg : "",
-          clean);
+  fprintf(
+    stderr, "rtl-osc: liblo error %d: %s (%s)\n", num, msg ? msg : "", clean);
 }
 
 // Receives for at most `seconds`, returning early once `done` holds.
 static void
 receive_for(RtlOscClient* const c,
-            const double seconds,
+            const double        seconds,
             bool (*const done)(const RtlOscClient*))
 {
   const double end = now_seconds() + seconds;
@@ -274,7 +276,10 @@ is_types(const char* const s)
 
 // Builds one message from argv[*i] on; advances *i past it.
 static lo_message
-parse_message(const int argc, char** const argv, int* const i, const char** path)
+parse_message(const int    argc,
+              char** const argv,
+              int* const   i,
+              const char** path)
 {
   *path = argv[*i];
   ++*i;
@@ -321,26 +326,26 @@ parse_message(const int argc, char** const argv, int* const i, const char** path
       lo_message_add_char(m, a[0]);
       break;
     case 'm': {
-      uint8_t midi[4] = {0U, 0U, 0U, 0U};
-      const unsigned long v = strtoul(a, NULL, 16);
-      midi[0] = (uint8_t)(v >> 24U);
-      midi[1] = (uint8_t)(v >> 16U);
-      midi[2] = (uint8_t)(v >> 8U);
-      midi[3] = (uint8_t)v;
+      uint8_t             midi[4] = {0U, 0U, 0U, 0U};
+      const unsigned long v       = strtoul(a, NULL, 16);
+      midi[0]                     = (uint8_t)(v >> 24U);
+      midi[1]                     = (uint8_t)(v >> 16U);
+      midi[2]                     = (uint8_t)(v >> 8U);
+      midi[3]                     = (uint8_t)v;
       lo_message_add_midi(m, midi);
       break;
     }
     case 't': {
-      lo_timetag tt = {0U, 0U};
-      tt.sec = (uint32_t)strtoul(a, NULL, 0);
+      lo_timetag tt           = {0U, 0U};
+      tt.sec                  = (uint32_t)strtoul(a, NULL, 0);
       const char* const colon = strchr(a, ':');
       tt.frac = colon ? (uint32_t)strtoul(colon + 1, NULL, 0) : 0U;
       lo_message_add_timetag(m, tt);
       break;
     }
     case 'b': {
-      const size_t len = strlen(a);
-      lo_blob const b = lo_blob_new((int32_t)len, a);
+      const size_t  len = strlen(a);
+      lo_blob const b   = lo_blob_new((int32_t)len, a);
       lo_message_add_blob(m, b);
       lo_blob_free(b);
       break;
@@ -372,7 +377,7 @@ parse_timetag(const char* const s, lo_timetag* const tt)
     return true;
   }
   if (s[0] == '+' || s[0] == '-') {
-    char* end = NULL;
+    char*        end = NULL;
     const double rel = strtod(s, &end);
     if (end == s || *end) {
       return false;
@@ -380,15 +385,15 @@ parse_timetag(const char* const s, lo_timetag* const tt)
     lo_timetag now;
     lo_timetag_now(&now);
     const double ntp = (double)now.sec + (double)now.frac / 4294967296.0 + rel;
-    tt->sec = (uint32_t)floor(ntp);
-    tt->frac = (uint32_t)((ntp - floor(ntp)) * 4294967296.0);
+    tt->sec          = (uint32_t)floor(ntp);
+    tt->frac         = (uint32_t)((ntp - floor(ntp)) * 4294967296.0);
     return true;
   }
   const char* const colon = strchr(s, ':');
   if (!colon) {
     return false;
   }
-  tt->sec = (uint32_t)strtoul(s, NULL, 0);
+  tt->sec  = (uint32_t)strtoul(s, NULL, 0);
   tt->frac = (uint32_t)strtoul(colon + 1, NULL, 0);
   return true;
 }
@@ -410,8 +415,8 @@ send_raw(RtlOscClient* const c, const void* const data, const size_t size)
   if (fd < 0 || c->raw_addr_len == 0U) {
     return -1;
   }
-  const ssize_t n = sendto(fd, data, size, 0,
-                           (const struct sockaddr*)&c->raw_addr, c->raw_addr_len);
+  const ssize_t n = sendto(
+    fd, data, size, 0, (const struct sockaddr*)&c->raw_addr, c->raw_addr_len);
   return n == (ssize_t)size ? 0 : -1;
 }
 
@@ -433,10 +438,10 @@ send_garbage(RtlOscClient* const c, const long count)
     ",,,,",
   };
   static const size_t head_lens[] = {16U, 16U, 12U, 20U, 22U, 24U, 20U, 8U, 4U};
-  unsigned char buf[1500];
+  unsigned char       buf[1500];
   for (long k = 0; k < count; ++k) {
-    const uint64_t r = next_random(c);
-    size_t len = 1U + (size_t)(r % sizeof(buf));
+    const uint64_t r   = next_random(c);
+    size_t         len = 1U + (size_t)(r % sizeof(buf));
     for (size_t j = 0U; j < len; ++j) {
       buf[j] = (unsigned char)(next_random(c) >> 56U);
     }
@@ -467,7 +472,7 @@ static int
 send_hex(RtlOscClient* const c, const char* const hex)
 {
   unsigned char buf[65536];
-  size_t len = 0U;
+  size_t        len = 0U;
   for (const char* p = hex; *p && len < sizeof(buf);) {
     if (*p == ' ' || *p == ':') {
       ++p;
@@ -489,8 +494,8 @@ resolve(const char* const host, const char* const port, RtlOscClient* const c)
 {
   struct addrinfo hints;
   memset(&hints, 0, sizeof(hints));
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_DGRAM;
+  hints.ai_family      = AF_INET;
+  hints.ai_socktype    = SOCK_DGRAM;
   struct addrinfo* res = NULL;
   if (getaddrinfo(host, port, &hints, &res) != 0 || !res) {
     return -1;
@@ -518,17 +523,17 @@ replies_done(const RtlOscClient* const c)
 int
 main(int argc, char** argv)
 {
-  const char* port = NULL;
-  const char* host = "127.0.0.1";
-  long timeout_ms = 2000;
-  long want = -1;
-  const char* until = NULL;
+  const char*  port       = NULL;
+  const char*  host       = "127.0.0.1";
+  long         timeout_ms = 2000;
+  long         want       = -1;
+  const char*  until      = NULL;
   RtlOscClient c;
   memset(&c, 0, sizeof(c));
   c.rng = 1U;
 
   int proto = LO_UDP;
-  int opt = 0;
+  int opt   = 0;
   while ((opt = getopt(argc, argv, "+p:H:t:n:u:S:qTh")) != -1) {
     switch (opt) {
     case 'p':
@@ -593,15 +598,15 @@ main(int argc, char** argv)
   }
 
   const double timeout_s = (double)timeout_ms / 1000.0;
-  int status = 0;
-  lo_bundle bundle = NULL;
-  size_t n_pending = 0U; // messages in the open bundle, which owns them
+  int          status    = 0;
+  lo_bundle    bundle    = NULL;
+  size_t       n_pending = 0U; // messages in the open bundle, which owns them
 
   for (int i = optind; i < argc && status == 0;) {
     const char* const item = argv[i];
     if (item[0] == '/') {
-      const char* path = NULL;
-      lo_message const m = parse_message(argc, argv, &i, &path);
+      const char*      path = NULL;
+      lo_message const m    = parse_message(argc, argv, &i, &path);
       if (!m) {
         status = RTL_OSC_EXIT_USAGE;
         break;
@@ -617,7 +622,9 @@ main(int argc, char** argv)
         ++n_pending;
       } else {
         if (lo_send_message_from(c.target, c.server, path, m) < 0) {
-          fprintf(stderr, "rtl-osc: send %s: %s\n", path,
+          fprintf(stderr,
+                  "rtl-osc: send %s: %s\n",
+                  path,
                   lo_address_errstr(c.target));
           status = RTL_OSC_EXIT_SEND;
         }
@@ -639,27 +646,29 @@ main(int argc, char** argv)
       i += 2;
     } else if (!strcmp(item, "@end") && bundle) {
       if (lo_send_bundle_from(c.target, c.server, bundle) < 0) {
-        fprintf(stderr, "rtl-osc: send bundle: %s\n",
-                lo_address_errstr(c.target));
+        fprintf(
+          stderr, "rtl-osc: send bundle: %s\n", lo_address_errstr(c.target));
         status = RTL_OSC_EXIT_SEND;
       }
       lo_bundle_free_recursive(bundle); // its messages and paths too
       n_pending = 0U;
-      bundle = NULL;
+      bundle    = NULL;
       ++i;
     } else if (!strcmp(item, "@burst") && has_arg && i + 2 < argc &&
                argv[i + 2][0] == '/') {
       const long k = strtol(argv[i + 1], NULL, 10);
       i += 2;
-      const char* path = NULL;
-      lo_message const m = parse_message(argc, argv, &i, &path);
+      const char*      path = NULL;
+      lo_message const m    = parse_message(argc, argv, &i, &path);
       if (!m) {
         status = RTL_OSC_EXIT_USAGE;
         break;
       }
       for (long j = 0; j < k && status == 0; ++j) {
         if (lo_send_message_from(c.target, c.server, path, m) < 0) {
-          fprintf(stderr, "rtl-osc: send %s: %s\n", path,
+          fprintf(stderr,
+                  "rtl-osc: send %s: %s\n",
+                  path,
                   lo_address_errstr(c.target));
           status = RTL_OSC_EXIT_SEND;
         }
@@ -706,7 +715,8 @@ main(int argc, char** argv)
 
   if (bundle && status == 0) {
     if (lo_send_bundle_from(c.target, c.server, bundle) < 0) {
-      fprintf(stderr, "rtl-osc: send bundle: %s\n", lo_address_errstr(c.target));
+      fprintf(
+        stderr, "rtl-osc: send bundle: %s\n", lo_address_errstr(c.target));
       status = RTL_OSC_EXIT_SEND;
     }
   }
@@ -721,8 +731,10 @@ main(int argc, char** argv)
       if (until && !c.until_seen) {
         fprintf(stderr, "rtl-osc: timed out waiting for '%s'\n", until);
       } else {
-        fprintf(stderr, "rtl-osc: timed out: %ld of %ld replies\n",
-                c.n_replies, want);
+        fprintf(stderr,
+                "rtl-osc: timed out: %ld of %ld replies\n",
+                c.n_replies,
+                want);
       }
       status = RTL_OSC_EXIT_TIMEOUT;
     }

@@ -39,65 +39,65 @@
 typedef enum { RTL_PROBE_SILENCE, RTL_PROBE_SINE, RTL_PROBE_DC } RtlProbeWave;
 
 typedef struct {
-  char* dest;
+  char*        dest;
   RtlProbeWave wave;
-  double freq;
-  double amp;
-  double phase;
+  double       freq;
+  double       amp;
+  double       phase;
   jack_port_t* port;
 } RtlProbePlay;
 
 typedef struct {
-  const char* source;
+  const char*  source;
   jack_port_t* port;
-  float* buf;
+  float*       buf;
 } RtlProbeCapture;
 
 typedef struct {
   const char* path;
-  lo_message msg;
+  lo_message  msg;
 } RtlProbeMsg;
 
 typedef struct {
   jack_client_t* src;
   jack_client_t* sink;
-  double rate;
-  uint32_t period;
+  double         rate;
+  uint32_t       period;
 
-  RtlProbePlay play[RTL_PROBE_MAX_PORTS];
-  size_t n_play;
+  RtlProbePlay    play[RTL_PROBE_MAX_PORTS];
+  size_t          n_play;
   RtlProbeCapture cap[RTL_PROBE_MAX_PORTS];
-  size_t n_cap;
-  size_t cap_frames; // capacity of each capture buffer
+  size_t          n_cap;
+  size_t          cap_frames; // capacity of each capture buffer
 
   // Capture handshake: main sets want_frames and then arms (release); the
   // sink's process callback starts at the first cycle at or after
   // start_after, publishes start_frame, and sets done (release) when full.
-  atomic_uint armed;
-  atomic_uint started;
-  atomic_uint done;
-  size_t want_frames;
+  atomic_uint    armed;
+  atomic_uint    started;
+  atomic_uint    done;
+  size_t         want_frames;
   jack_nframes_t start_after;
   jack_nframes_t start_frame;
-  size_t filled;
-  atomic_uint cycles; // sink cycles, to line a send up with a cycle start
-  atomic_uint cycle_frame; // start frame of the latest sink cycle
-  atomic_uint xruns;  // reported by the server, or a gap in the sink's frame
-                      // times: a trial with one is void
-  atomic_uint gaps;   // the gaps alone, for the final summary
+  size_t         filled;
+  atomic_uint    cycles; // sink cycles, to line a send up with a cycle start
+  atomic_uint    cycle_frame; // start frame of the latest sink cycle
+  atomic_uint    xruns; // reported by the server, or a gap in the sink's frame
+                        // times: a trial with one is void
+  atomic_uint    gaps;  // the gaps alone, for the final summary
   jack_nframes_t next_frame; // sink thread only: where the next cycle starts
-  bool have_next;
+  bool           have_next;
 
   // --step: the first played port switches from its DC level to half of it
   // at absolute frame step_frame, once step_armed is set (release).
-  atomic_uint step_armed;
+  atomic_uint    step_armed;
   jack_nframes_t step_frame;
 
-  lo_server osc;
+  lo_server  osc;
   lo_address target;
-  long n_errors;
-  double after_s; // how long a trial captures after its target frame
-  long onsets;    // > 0: trials also list onsets after that many silent samples
+  long       n_errors;
+  double     after_s; // how long a trial captures after its target frame
+  long   onsets; // > 0: trials also list onsets after that many silent samples
   double threshold;
 } RtlProbe;
 
@@ -131,18 +131,19 @@ src_process(const jack_nframes_t nframes, void* const arg)
 {
   RtlProbe* const p = (RtlProbe*)arg;
   for (size_t k = 0U; k < p->n_play; ++k) {
-    RtlProbePlay* const pl = &p->play[k];
-    float* const out = (float*)jack_port_get_buffer(pl->port, nframes);
+    RtlProbePlay* const pl  = &p->play[k];
+    float* const        out = (float*)jack_port_get_buffer(pl->port, nframes);
     switch (pl->wave) {
     case RTL_PROBE_SILENCE:
       memset(out, 0, nframes * sizeof(float));
       break;
     case RTL_PROBE_DC:
-      if (k == 0U && atomic_load_explicit(&p->step_armed, memory_order_acquire)) {
+      if (k == 0U &&
+          atomic_load_explicit(&p->step_armed, memory_order_acquire)) {
         const jack_nframes_t t0 = jack_last_frame_time(p->src);
         for (jack_nframes_t i = 0U; i < nframes; ++i) {
           const bool after = (int32_t)(t0 + i - p->step_frame) >= 0;
-          out[i] = (float)(after ? pl->amp * 0.5 : pl->amp);
+          out[i]           = (float)(after ? pl->amp * 0.5 : pl->amp);
         }
       } else {
         for (jack_nframes_t i = 0U; i < nframes; ++i) {
@@ -179,7 +180,7 @@ sink_process(const jack_nframes_t nframes, void* const arg)
     atomic_fetch_add_explicit(&p->gaps, 1U, memory_order_relaxed);
   }
   p->next_frame = start + nframes;
-  p->have_next = true;
+  p->have_next  = true;
   atomic_store_explicit(&p->cycle_frame, start, memory_order_release);
   if (!atomic_load_explicit(&p->armed, memory_order_acquire) ||
       atomic_load_explicit(&p->done, memory_order_relaxed)) {
@@ -191,7 +192,7 @@ sink_process(const jack_nframes_t nframes, void* const arg)
       return 0;
     }
     p->start_frame = now;
-    p->filled = 0U;
+    p->filled      = 0U;
     atomic_store_explicit(&p->started, 1U, memory_order_release);
   }
   size_t n = nframes;
@@ -222,7 +223,8 @@ static void
 usage(FILE* const out)
 {
   fputs(
-    "usage: rtl-probe [-s SERVER] [-N NAME] [OPTION...] [/path [TYPES [ARG...]]...]\n"
+    "usage: rtl-probe [-s SERVER] [-N NAME] [OPTION...] [/path [TYPES "
+    "[ARG...]]...]\n"
     "  -s, --server NAME     JACK server (default: the default server)\n"
     "  -N, --name NAME       client name prefix (default rtl-probe)\n"
     "  -P, --play PORT=WAVE  play into an input port; WAVE: sine:HZ:AMP,"
@@ -244,14 +246,16 @@ usage(FILE* const out)
     "  -k, --step SEC        no OSC: the first --play (dc) halves at a frame"
     "\n                        SEC ahead; checks the path's latency\n"
     "  -n, --trials N        --step trials (default 3)\n"
-    "  -W, --after SEC       trials capture SEC past their frame (default 0.5)\n"
+    "  -W, --after SEC       trials capture SEC past their frame (default "
+    "0.5)\n"
     "  -o, --onsets N        also list the frames where a captured port starts"
     "\n                        sounding after N silent samples\n"
     "Output lines:\n"
     "  start_frame F frames N xruns X period P rate R\n"
     "  capture PORT peak P peak_db D rms R rms_db D change_frame F|none\n"
     "  onsets PORT F...\n"
-    "  timed N expected F observed G error E remapped M xruns X period P rate R\n"
+    "  timed N expected F observed G error E remapped M xruns X period P rate "
+    "R\n"
     "  untimed N sent S observed G delay D xruns X period P rate R\n"
     "    (S: start frame of the latest cycle when the message was sent)\n"
     "  step N expected F observed G error E xruns X period P rate R\n"
@@ -267,13 +271,13 @@ parse_play(const char* const arg, RtlProbePlay* const pl)
     return -1;
   }
   const size_t dlen = (size_t)(eq - arg);
-  char* const dest = (char*)malloc(dlen + 1U);
+  char* const  dest = (char*)malloc(dlen + 1U);
   if (!dest) {
     return -1;
   }
   memcpy(dest, arg, dlen);
-  dest[dlen] = '\0';
-  pl->dest = dest;
+  dest[dlen]          = '\0';
+  pl->dest            = dest;
   const char* const w = eq + 1;
   if (!strcmp(w, "silence")) {
     pl->wave = RTL_PROBE_SILENCE;
@@ -291,9 +295,12 @@ parse_play(const char* const arg, RtlProbePlay* const pl)
 }
 
 static lo_message
-parse_message(const int argc, char** const argv, int* const i, const char** path)
+parse_message(const int    argc,
+              char** const argv,
+              int* const   i,
+              const char** path)
 {
-  *path = argv[(*i)++];
+  *path             = argv[(*i)++];
   const char* types = "";
   if (*i < argc && argv[*i][0] != '/') {
     types = strcmp(argv[*i], "-") ? argv[*i] : "";
@@ -327,10 +334,10 @@ parse_message(const int argc, char** const argv, int* const i, const char** path
 static int
 on_reply(const char* const path,
          const char* const types,
-         lo_arg** const argv,
-         const int argc,
-         lo_message const msg,
-         void* const user_data)
+         lo_arg** const    argv,
+         const int         argc,
+         lo_message const  msg,
+         void* const       user_data)
 {
   RtlProbe* const p = (RtlProbe*)user_data;
   (void)msg;
@@ -431,16 +438,21 @@ report_captures(const RtlProbe* const p, const double threshold)
 {
   for (size_t k = 0U; k < p->n_cap; ++k) {
     double peak = 0.0;
-    double sum = 0.0;
+    double sum  = 0.0;
     for (size_t i = 0U; i < p->want_frames; ++i) {
       const double v = (double)p->cap[k].buf[i];
-      peak = fabs(v) > peak ? fabs(v) : peak;
+      peak           = fabs(v) > peak ? fabs(v) : peak;
       sum += v * v;
     }
     const double rms = sqrt(sum / (double)p->want_frames);
-    const long ch = first_change(p, k, threshold);
-    printf("capture %s peak %.6f peak_db %.3f rms %.6f rms_db %.3f change_frame ",
-           p->cap[k].source, peak, to_db(peak), rms, to_db(rms));
+    const long   ch  = first_change(p, k, threshold);
+    printf(
+      "capture %s peak %.6f peak_db %.3f rms %.6f rms_db %.3f change_frame ",
+      p->cap[k].source,
+      peak,
+      to_db(peak),
+      rms,
+      to_db(rms));
     if (ch < 0) {
       printf("none\n");
     } else {
@@ -457,11 +469,11 @@ read_clock_pair(int64_t* const jack_us, int64_t* const unix_us)
 {
   for (int tries = 0; tries < 100; ++tries) {
     const jack_time_t a = jack_get_time();
-    struct timespec ts;
+    struct timespec   ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     const jack_time_t b = jack_get_time();
-    *jack_us = (int64_t)(a + (b - a) / 2U);
-    *unix_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    *jack_us            = (int64_t)(a + (b - a) / 2U);
+    *unix_us            = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
     if (b - a <= 2U) {
       return;
     }
@@ -471,11 +483,11 @@ read_clock_pair(int64_t* const jack_us, int64_t* const unix_us)
 static lo_timetag
 unix_us_to_timetag(const int64_t us)
 {
-  lo_timetag tt;
+  lo_timetag    tt;
   const int64_t sec = us / 1000000;
   const int64_t rem = us % 1000000;
-  tt.sec = (uint32_t)((uint64_t)sec + RTL_PROBE_NTP_UNIX_OFFSET);
-  tt.frac = (uint32_t)(((uint64_t)rem << 32U) / 1000000U);
+  tt.sec            = (uint32_t)((uint64_t)sec + RTL_PROBE_NTP_UNIX_OFFSET);
+  tt.frac           = (uint32_t)(((uint64_t)rem << 32U) / 1000000U);
   return tt;
 }
 
@@ -487,8 +499,8 @@ await_cycle_start(RtlProbe* const p)
 {
   // Polls every 50 us rather than spinning: a spinning thread would take a
   // core from the server and the device under test, and cause xruns.
-  const unsigned c0 = atomic_load_explicit(&p->cycles, memory_order_acquire);
-  const double end = now_seconds() + 2.0;
+  const unsigned c0  = atomic_load_explicit(&p->cycles, memory_order_acquire);
+  const double   end = now_seconds() + 2.0;
   while (atomic_load_explicit(&p->cycles, memory_order_acquire) == c0 &&
          now_seconds() < end && !g_stop) {
     const struct timespec ts = {0, 50000L};
@@ -503,16 +515,18 @@ await_cycle_start(RtlProbe* const p)
 // server rounds.  Returns false if a cycle began meanwhile (the server's
 // mapping may have moved): the caller retries.
 static bool
-aim_at_frame(RtlProbe* const p, const jack_nframes_t frame, jack_time_t* const t)
+aim_at_frame(RtlProbe* const      p,
+             const jack_nframes_t frame,
+             jack_time_t* const   t)
 {
-  const unsigned c0 = atomic_load_explicit(&p->cycles, memory_order_acquire);
+  const unsigned    c0 = atomic_load_explicit(&p->cycles, memory_order_acquire);
   const jack_time_t guess = jack_frames_to_time(p->sink, frame);
-  const jack_time_t span = (jack_time_t)(4.0e6 / p->rate) + 4U;
-  jack_time_t edge[2];
+  const jack_time_t span  = (jack_time_t)(4.0e6 / p->rate) + 4U;
+  jack_time_t       edge[2];
   for (int k = 0; k < 2; ++k) {
-    const jack_nframes_t f = frame + (jack_nframes_t)k;
-    jack_time_t lo = guess - span; // maps before f
-    jack_time_t hi = guess + 2U * span; // maps at or after f
+    const jack_nframes_t f  = frame + (jack_nframes_t)k;
+    jack_time_t          lo = guess - span;      // maps before f
+    jack_time_t          hi = guess + 2U * span; // maps at or after f
     while (hi - lo > 1U) {
       const jack_time_t mid = lo + (hi - lo) / 2U;
       if ((int32_t)(jack_time_to_frames(p->sink, mid) - f) >= 0) {
@@ -529,16 +543,15 @@ aim_at_frame(RtlProbe* const p, const jack_nframes_t frame, jack_time_t* const t
 }
 
 static int
-run_trial(RtlProbe* const p,
-          const int n,
+run_trial(RtlProbe* const          p,
+          const int                n,
           const RtlProbeMsg* const m,
-          const bool timed,
-          const double lead_s,
-          const double threshold)
+          const bool               timed,
+          const double             lead_s,
+          const double             threshold)
 {
-  const size_t lead = (size_t)(lead_s * p->rate);
-  const size_t window =
-    (timed ? lead : 0U) + (size_t)(p->after_s * p->rate);
+  const size_t lead   = (size_t)(lead_s * p->rate);
+  const size_t window = (timed ? lead : 0U) + (size_t)(p->after_s * p->rate);
   if (window > p->cap_frames) {
     fprintf(stderr, "rtl-probe: capture buffer too small\n");
     return -1;
@@ -553,8 +566,8 @@ run_trial(RtlProbe* const p,
 
   jack_nframes_t expected = 0U;
   jack_nframes_t remapped = 0U;
-  jack_nframes_t sent = 0U;
-  int rc = 0;
+  jack_nframes_t sent     = 0U;
+  int            rc       = 0;
   if (timed) {
     // Aim at the middle of the target frame's span of times so clock-read
     // jitter cannot move the tag across a frame boundary.
@@ -569,12 +582,12 @@ run_trial(RtlProbe* const p,
     int64_t j_us = 0;
     int64_t u_us = 0;
     read_clock_pair(&j_us, &u_us);
-    const int64_t tag_us = u_us + ((int64_t)t_us - j_us);
-    lo_bundle const b = lo_bundle_new(unix_us_to_timetag(tag_us));
+    const int64_t   tag_us = u_us + ((int64_t)t_us - j_us);
+    lo_bundle const b      = lo_bundle_new(unix_us_to_timetag(tag_us));
     // The bundle releases its messages; this one is ours to reuse.
     lo_message_incref(m->msg);
     lo_bundle_add_message(b, m->path, m->msg);
-    rc = lo_send_bundle_from(p->target, p->osc, b);
+    rc       = lo_send_bundle_from(p->target, p->osc, b);
     remapped = jack_time_to_frames(p->sink, t_us);
     lo_bundle_free_recursive(b);
   } else {
@@ -585,10 +598,12 @@ run_trial(RtlProbe* const p,
     // period after it at the earliest.
     sent = (jack_nframes_t)atomic_load_explicit(&p->cycle_frame,
                                                 memory_order_acquire);
-    rc = lo_send_message_from(p->target, p->osc, m->path, m->msg);
+    rc   = lo_send_message_from(p->target, p->osc, m->path, m->msg);
   }
   if (rc < 0) {
-    fprintf(stderr, "rtl-probe: send %s: %s\n", m->path,
+    fprintf(stderr,
+            "rtl-probe: send %s: %s\n",
+            m->path,
             lo_address_errstr(p->target));
     return -1;
   }
@@ -609,7 +624,10 @@ run_trial(RtlProbe* const p,
       printf("%" PRIu32 " error %" PRId32, obs, (int32_t)(obs - expected));
     }
     printf(" remapped %" PRIu32 " xruns %u period %" PRIu32 " rate %.0f\n",
-           remapped, xruns, p->period, p->rate);
+           remapped,
+           xruns,
+           p->period,
+           p->rate);
     if (p->onsets > 0) {
       report_onsets(p, p->threshold, p->onsets);
     }
@@ -621,8 +639,8 @@ run_trial(RtlProbe* const p,
       const jack_nframes_t obs = p->start_frame + (jack_nframes_t)ch;
       printf("%" PRIu32 " delay %" PRId32, obs, (int32_t)(obs - sent));
     }
-    printf(" xruns %u period %" PRIu32 " rate %.0f\n", xruns, p->period,
-           p->rate);
+    printf(
+      " xruns %u period %" PRIu32 " rate %.0f\n", xruns, p->period, p->rate);
   }
   return ch < 0 ? 1 : 0;
 }
@@ -631,11 +649,11 @@ run_trial(RtlProbe* const p,
 // zero-latency path it must arrive at the same frame.
 static int
 run_step_trial(RtlProbe* const p,
-               const int n,
-               const double lead_s,
-               const double threshold)
+               const int       n,
+               const double    lead_s,
+               const double    threshold)
 {
-  const size_t lead = (size_t)(lead_s * p->rate);
+  const size_t lead   = (size_t)(lead_s * p->rate);
   const size_t window = lead + (size_t)(p->after_s * p->rate);
   if (window > p->cap_frames) {
     fprintf(stderr, "rtl-probe: capture buffer too small\n");
@@ -648,7 +666,8 @@ run_step_trial(RtlProbe* const p,
     fprintf(stderr, "rtl-probe: capture did not start\n");
     return -1;
   }
-  const jack_nframes_t expected = jack_frame_time(p->sink) + (jack_nframes_t)lead;
+  const jack_nframes_t expected =
+    jack_frame_time(p->sink) + (jack_nframes_t)lead;
   p->step_frame = expected;
   atomic_store_explicit(&p->step_armed, 1U, memory_order_release);
   if (capture_wait(p, &p->done, 10.0) != 0) {
@@ -678,14 +697,16 @@ open_client(const char* const prefix,
 {
   char name[128];
   snprintf(name, sizeof(name), "%s_%s", prefix, suffix);
-  jack_status_t st;
+  jack_status_t        st;
   jack_client_t* const c =
-    server ? jack_client_open(name, JackNoStartServer | JackServerName, &st,
-                              server)
-           : jack_client_open(name, JackNoStartServer, &st);
+    server
+      ? jack_client_open(name, JackNoStartServer | JackServerName, &st, server)
+      : jack_client_open(name, JackNoStartServer, &st);
   if (!c) {
-    fprintf(stderr, "rtl-probe: cannot open JACK client %s (status 0x%x)\n",
-            name, (unsigned)st);
+    fprintf(stderr,
+            "rtl-probe: cannot open JACK client %s (status 0x%x)\n",
+            name,
+            (unsigned)st);
   }
   return c;
 }
@@ -694,17 +715,17 @@ int
 main(int argc, char** argv)
 {
   static RtlProbe p;
-  p.after_s = 0.5;
-  const char* server = NULL;
-  const char* name = "rtl-probe";
-  const char* osc_port = NULL;
-  double seconds = 0.5;
-  long frames = -1;
-  double settle = 0.3;
-  double threshold = 1e-4;
-  double lead = 0.5;
-  int mode = 0; // 0 capture, 1 timed, 2 untimed, 3 step
-  long trials = 3;
+  p.after_s             = 0.5;
+  const char* server    = NULL;
+  const char* name      = "rtl-probe";
+  const char* osc_port  = NULL;
+  double      seconds   = 0.5;
+  long        frames    = -1;
+  double      settle    = 0.3;
+  double      threshold = 1e-4;
+  double      lead      = 0.5;
+  int         mode      = 0; // 0 capture, 1 timed, 2 untimed, 3 step
+  long        trials    = 3;
   long onsets = 0; // > 0: also print onsets after that many silent samples
 
   static const struct option longopts[] = {
@@ -727,8 +748,9 @@ main(int argc, char** argv)
     {NULL, 0, NULL, 0},
   };
   int opt = 0;
-  while ((opt = getopt_long(argc, argv, "+s:N:P:C:f:S:w:T:p:t::uk::n:o:W:h", longopts,
-                            NULL)) != -1) {
+  while ((opt = getopt_long(
+            argc, argv, "+s:N:P:C:f:S:w:T:p:t::uk::n:o:W:h", longopts, NULL)) !=
+         -1) {
     switch (opt) {
     case 's':
       server = optarg;
@@ -737,7 +759,8 @@ main(int argc, char** argv)
       name = optarg;
       break;
     case 'P':
-      if (p.n_play == RTL_PROBE_MAX_PORTS || parse_play(optarg, &p.play[p.n_play])) {
+      if (p.n_play == RTL_PROBE_MAX_PORTS ||
+          parse_play(optarg, &p.play[p.n_play])) {
         fprintf(stderr, "rtl-probe: bad --play '%s'\n", optarg);
         return 2;
       }
@@ -799,7 +822,7 @@ main(int argc, char** argv)
   }
 
   RtlProbeMsg msgs[RTL_PROBE_MAX_MSGS];
-  size_t n_msgs = 0U;
+  size_t      n_msgs = 0U;
   for (int i = optind; i < argc;) {
     if (argv[i][0] != '/' || n_msgs == RTL_PROBE_MAX_MSGS) {
       usage(stderr);
@@ -814,13 +837,16 @@ main(int argc, char** argv)
   }
   if (mode == 3 && (p.n_play == 0U || p.play[0].wave != RTL_PROBE_DC ||
                     p.n_cap == 0U || n_msgs > 0U)) {
-    fprintf(stderr, "rtl-probe: --step needs a dc --play first, a --capture and"
-                    " no messages\n");
+    fprintf(stderr,
+            "rtl-probe: --step needs a dc --play first, a --capture and"
+            " no messages\n");
     return 2;
   }
-  if ((mode == 1 || mode == 2) && (!osc_port || n_msgs == 0U || p.n_cap == 0U)) {
+  if ((mode == 1 || mode == 2) &&
+      (!osc_port || n_msgs == 0U || p.n_cap == 0U)) {
     fprintf(stderr,
-            "rtl-probe: --timed/--untimed need --osc-port, --capture and a message\n");
+            "rtl-probe: --timed/--untimed need --osc-port, --capture and a "
+            "message\n");
     return 2;
   }
   if (n_msgs > 0U && mode == 0) {
@@ -835,15 +861,15 @@ main(int argc, char** argv)
   sigaction(SIGTERM, &sa, NULL);
   setvbuf(stdout, NULL, _IOLBF, 0);
 
-  p.src = open_client(name, "src", server);
+  p.src  = open_client(name, "src", server);
   p.sink = open_client(name, "sink", server);
   if (!p.src || !p.sink) {
     return 1;
   }
-  p.rate = (double)jack_get_sample_rate(p.src);
+  p.rate   = (double)jack_get_sample_rate(p.src);
   p.period = jack_get_buffer_size(p.src);
 
-  p.onsets = onsets;
+  p.onsets    = onsets;
   p.threshold = threshold;
   if (frames < 0) {
     frames = (long)(seconds * p.rate);
@@ -855,8 +881,8 @@ main(int argc, char** argv)
   for (size_t k = 0U; k < p.n_play; ++k) {
     char pn[32];
     snprintf(pn, sizeof(pn), "out_%zu", k + 1U);
-    p.play[k].port = jack_port_register(p.src, pn, JACK_DEFAULT_AUDIO_TYPE,
-                                        JackPortIsOutput, 0);
+    p.play[k].port = jack_port_register(
+      p.src, pn, JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
     if (!p.play[k].port) {
       fprintf(stderr, "rtl-probe: cannot register %s\n", pn);
       return 1;
@@ -865,9 +891,10 @@ main(int argc, char** argv)
   for (size_t k = 0U; k < p.n_cap; ++k) {
     char pn[32];
     snprintf(pn, sizeof(pn), "in_%zu", k + 1U);
-    p.cap[k].port = jack_port_register(p.sink, pn, JACK_DEFAULT_AUDIO_TYPE,
-                                       JackPortIsInput, 0);
-    p.cap[k].buf = (float*)calloc(p.cap_frames ? p.cap_frames : 1U, sizeof(float));
+    p.cap[k].port = jack_port_register(
+      p.sink, pn, JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
+    p.cap[k].buf =
+      (float*)calloc(p.cap_frames ? p.cap_frames : 1U, sizeof(float));
     if (!p.cap[k].port || !p.cap[k].buf) {
       fprintf(stderr, "rtl-probe: cannot register %s\n", pn);
       return 1;
@@ -875,7 +902,7 @@ main(int argc, char** argv)
   }
 
   if (osc_port) {
-    p.osc = lo_server_new_with_proto(NULL, LO_UDP, NULL);
+    p.osc    = lo_server_new_with_proto(NULL, LO_UDP, NULL);
     p.target = lo_address_new("127.0.0.1", osc_port);
     if (!p.osc || !p.target) {
       fprintf(stderr, "rtl-probe: cannot open an OSC socket\n");
@@ -914,8 +941,9 @@ main(int argc, char** argv)
       capture_arm(&p, p.cap_frames, after);
       // Xruns count from the first captured cycle: the settling before it
       // does not matter to what is measured.
-      const int started = capture_wait(&p, &p.started, settle + 10.0);
-      const unsigned xruns0 = atomic_load_explicit(&p.xruns, memory_order_relaxed);
+      const int      started = capture_wait(&p, &p.started, settle + 10.0);
+      const unsigned xruns0 =
+        atomic_load_explicit(&p.xruns, memory_order_relaxed);
       if (started != 0 || capture_wait(&p, &p.done, seconds + 10.0) != 0) {
         fprintf(stderr, "rtl-probe: capture did not finish\n");
         status = 1;
@@ -923,9 +951,11 @@ main(int argc, char** argv)
         sleep_ms(200); // xrun notifications arrive asynchronously
         printf("start_frame %" PRIu32 " frames %zu xruns %u period %" PRIu32
                " rate %.0f\n",
-               p.start_frame, p.want_frames,
+               p.start_frame,
+               p.want_frames,
                atomic_load_explicit(&p.xruns, memory_order_relaxed) - xruns0,
-               p.period, p.rate);
+               p.period,
+               p.rate);
         report_captures(&p, threshold);
         if (onsets > 0) {
           report_onsets(&p, threshold, onsets);
@@ -948,8 +978,8 @@ main(int argc, char** argv)
         if (k > 0U) {
           sleep_ms((long)(settle * 1000.0)); // let the last ramp finish
         }
-        const int rc = run_trial(&p, (int)k + 1, &msgs[k], mode == 1, lead,
-                                 threshold);
+        const int rc =
+          run_trial(&p, (int)k + 1, &msgs[k], mode == 1, lead, threshold);
         status = rc < 0 ? 1 : status;
       }
       for (int i = 0; i < 20; ++i) {
