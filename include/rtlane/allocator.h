@@ -14,9 +14,11 @@ RTL_BEGIN_DECLS
    @file allocator.h
    Pluggable allocation for constructors.
 
-   Only constructors allocate, and they take an allocator so that an
-   application can use its own pool and so that tests can make every
-   allocation fail in turn.  Pass NULL anywhere for the system allocator.
+   Only constructors (and rtl_snapshot_publish(), for its reclamation
+   record, from its holder's allocator) allocate, and they take an
+   allocator so that an application can use its own pool and so that tests
+   can make every allocation fail in turn.  Pass NULL anywhere for the
+   system allocator.
 */
 
 typedef struct RtlAllocatorImpl RtlAllocator;
@@ -39,23 +41,43 @@ struct RtlAllocatorImpl {
 RTL_API RTL_CONST_FUNC RtlAllocator*
 rtl_default_allocator(void);
 
-/// Allocate with `allocator`, or the system allocator if it is NULL.
+/**
+   Allocate with `allocator`, or the system allocator if it is NULL.
+
+   Any thread `allocator` may be used from (the system's: any), not RT-safe.
+*/
 RTL_API void*
 rtl_malloc(RtlAllocator* allocator, size_t size);
 
-/// Zeroed allocation with `allocator`, or the system allocator if NULL.
+/**
+   Zeroed allocation with `allocator`, or the system allocator if NULL.
+
+   Any thread `allocator` may be used from (the system's: any), not RT-safe.
+*/
 RTL_API void*
 rtl_calloc(RtlAllocator* allocator, size_t nmemb, size_t size);
 
-/// Aligned allocation with `allocator`, or the system allocator if NULL.
+/**
+   Aligned allocation with `allocator`, or the system allocator if NULL.
+
+   Any thread `allocator` may be used from (the system's: any), not RT-safe.
+*/
 RTL_API void*
 rtl_aligned_alloc(RtlAllocator* allocator, size_t alignment, size_t size);
 
-/// Free memory from rtl_malloc() or rtl_calloc(); NULL is ignored.
+/**
+   Free memory from rtl_malloc() or rtl_calloc(); NULL is ignored.
+
+   Any thread `allocator` may be used from (the system's: any), not RT-safe.
+*/
 RTL_API void
 rtl_free(RtlAllocator* allocator, void* ptr);
 
-/// Free memory from rtl_aligned_alloc(); NULL is ignored.
+/**
+   Free memory from rtl_aligned_alloc(); NULL is ignored.
+
+   Any thread `allocator` may be used from (the system's: any), not RT-safe.
+*/
 RTL_API void
 rtl_aligned_free(RtlAllocator* allocator, void* ptr);
 

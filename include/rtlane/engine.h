@@ -47,7 +47,8 @@ RTL_BEGIN_DECLS
      not running it plays what is left in the buffer and then silence.
    - one control thread (not real-time, not the worker) calls
      rtl_engine_new/start/stop/free and rtl_engine_lock_memory;
-     rtl_engine_set_latency() may come from any non-RT thread.
+     rtl_engine_set_latency() may come from any non-RT thread but the
+     worker.
    - the worker thread, created by rtl_engine_start(), runs the processor.
      It inherits the signal mask and scheduling of the thread that starts
      it (normally not real-time); a runtime that must know its threads (a

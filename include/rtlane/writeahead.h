@@ -45,9 +45,9 @@ typedef struct RtlWriteAheadImpl RtlWriteAhead;
 
    Each field is read atomically; while both sides run they are not one
    snapshot, but once both have stopped they add up exactly:
-   frames_written == (real frames read - prefill and latency padding read)
-   + dropped_frames + fill, and frames_read == real frames read +
-   underrun_frames.
+   frames_written + every frame of prefill and latency padding (read or
+   still buffered) == real frames read + dropped_frames + fill, and
+   frames_read == real frames read + underrun_frames.
 */
 typedef struct {
   uint64_t frames_written;  ///< Frames consumed from the writer (with dropped)
