@@ -30,7 +30,7 @@ cc_step() {
     wait "$pid" || fail "rtl-probe: $(cat "$TMP/cap.out")"
     cap=$(cat "$TMP/cap.out")
     printf '%s\n%s\n' "$midi" "$cap" | sed 's/^/#   /'
-    x1=$(printf '%s\n' "$midi" | awk '$1 == "cc" && $2 == "sent" { print $5 }')
+    x1=$(kv "$midi" "cc sent" xruns)
     x2=$(kv "$cap" start_frame xruns)
     if [ "$x1" != 0 ] || [ "$x2" != 0 ]; then
       log "$what: run $run had xruns, left out"

@@ -13,26 +13,23 @@
 need "$RTLANE" "$RTL_OSC" "$RTL_MIDI"
 start_jackd 48000 256
 
-# jackd_xruns: the xruns the server has logged so far.
-jackd_xruns() { grep -c XRun "$TMP/jackd-$SRV_N.log" || true; }
-
-# cc NUM:VAL...: sends control changes into midi_in, one per period.  A
-# control change in a cycle the server skipped may never reach the daemon,
-# so a send during which the server had an xrun (seen by rtl-midi or in
-# jackd's log) proves nothing and is made again: the values are state, and
-# sending them twice changes nothing.
+# cc NUM:VAL...: sends control changes into midi_in, one per period, and
+# listens on midi_out, which passes midi_in on (L later in write-ahead
+# mode).  A control change in a cycle the daemon's client skipped never
+# reaches the daemon, so unless every one came back the sequence is sent
+# again: the values are state, and sending them twice changes nothing.
 cc() {
-  local args=() c out try x0
+  local args=() c out try
   for c in "$@"; do args+=(-c "$c"); done
   for try in 1 2 3 4 5; do
-    x0=$(jackd_xruns)
-    out=$(midi_run -N rtl-cc-$$ -o "$DAEMON_NAME:midi_in" -w 0.05 "${args[@]}") || fail "rtl-midi ${args[*]}: $out"
-    if [ "$(printf '%s\n' "$out" | awk '/^cc sent/ { print $5 }')" = 0 ] && [ "$(jackd_xruns)" = "$x0" ]; then
+    out=$(midi_run -N rtl-cc-$$ -o "$DAEMON_NAME:midi_in" -i "$DAEMON_NAME:midi_out" -w 0.05 "${args[@]}") ||
+      fail "rtl-midi ${args[*]}: $out"
+    if [ "$(kv "$out" "cc sent" returned)" = $# ]; then
       return 0
     fi
-    log "control changes $*: the server had xruns, sending them again"
+    log "control changes $*: not all came back through the daemon (server had xruns), sending them again"
   done
-  fail "control changes $*: server too loaded (xruns in 5 tries)"
+  fail "control changes $*: server too loaded (the daemon missed some in 5 tries)"
 }
 
 # expect_value ADDRESS VALUE WHAT: /get shows VALUE within 3 s (the control

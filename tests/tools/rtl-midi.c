@@ -145,6 +145,20 @@ sink_process(const jack_nframes_t n, void* const arg)
   return 0;
 }
 
+/// How many of the first `n` control changes sent came back, in order.
+static size_t
+count_returned(RtlMidi* const p, const size_t n)
+{
+  const unsigned n_got = atomic_load_explicit(&p->n_got, memory_order_acquire);
+  size_t         k     = 0U;
+  for (unsigned i = 0U; i < n_got && k < n; ++i) {
+    if (p->got[i].size == 3U && !memcmp(p->got[i].data, p->ev[k].data, 3U)) {
+      ++k;
+    }
+  }
+  return k;
+}
+
 static int
 on_xrun(void* const arg)
 {
@@ -197,7 +211,8 @@ usage(FILE* const out)
     "  summary sent N received M xruns X period P rate R\n"
     "Output (control changes):\n"
     "  cc K number N value V sent F|none   (one per control change)\n"
-    "  cc sent N xruns X\n"
+    "  cc sent N returned M xruns X   (M: how many came back in order on\n"
+    "                      --from, which proves the receiver took them)\n"
     "A run with xruns > 0 measured a glitch of the server, not the device.\n",
     out);
 }
@@ -339,6 +354,8 @@ main(int argc, char** argv)
       e->frame            = base + (jack_nframes_t)k * period;
     }
     p.n_ev = n_cc;
+    // With --from, what comes back proves the receiver took every one
+    atomic_store_explicit(&p.recording, from ? 1U : 0U, memory_order_release);
     atomic_store_explicit(&p.armed, 1U, memory_order_release);
     // Until the last one is out (bounded: a loaded server runs late).
     sleep_s((double)(n_cc + 2U) * period / rate + 0.02);
@@ -348,6 +365,15 @@ main(int argc, char** argv)
          ++i) {
       sleep_s(0.01);
     }
+    size_t returned = 0U;
+    for (int i = 0; from && i < 300 && !g_stop; ++i) {
+      returned = count_returned(&p, n_cc);
+      if (returned == n_cc) {
+        break;
+      }
+      sleep_s(0.01);
+    }
+    atomic_store_explicit(&p.recording, 0U, memory_order_release);
     size_t sent = 0U;
     for (size_t k = 0U; k < n_cc; ++k) {
       const RtlMidiOut* const e = &p.ev[k];
@@ -359,8 +385,9 @@ main(int argc, char** argv)
         printf("none\n");
       }
     }
-    printf("cc sent %zu xruns %u\n",
+    printf("cc sent %zu returned %zu xruns %u\n",
            sent,
+           from ? returned : sent,
            atomic_load_explicit(&p.xruns, memory_order_relaxed) - xruns0);
     rc = sent == n_cc ? 0 : 1;
   } else {
