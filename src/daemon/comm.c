@@ -17,6 +17,20 @@ rtl_topic_name(const RtlTopic topic)
   return (unsigned)topic < RTL_N_TOPICS ? names[topic] : "";
 }
 
+const char*
+rtl_take_name(const RtlTakeKind kind)
+{
+  static const char* const names[RTL_N_TAKES] = {"mix", "inputs"};
+  return (unsigned)kind < RTL_N_TAKES ? names[kind] : "";
+}
+
+const char*
+rtl_sample_format_name(const RtlSampleFormat format)
+{
+  static const char* const names[RTL_N_SAMPLE_FORMATS] = {"float", "24", "16"};
+  return (unsigned)format < RTL_N_SAMPLE_FORMATS ? names[format] : "";
+}
+
 RtlStatus
 rtl_comm_post_command(RtlQueue* const         queue,
                       sem_t* const            wake,
@@ -41,6 +55,7 @@ rtl_comm_ring_new(RtlAllocator* const allocator,
     sizeof(RtlMeterMsg),
     sizeof(RtlCue),
     sizeof(RtlParamReport),
+    sizeof(RtlDropout),
   };
   if ((unsigned)type == RTL_COMM_NONE ||
       (unsigned)type >= sizeof(payload) / sizeof(payload[0])) {
@@ -160,4 +175,16 @@ RTL_REALTIME RtlStatus
 rtl_comm_recv_report(RtlMsgRing* const ring, RtlParamReport* const report)
 {
   return recv_typed(ring, RTL_COMM_REPORT, report, sizeof(*report));
+}
+
+RtlStatus
+rtl_comm_send_dropout(RtlMsgRing* const ring, const RtlDropout* const dropout)
+{
+  return rtl_msgring_send(ring, RTL_COMM_DROPOUT, dropout, sizeof(*dropout));
+}
+
+RtlStatus
+rtl_comm_recv_dropout(RtlMsgRing* const ring, RtlDropout* const dropout)
+{
+  return recv_typed(ring, RTL_COMM_DROPOUT, dropout, sizeof(*dropout));
 }

@@ -12,6 +12,9 @@
     process (RT) --RtlMeterMsg (msgring)---------->  control
     process (RT) --RtlCue (msgring)--------------->  worker (write-ahead)
     mixer        --RtlParamReport (msgring)------->  control
+    process (RT) --audio (RtlBroadcast, one per take kind)--> recorders
+    process (RT) --RtlTakeMarks (atomics)--------->  recorder
+    recorder     --RtlDropout (msgring)----------->  control
 
   Messages in a msgring carry one RtlCommType in their header, and are sent
   and received through the typed helpers below, so a ring can never hand a
@@ -29,6 +32,7 @@
 
 #include <netinet/in.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,10 +41,11 @@
 /// The type in the header of every msgring message.
 typedef enum {
   RTL_COMM_NONE = 0,
-  RTL_COMM_EVENT,  ///< control -> RT: RtlEvent
-  RTL_COMM_METERS, ///< RT -> control: RtlMeterMsg
-  RTL_COMM_CUE,    ///< RT -> worker: RtlCue
-  RTL_COMM_REPORT, ///< mixer -> control: RtlParamReport
+  RTL_COMM_EVENT,   ///< control -> RT: RtlEvent
+  RTL_COMM_METERS,  ///< RT -> control: RtlMeterMsg
+  RTL_COMM_CUE,     ///< RT -> worker: RtlCue
+  RTL_COMM_REPORT,  ///< mixer -> control: RtlParamReport
+  RTL_COMM_DROPOUT, ///< recorder -> control: RtlDropout
 } RtlCommType;
 
 /**
@@ -80,15 +85,42 @@ typedef enum {
   RTL_CMD_SYNC, ///< ival: id
   RTL_CMD_LIST,
   RTL_CMD_STATUS,
-  RTL_CMD_GET,         ///< param
-  RTL_CMD_SUBSCRIBE,   ///< ival: topic, hz: rate, flags: RtlSubscribeFlags
-  RTL_CMD_UNSUBSCRIBE, ///< ival: topic
-  RTL_CMD_TRANSPORT,   ///< ival: RtlTransportOp
-  RTL_CMD_PEER_GONE,   ///< a TCP connection closed: drop its subscriptions
-  RTL_CMD_LATENCY,     ///< /latency
-  RTL_CMD_LATENCY_SET, ///< value: milliseconds
-  RTL_CMD_MIDI_MAP,    ///< ival: CC; param: index, or UINT32_MAX to unmap
+  RTL_CMD_GET,           ///< param
+  RTL_CMD_SUBSCRIBE,     ///< ival: topic, hz: rate, flags: RtlSubscribeFlags
+  RTL_CMD_UNSUBSCRIBE,   ///< ival: topic
+  RTL_CMD_TRANSPORT,     ///< ival: RtlTransportOp
+  RTL_CMD_PEER_GONE,     ///< a TCP connection closed: drop its subscriptions
+  RTL_CMD_LATENCY,       ///< /latency
+  RTL_CMD_LATENCY_SET,   ///< value: milliseconds
+  RTL_CMD_MIDI_MAP,      ///< ival: CC; param: index, or UINT32_MAX to unmap
+  RTL_CMD_RECORD_START,  ///< text: file; ival: RtlTakeKind
+  RTL_CMD_RECORD_STOP,   ///< ival: RtlTakeKind, or -1 for every take
+  RTL_CMD_RECORD_STATUS, ///< /record/status
+  RTL_CMD_RECORD_FORMAT, ///< ival: RtlSampleFormat
 } RtlCmdKind;
+
+/// What a take records; each kind has its own broadcast ring.
+typedef enum {
+  RTL_TAKE_MIX = 0, ///< out_L and out_R as played (stereo)
+  RTL_TAKE_INPUTS,  ///< every in_N as the mixer saw it (one file)
+  RTL_N_TAKES,
+} RtlTakeKind;
+
+/// The name of a take kind, as /record/start takes it.  Any thread.
+const char*
+rtl_take_name(RtlTakeKind kind);
+
+/// Sample formats of recordings.
+typedef enum {
+  RTL_SAMPLE_FLOAT = 0, ///< 32-bit float (FLAC: 24-bit, it has no float)
+  RTL_SAMPLE_24,
+  RTL_SAMPLE_16,
+  RTL_N_SAMPLE_FORMATS,
+} RtlSampleFormat;
+
+/// The name of a sample format, as /record/format takes it.  Any thread.
+const char*
+rtl_sample_format_name(RtlSampleFormat format);
 
 typedef enum {
   RTL_TRANSPORT_START = 1,
@@ -127,6 +159,7 @@ typedef struct {
   int32_t    hz;      ///< SUBSCRIBE rate
   uint32_t   flags;   ///< SUBSCRIBE: RTL_SUBSCRIBE_*
   RtlOscPeer peer;
+  char       text[RTL_PATH_MAX]; ///< RECORD_START: the file name
 } RtlCommand;
 
 /**
@@ -143,6 +176,9 @@ rtl_comm_post_command(RtlQueue* queue, sem_t* wake, const RtlCommand* cmd);
 typedef enum {
   RTL_EV_PARAM     = 1, ///< param, value
   RTL_EV_TRANSPORT = 2, ///< op (RtlTransportOp)
+  /// Mark where take `param` (RtlTakeKind) with id `op` starts (value 0) or
+  /// stops (value 1) in its ring: RtlTakeMarks
+  RTL_EV_RECORD = 3,
 } RtlEventType;
 
 /// A timed event.  frame 0: at the start of the next period.
@@ -197,6 +233,40 @@ rtl_comm_send_meters(RtlMsgRing* ring, const RtlMeterMsg* msg);
 
 RTL_REALTIME RtlStatus
 rtl_comm_recv_meters(RtlMsgRing* ring, RtlMeterMsg* msg);
+
+// --- RT thread -> recorders
+// --------------------------------------------------------
+
+/**
+   Where a take starts and stops in its broadcast ring, as the RT thread
+   found them in the period of their frame.  The RT thread stores a
+   position and frame before the id (release), and before it writes the
+   period's audio into the ring, so a recorder that has read audio of that
+   period and then finds its id (acquire) knows exactly where to cut.
+*/
+typedef struct {
+  _Atomic uint64_t start_pos;   ///< Ring position of the first frame
+  _Atomic uint64_t start_frame; ///< JACK frame (64-bit) of the first frame
+  _Atomic uint64_t stop_pos;    ///< Ring position after the last frame
+  _Atomic uint32_t start_id;    ///< Take whose start is above
+  _Atomic uint32_t stop_id;     ///< Take whose stop is above
+} RtlTakeMarks;
+
+// --- recorder -> control thread
+// ------------------------------------------------------
+
+/// Frames a take lost (filled with silence), for /record/dropout.
+typedef struct {
+  uint64_t position; ///< Frame of the take where the silence starts
+  uint32_t frames;
+  uint32_t reserved;
+} RtlDropout;
+
+RtlStatus
+rtl_comm_send_dropout(RtlMsgRing* ring, const RtlDropout* dropout);
+
+RtlStatus
+rtl_comm_recv_dropout(RtlMsgRing* ring, RtlDropout* dropout);
 
 // --- RT thread -> worker
 // -----------------------------------------------------------

@@ -6,6 +6,7 @@
 #include "control.h"
 
 #include "log.h"
+#include "recorder.h"
 #include "request.h"
 #include "subscribers.h"
 #include "thread.h"
@@ -40,6 +41,16 @@ typedef struct {
   uint64_t   seq; ///< Confirm once the RT thread adopted this
 } RtlPendingSync;
 
+/// A take of one kind, as the control thread follows it.
+typedef struct {
+  RtlRecorder* rec; ///< NULL: none of this kind
+  uint32_t     id;  ///< As the RT thread's marks carry it
+  RtlOscPeer   starter;
+  RtlOscPeer   stopper;
+  bool         stop_asked; ///< /record/stop sent its mark
+  bool         announced;  ///< /record/started went out
+} RtlTake;
+
 struct RtlControlImpl {
   RtlControlConfig config;
   RtlModel         model;
@@ -58,6 +69,10 @@ struct RtlControlImpl {
   unsigned  n_timed;
 
   RtlSubscribers subs;
+
+  RtlTake         takes[RTL_N_TAKES];
+  uint32_t        take_ids;
+  RtlSampleFormat record_format; ///< For the next take
 
   uint8_t* state_dirty;   ///< Per parameter: changed since the last /state
   int64_t  last_state_ns; ///< When /state was last sent
@@ -543,6 +558,261 @@ apply_latency_set(RtlControl* const c, const RtlCommand* const cmd)
   ++c->cmds_applied;
 }
 
+// --- takes -------------------------------------------------------------------
+
+/// Send to `peer` (if any) and to every record subscriber but `peer`.
+static void
+tell_record(RtlControl* const       c,
+            const RtlOscPeer* const peer,
+            const char* const       path,
+            const lo_message        msg)
+{
+  if (peer) {
+    rtl_osc_send(c->config.osc, peer, path, msg);
+  }
+  for (unsigned i = 0U; i < RTL_MAX_SUBSCRIBERS; ++i) {
+    const RtlSubscriber* const s = &c->subs.subs[i];
+    if (rtl_subscriber_wants(s, RTL_TOPIC_RECORD) &&
+        (!peer || !rtl_peer_equal(&s->peer, peer))) {
+      rtl_osc_send(c->config.osc, &s->peer, path, msg);
+    }
+  }
+}
+
+static void
+record_start(RtlControl* const c, const RtlCommand* const cmd)
+{
+  const RtlTakeKind kind = (RtlTakeKind)cmd->ival;
+  RtlTake* const    take = &c->takes[kind];
+  RtlJackInfo       info;
+  rtl_jack_info(c->config.jack, &info);
+  RtlBroadcast* const ring = rtl_process_tap(c->config.process, kind);
+  if (take->rec) {
+    send_error(c,
+               &cmd->peer,
+               "/record/start",
+               kind == RTL_TAKE_MIX ? "already recording mix"
+                                    : "already recording inputs");
+    return;
+  }
+  if (!info.up || !ring) {
+    send_error(c, &cmd->peer, "/record/start", "JACK is not running");
+    return;
+  }
+  const RtlControlConfig* const cc   = &c->config;
+  const uint32_t                id   = ++c->take_ids;
+  const bool                    hook = cc->stall_ms && cc->stall_kind == kind;
+  const RtlRecorderConfig       rc   = {
+            cc->allocator,
+            ring,
+            rtl_process_take_marks(cc->process, kind),
+            id,
+            cc->record_dir_fd,
+            cmd->text,
+            c->record_format,
+            info.rate,
+            cc->wake,
+    hook ? cc->stall_after : 0U,
+    hook ? cc->stall_ms : 0U,
+  };
+  char         err[128];
+  RtlRecorder* rec = NULL;
+  if (rtl_recorder_new(&rc, &rec, err, sizeof(err))) {
+    send_error(c, &cmd->peer, "/record/start", err);
+    return;
+  }
+  const RtlEvent ev = {.frame = cmd->frame,
+                       .param = (uint32_t)kind,
+                       .value = 0.0f,
+                       .op    = id,
+                       .type  = RTL_EV_RECORD};
+  if (!send_event(c, &ev)) {
+    rtl_recorder_free(rec, true);
+    send_error(c, &cmd->peer, "/record/start", "busy");
+    return;
+  }
+  *take         = (RtlTake){0};
+  take->rec     = rec;
+  take->id      = id;
+  take->starter = cmd->peer;
+  ++c->cmds_applied;
+  rtl_log("recording %s into %s", rtl_take_name(kind), rtl_recorder_file(rec));
+}
+
+static void
+record_stop(RtlControl* const c, const RtlCommand* const cmd)
+{
+  bool any = false;
+  for (unsigned k = 0U; k < RTL_N_TAKES; ++k) {
+    RtlTake* const take = &c->takes[k];
+    if (!take->rec || take->stop_asked ||
+        (cmd->ival >= 0 && (unsigned)cmd->ival != k)) {
+      continue;
+    }
+    const RtlEvent ev = {.frame = cmd->frame,
+                         .param = k,
+                         .value = 1.0f,
+                         .op    = take->id,
+                         .type  = RTL_EV_RECORD};
+    if (!send_event(c, &ev)) {
+      send_error(c, &cmd->peer, "/record/stop", "busy");
+      return;
+    }
+    take->stop_asked = true;
+    take->stopper    = cmd->peer;
+    any              = true;
+  }
+  if (!any) {
+    send_error(c, &cmd->peer, "/record/stop", "not recording");
+    return;
+  }
+  ++c->cmds_applied;
+}
+
+/// /record/status.reply s:kind s:state s:file h:frames i:lost, per kind.
+static void
+record_status(RtlControl* const c, const RtlOscPeer* const peer)
+{
+  static const char* const states[] = {
+    "waiting", "recording", "stopped", "failed"};
+  for (unsigned k = 0U; k < RTL_N_TAKES; ++k) {
+    const RtlTake* const take  = &c->takes[k];
+    RtlTakeInfo          info  = {RTL_TAKE_DONE, 0U, 0U, 0U, NULL};
+    const char*          state = "idle";
+    const char*          file  = "";
+    if (take->rec) {
+      rtl_recorder_info(take->rec, &info);
+      state = take->stop_asked && info.state == RTL_TAKE_RECORDING
+                ? "stopping"
+                : states[info.state];
+      file  = rtl_recorder_file(take->rec);
+    }
+    rtl_osc_reply(c->config.osc,
+                  peer,
+                  "/record/status.reply",
+                  "ssshi",
+                  rtl_take_name((RtlTakeKind)k),
+                  state,
+                  file,
+                  (int64_t)info.frames,
+                  clamp_i32(info.lost));
+  }
+}
+
+/// The take of `kind` has ended: say how, and let it go.
+static void
+end_take(RtlControl* const c, RtlTake* const take)
+{
+  RtlTakeInfo info;
+  rtl_recorder_info(take->rec, &info);
+  const char* const       file = rtl_recorder_file(take->rec);
+  const RtlOscPeer* const to =
+    take->stop_asked ? &take->stopper : &take->starter;
+  if (info.state == RTL_TAKE_FAILED) {
+    rtl_log("recording %s ended: %s", file, info.error);
+    const lo_message msg = lo_message_new();
+    if (msg) {
+      lo_message_add_string(msg, file);
+      lo_message_add_string(msg, info.error);
+      tell_record(c, &take->starter, "/record/error", msg);
+      lo_message_free(msg);
+    }
+  }
+  rtl_log("recorded %s: %llu frames, %llu lost",
+          file,
+          (unsigned long long)info.frames,
+          (unsigned long long)info.lost);
+  const lo_message msg = lo_message_new();
+  if (msg) {
+    lo_message_add_string(msg, file);
+    lo_message_add_int64(msg, (int64_t)info.frames);
+    lo_message_add_int32(msg, clamp_i32(info.lost));
+    tell_record(c, to, "/record/stopped", msg);
+    lo_message_free(msg);
+  }
+  rtl_recorder_free(take->rec, false);
+  *take = (RtlTake){0};
+}
+
+/**
+   Follow the takes: announce each one's first frame, pass on dropouts,
+   report and free those that ended.  A server that went away ends them
+   with what their rings hold.
+*/
+static void
+poll_takes(RtlControl* const c)
+{
+  const bool gone = rtl_jack_server_gone(c->config.jack);
+  for (unsigned k = 0U; k < RTL_N_TAKES; ++k) {
+    RtlTake* const take = &c->takes[k];
+    if (!take->rec) {
+      continue;
+    }
+    if (gone) {
+      rtl_recorder_stop_now(take->rec);
+    }
+    RtlTakeInfo info;
+    rtl_recorder_info(take->rec, &info);
+    const char* const file = rtl_recorder_file(take->rec);
+    if (!take->announced && info.state != RTL_TAKE_WAITING &&
+        (info.state == RTL_TAKE_RECORDING || info.frames)) {
+      take->announced      = true;
+      const lo_message msg = lo_message_new();
+      if (msg) {
+        lo_message_add_string(msg, file);
+        lo_message_add_int64(msg, (int64_t)info.start_frame);
+        tell_record(c, &take->starter, "/record/started", msg);
+        lo_message_free(msg);
+      }
+    }
+    RtlDropout d;
+    while (!rtl_comm_recv_dropout(rtl_recorder_dropouts(take->rec), &d)) {
+      rtl_log("recording %s: %u frames lost at frame %llu (the disk or the "
+              "system was too slow), filled with silence",
+              file,
+              d.frames,
+              (unsigned long long)d.position);
+      const lo_message msg = lo_message_new();
+      if (msg) {
+        lo_message_add_int32(msg, clamp_i32(d.frames));
+        lo_message_add_int64(msg, (int64_t)d.position);
+        tell_record(c, NULL, "/record/dropout", msg);
+        lo_message_free(msg);
+      }
+    }
+    if (info.state == RTL_TAKE_DONE || info.state == RTL_TAKE_FAILED) {
+      end_take(c, take);
+    }
+  }
+}
+
+/// Shutting down: end every take with what its ring holds.
+static void
+finish_takes(RtlControl* const c)
+{
+  for (unsigned k = 0U; k < RTL_N_TAKES; ++k) {
+    if (c->takes[k].rec) {
+      rtl_recorder_stop_now(c->takes[k].rec);
+    }
+  }
+  for (unsigned k = 0U; k < RTL_N_TAKES; ++k) {
+    RtlTake* const take = &c->takes[k];
+    if (take->rec) {
+      RtlTakeInfo info;
+      rtl_recorder_join(take->rec);
+      rtl_recorder_info(take->rec, &info);
+      rtl_log("recorded %s: %llu frames, %llu lost%s%s",
+              rtl_recorder_file(take->rec),
+              (unsigned long long)info.frames,
+              (unsigned long long)info.lost,
+              info.error ? "; " : "",
+              info.error ? info.error : "");
+      rtl_recorder_free(take->rec, false);
+      take->rec = NULL;
+    }
+  }
+}
+
 static void
 apply(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
 {
@@ -597,6 +867,19 @@ apply(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
   case RTL_CMD_MIDI_MAP:
     rtl_model_map_cc(&c->model, (unsigned)cmd->ival, cmd->param);
     c->dirty = true;
+    ++c->cmds_applied;
+    return;
+  case RTL_CMD_RECORD_START:
+    record_start(c, cmd);
+    return;
+  case RTL_CMD_RECORD_STOP:
+    record_stop(c, cmd);
+    return;
+  case RTL_CMD_RECORD_STATUS:
+    record_status(c, peer);
+    return;
+  case RTL_CMD_RECORD_FORMAT:
+    c->record_format = (RtlSampleFormat)cmd->ival;
     ++c->cmds_applied;
     return;
   }
@@ -783,9 +1066,11 @@ control_thread(void* const arg)
     read_meters(c, now);
     send_meters(c, now);
     send_state(c, now);
+    poll_takes(c);
     log_health(c, now);
     wait = more ? 0 : next_deadline(c, now, timed_in);
   }
+  finish_takes(c);
   return NULL;
 }
 

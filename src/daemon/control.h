@@ -41,6 +41,12 @@ typedef struct {
   RtlProcess*          process;
   RtlJack*             jack;
   RtlOsc*              osc;
+  int                  record_dir_fd; ///< Where takes are made
+  /// Test hook: the take of stall_kind stalls once for stall_ms after
+  /// stall_after frames (stall_ms 0: never)
+  RtlTakeKind stall_kind;
+  uint64_t    stall_after;
+  uint32_t    stall_ms;
 } RtlControlConfig;
 
 /**

@@ -18,11 +18,14 @@
 #include <rtlane/snapshot.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -54,6 +57,8 @@ struct RtlDaemonImpl {
   RtlJack*            jack;
   RtlOsc*             osc;
   RtlControl*         control;
+  int                 record_dir_fd; ///< -1 until opened
+  char                record_dir[RTL_PATH_MAX];
 };
 
 // --- signals
@@ -84,6 +89,8 @@ rtl_daemon_block_signals(void)
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
+  // A take that reaches RLIMIT_FSIZE gets EFBIG and ends cleanly instead
+  signal(SIGXFSZ, SIG_IGN);
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = on_signal;
@@ -180,10 +187,65 @@ build_core(RtlDaemon* const d)
       d->opts.write_ahead,
       d->insert,
       d->insert_name,
+      (double)d->opts.record_buffer_ms,
     };
     st = rtl_process_new(&config, &d->process);
   }
   return st;
+}
+
+/**
+   The test hook RTLANE_TEST_RECORD_STALL=KIND:FRAMES:MS: the take of KIND
+   (mix or inputs) stalls once for MS milliseconds after FRAMES frames, as
+   a slow disk would make it, so a test can prove what a slow reader loses
+   and that nothing else does.
+*/
+static void
+test_stall_hook(RtlControlConfig* const config)
+{
+  const char* const hook = getenv("RTLANE_TEST_RECORD_STALL");
+  char              kind[16];
+  unsigned long     frames = 0U;
+  unsigned          ms     = 0U;
+  if (!hook || sscanf(hook, "%15[a-z]:%lu:%u", kind, &frames, &ms) != 3) {
+    return;
+  }
+  for (unsigned k = 0U; k < RTL_N_TAKES; ++k) {
+    if (!strcmp(kind, rtl_take_name((RtlTakeKind)k))) {
+      config->stall_kind  = (RtlTakeKind)k;
+      config->stall_after = frames;
+      config->stall_ms    = ms;
+      rtl_log(
+        "test hook: %s takes stall %u ms after %lu frames", kind, ms, frames);
+    }
+  }
+}
+
+/**
+   Open the record directory: --record-dir (which must exist: a bad value),
+   else $XDG_MUSIC_DIR if it exists, else the working directory.  Takes are
+   created beneath this descriptor only.
+*/
+static RtlStatus
+open_record_dir(RtlDaemon* const d, char* const err, const size_t err_size)
+{
+  const char* const given = d->opts.record_dir;
+  const char* const music = getenv("XDG_MUSIC_DIR");
+  const char*       dir   = given ? given : music && music[0] ? music : ".";
+  d->record_dir_fd        = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (d->record_dir_fd < 0 && !given && dir != (const char*)".") {
+    dir              = ".";
+    d->record_dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  }
+  if (d->record_dir_fd < 0) {
+    snprintf(
+      err, err_size, "cannot use --record-dir '%s': %s", dir, strerror(errno));
+    return given ? RTL_BAD_ARG : RTL_SYSTEM_ERROR;
+  }
+  if (!realpath(dir, d->record_dir)) {
+    snprintf(d->record_dir, sizeof(d->record_dir), "%s", dir);
+  }
+  return RTL_SUCCESS;
 }
 
 /// The parts that talk to the world: JACK holder, OSC sockets, control.
@@ -219,7 +281,7 @@ build_io(RtlDaemon* const d, char* const err, const size_t err_size)
   if ((st = rtl_osc_open(&osc, &d->osc, err, err_size))) {
     return st;
   }
-  const RtlControlConfig control = {
+  RtlControlConfig control = {
     d->allocator,
     &d->table,
     d->queue,
@@ -228,7 +290,12 @@ build_io(RtlDaemon* const d, char* const err, const size_t err_size)
     d->process,
     d->jack,
     d->osc,
+    d->record_dir_fd,
+    RTL_TAKE_MIX,
+    0U,
+    0U,
   };
+  test_stall_hook(&control);
   if ((st = rtl_control_new(&control, &d->control))) {
     snprintf(err, err_size, "%s", rtl_strerror(st));
   }
@@ -263,6 +330,7 @@ log_ready(RtlDaemon* const d)
           info.period,
           mode,
           rtl_osc_describe(d->osc));
+  rtl_log("takes are recorded into %s", d->record_dir);
 }
 
 /// Everything open does after the allocation of the daemon itself.
@@ -273,8 +341,11 @@ open_parts(RtlDaemon* const d, char* const err, const size_t err_size)
   if (st) {
     return st;
   }
-  if (d->opts.state_file || d->opts.record_dir) {
-    rtl_log("note: --state and --record-dir are accepted but not used yet");
+  if (d->opts.state_file) {
+    rtl_log("note: --state is accepted but not used yet");
+  }
+  if ((st = open_record_dir(d, err, err_size))) {
+    return st;
   }
   if (sem_init(&d->wake, 0, 0U)) {
     snprintf(err, err_size, "%s", strerror(errno));
@@ -308,8 +379,9 @@ rtl_daemon_open(RtlAllocator* const     allocator,
     snprintf(err, err_size, "%s", rtl_strerror(RTL_NO_MEM));
     return RTL_NO_MEM;
   }
-  d->allocator = allocator;
-  d->opts      = *opts;
+  d->allocator     = allocator;
+  d->opts          = *opts;
+  d->record_dir_fd = -1;
   sigemptyset(&d->sigs);
   sigaddset(&d->sigs, SIGINT);
   sigaddset(&d->sigs, SIGTERM);
@@ -400,6 +472,9 @@ rtl_daemon_close(RtlDaemon* const d)
   rtl_param_table_destroy(&d->table);
   if (d->wake_ready) {
     sem_destroy(&d->wake);
+  }
+  if (d->record_dir_fd >= 0) {
+    close(d->record_dir_fd);
   }
   // Only now: the engine that ran the insert's code is gone.
   rtl_processor_unload(d->insert_handle);

@@ -26,6 +26,7 @@ enum {
   OPT_OSC_BIND,
   OPT_INSERT,
   OPT_RECORD_DIR,
+  OPT_RECORD_BUFFER,
   OPT_STATE,
 };
 
@@ -56,7 +57,10 @@ usage(void)
     "      --insert FILE.so    processor plug-in run after the mix; one that "
     "is\n"
     "                          not real-time safe needs -l\n"
-    "      --record-dir DIR    where /record/start may write\n"
+    "      --record-dir DIR    where /record/start creates files (default\n"
+    "                          $XDG_MUSIC_DIR, else the working directory)\n"
+    "      --record-buffer MS  how far a recording may fall behind before\n"
+    "                          it loses audio, %u..%u (default %u)\n"
     "      --state FILE        state file\n"
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
@@ -64,7 +68,10 @@ usage(void)
     "Ports: in_1..in_N, out_L, out_R, click (audio); midi_in, midi_out.\n"
     "Send /list to the OSC port for the address space.\n",
     RTL_MAX_INPUTS,
-    (double)RTL_LATENCY_MAX_MS);
+    (double)RTL_LATENCY_MAX_MS,
+    RTL_RECORD_BUFFER_MIN_MS,
+    RTL_RECORD_BUFFER_MAX_MS,
+    RTL_RECORD_BUFFER_DEFAULT_MS);
 }
 
 static RtlOptionsResult
@@ -112,6 +119,7 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
     {"write-ahead", required_argument, NULL, 'l'},
     {"insert", required_argument, NULL, OPT_INSERT},
     {"record-dir", required_argument, NULL, OPT_RECORD_DIR},
+    {"record-buffer", required_argument, NULL, OPT_RECORD_BUFFER},
     {"state", required_argument, NULL, OPT_STATE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -119,10 +127,11 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
   };
 
   *opts = (RtlOptions){
-    .name     = "rtlane",
-    .inputs   = 2U,
-    .osc_port = 7770U,
-    .osc_bind = "127.0.0.1",
+    .name             = "rtlane",
+    .inputs           = 2U,
+    .osc_port         = 7770U,
+    .osc_bind         = "127.0.0.1",
+    .record_buffer_ms = RTL_RECORD_BUFFER_DEFAULT_MS,
   };
 
   // getopt reports its own errors in its own words; ours are one line each.
@@ -190,7 +199,20 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
       opts->insert = optarg;
       break;
     case OPT_RECORD_DIR:
+      if (!optarg[0]) {
+        return bad("empty --record-dir");
+      }
       opts->record_dir = optarg;
+      break;
+    case OPT_RECORD_BUFFER:
+      if (!parse_uint(
+            optarg, RTL_RECORD_BUFFER_MAX_MS, &opts->record_buffer_ms) ||
+          opts->record_buffer_ms < RTL_RECORD_BUFFER_MIN_MS) {
+        return bad("invalid --record-buffer '%s' (%u..%u ms)",
+                   optarg,
+                   RTL_RECORD_BUFFER_MIN_MS,
+                   RTL_RECORD_BUFFER_MAX_MS);
+      }
       break;
     case OPT_STATE:
       opts->state_file = optarg;

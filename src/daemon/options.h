@@ -12,6 +12,11 @@
 #  define RTL_VERSION "0.1.0"
 #endif
 
+/// --record-buffer, in milliseconds.
+#define RTL_RECORD_BUFFER_MIN_MS 100U
+#define RTL_RECORD_BUFFER_MAX_MS 60000U
+#define RTL_RECORD_BUFFER_DEFAULT_MS 4000U
+
 /// The command line, validated.  Strings point into argv.
 typedef struct {
   const char* name;     ///< JACK client name
@@ -23,8 +28,9 @@ typedef struct {
   bool        connect;  ///< Autoconnect to physical ports
   double write_ahead; ///< Milliseconds, 0..RTL_LATENCY_MAX_MS; 0 is direct mode
   const char* insert; ///< Processor plug-in file, or NULL
-  const char* record_dir; ///< Where recordings may go, or NULL
-  const char* state_file; ///< State file, or NULL
+  const char* record_dir;       ///< Where recordings may go, or NULL
+  unsigned    record_buffer_ms; ///< How far a take may fall behind
+  const char* state_file;       ///< State file, or NULL
 } RtlOptions;
 
 typedef enum {

@@ -10,6 +10,7 @@
 #include "worker.h"
 
 #include <rtlane/allocator.h>
+#include <rtlane/broadcast.h>
 #include <rtlane/meter.h>
 
 #include <jack/midiport.h>
@@ -33,6 +34,9 @@
 
 /// MIDI events taken from midi_in (and given to midi_out) per period.
 #define RTL_MIDI_MAX 1024U
+
+/// Record marks the RT thread holds at once (two per take kind at most).
+#define RTL_RECORD_EVENTS 8U
 
 /// Most frames per call of the worker's processor, and of a direct-mode
 /// insert (longer periods are cut into pieces this long).
@@ -97,6 +101,14 @@ struct RtlProcessImpl {
 
   RtlEvent* pending; ///< Sorted by frame, arrival order kept
   unsigned  n_pending;
+
+  // Recording: the audio of each kind of take (made at the first prepare,
+  // when the rate is known), and where takes start and stop in it
+  double        record_ms;
+  RtlBroadcast* taps[RTL_N_TAKES];
+  RtlTakeMarks  marks[RTL_N_TAKES];
+  RtlEvent      record_events[RTL_RECORD_EVENTS]; ///< Not yet due
+  unsigned      n_record_events;
 
   // Meters: one per input, then out_L and out_R, read every
   // meter_interval frames.  Their ballistics are in frames, so the
@@ -177,6 +189,7 @@ rtl_process_new(const RtlProcessConfig* const config,
   p->wa                            = config->write_ahead_ms > 0.0;
   p->insert                        = config->insert;
   p->insert_name                   = config->insert_name;
+  p->record_ms                     = config->record_ms;
   p->wa_ms                         = p->wa ? config->write_ahead_ms : 0.0;
   p->max_ms = 2.0 * p->wa_ms > (double)RTL_LATENCY_ROOM_MS
                 ? 2.0 * p->wa_ms
@@ -229,6 +242,9 @@ rtl_process_free(RtlProcess* const p)
   rtl_mixer_free(p->mixer);
   rtl_msgring_free(p->events);
   rtl_msgring_free(p->meters_out);
+  for (unsigned k = 0U; k < RTL_N_TAKES; ++k) {
+    rtl_broadcast_free(p->taps[k]);
+  }
   RtlAllocator* const a = p->allocator;
   rtl_free(a, p->serials);
   rtl_free(a, (void*)p->in_buf);
@@ -253,6 +269,18 @@ RtlMsgRing*
 rtl_process_meters(RtlProcess* const p)
 {
   return p->meters_out;
+}
+
+RtlBroadcast*
+rtl_process_tap(RtlProcess* const p, const RtlTakeKind kind)
+{
+  return p->taps[kind];
+}
+
+const RtlTakeMarks*
+rtl_process_take_marks(const RtlProcess* const p, const RtlTakeKind kind)
+{
+  return &p->marks[kind];
 }
 
 RtlMsgRing*
@@ -326,6 +354,33 @@ prepare_engine(RtlProcess* const p,
   return RTL_SUCCESS;
 }
 
+/**
+   The broadcast rings of the takes, record_ms long at the first rate.  They
+   stay when the rate changes (a take's reader may still hold one), so at
+   a higher rate they hold less time.
+*/
+static RtlStatus
+make_taps(RtlProcess* const p, const uint32_t rate)
+{
+  const unsigned channels[RTL_N_TAKES] = {2U, p->n_inputs};
+  size_t         frames                = 1024U;
+  while ((double)frames < p->record_ms * (double)rate / 1000.0) {
+    frames *= 2U;
+  }
+  for (unsigned k = 0U; k < RTL_N_TAKES; ++k) {
+    if (!p->taps[k]) {
+      const RtlStatus st =
+        rtl_broadcast_new(p->allocator, frames, channels[k], &p->taps[k]);
+      if (st) {
+        return st;
+      }
+      // Refused under a small RLIMIT_MEMLOCK; the pages are touched anyway
+      (void)rtl_broadcast_lock_memory(p->taps[k]);
+    }
+  }
+  return RTL_SUCCESS;
+}
+
 RtlStatus
 rtl_process_prepare(RtlProcess* const p,
                     const uint32_t    rate,
@@ -334,10 +389,16 @@ rtl_process_prepare(RtlProcess* const p,
                     const size_t      err_size)
 {
   rtl_process_set_sample_rate(p, rate);
+  RtlStatus st = make_taps(p, rate);
+  if (st) {
+    snprintf(
+      err, err_size, "cannot make the recording buffers: %s", rtl_strerror(st));
+    return st;
+  }
 
   if (p->wa) {
     pthread_mutex_lock(&p->engine_lock);
-    const RtlStatus st = prepare_engine(p, rate, err, err_size);
+    st = prepare_engine(p, rate, err, err_size);
     pthread_mutex_unlock(&p->engine_lock);
     if (st) {
       return st;
@@ -665,8 +726,15 @@ drain_events(RtlProcess* const p)
   const uint32_t epoch = atomic_load_explicit(&p->epoch, memory_order_relaxed);
   while (p->n_pending < RTL_RT_PENDING &&
          !rtl_comm_recv_event(p->events, &ev)) {
-    if (ev.epoch == epoch) {
+    if (ev.epoch != epoch) {
+      continue;
+    }
+    if (ev.type != RTL_EV_RECORD) {
       rtl_events_insert(p->pending, &p->n_pending, &ev);
+    } else if (p->n_record_events < RTL_RECORD_EVENTS &&
+               ev.param < RTL_N_TAKES) {
+      // The control thread never has more than two per kind out
+      p->record_events[p->n_record_events++] = ev;
     }
   }
 }
@@ -710,6 +778,36 @@ pass_events(RtlProcess* const p,
   }
   rtl_events_drop_front(p->pending, &p->n_pending, done);
   return last;
+}
+
+/**
+   Mark where takes start and stop in their rings: at their output frame
+   in this period (the rings hold this period's frames next), at its start
+   if the frame has passed or was not given.  Marks stay in arrival order.
+*/
+static RTL_REALTIME void
+mark_takes(RtlProcess* const p, const uint64_t first, const uint32_t nframes)
+{
+  unsigned kept = 0U;
+  for (unsigned i = 0U; i < p->n_record_events; ++i) {
+    const RtlEvent* const ev = &p->record_events[i];
+    if (ev->frame >= first + nframes) {
+      p->record_events[kept++] = *ev;
+      continue;
+    }
+    const uint64_t      off = ev->frame > first ? ev->frame - first : 0U;
+    RtlTakeMarks* const m   = &p->marks[ev->param];
+    const uint64_t      pos = rtl_broadcast_position(p->taps[ev->param]) + off;
+    if (ev->value == 0.0f) {
+      atomic_store_explicit(&m->start_pos, pos, memory_order_relaxed);
+      atomic_store_explicit(&m->start_frame, first + off, memory_order_relaxed);
+      atomic_store_explicit(&m->start_id, ev->op, memory_order_release);
+    } else {
+      atomic_store_explicit(&m->stop_pos, pos, memory_order_relaxed);
+      atomic_store_explicit(&m->stop_id, ev->op, memory_order_release);
+    }
+  }
+  p->n_record_events = kept;
 }
 
 static RTL_REALTIME void
@@ -894,6 +992,11 @@ rtl_process_run(const jack_nframes_t nframes, void* const arg)
   }
 
   meter(p, out_l, out_r, nframes, first + nframes);
+  // What was played, and the inputs as the mixer saw them, for the takes
+  mark_takes(p, first, nframes);
+  const float* const mix[2] = {out_l, out_r};
+  rtl_broadcast_write_planar(p->taps[RTL_TAKE_MIX], mix, nframes);
+  rtl_broadcast_write_planar(p->taps[RTL_TAKE_INPUTS], p->in_buf, nframes);
   p->pos += nframes;
   rtl_counter_add(&p->frames, nframes);
   return 0;

@@ -44,6 +44,7 @@
 
 #include <rtlane/allocator.h>
 #include <rtlane/attributes.h>
+#include <rtlane/broadcast.h>
 #include <rtlane/engine.h>
 #include <rtlane/msgring.h>
 #include <rtlane/processor.h>
@@ -87,6 +88,7 @@ typedef struct {
   double               write_ahead_ms; ///< 0: direct mode
   const RtlProcessor*  insert;         ///< Plug-in after the mixer, or NULL
   const char*          insert_name;    ///< For messages
+  double               record_ms;      ///< Length of the takes' rings
 } RtlProcessConfig;
 
 /**
@@ -109,6 +111,18 @@ rtl_process_events(RtlProcess* process);
 /// The RT -> control meter ring (the control thread is its only reader).
 RtlMsgRing*
 rtl_process_meters(RtlProcess* process);
+
+/**
+   The broadcast ring of `kind`'s audio (made by the first
+   rtl_process_prepare(); NULL before).  Every period the RT thread writes
+   out_L and out_R as played, and the inputs as the mixer saw them.
+*/
+RtlBroadcast*
+rtl_process_tap(RtlProcess* process, RtlTakeKind kind);
+
+/// Where the RT thread marked the start and stop of `kind`'s takes.
+const RtlTakeMarks*
+rtl_process_take_marks(const RtlProcess* process, RtlTakeKind kind);
 
 /// The mixer -> control ring of parameters moved by MIDI CCs.
 RtlMsgRing*

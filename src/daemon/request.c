@@ -23,6 +23,10 @@ typedef enum {
   OP_LATENCY,
   OP_LATENCY_SET,
   OP_MIDI_MAP,
+  OP_RECORD_START,
+  OP_RECORD_STOP,
+  OP_RECORD_STATUS,
+  OP_RECORD_FORMAT,
 } RtlOp;
 
 typedef struct {
@@ -108,13 +112,39 @@ static const RtlCommandEntry commands[] = {
                        "unmaps"},
    OP_MIDI_MAP,
    0U},
+  {{"/record/start",
+    "s",
+    "records into file s (inside the record directory; .wav, .flac, .w64 "
+    "or .rf64, .wav if none) from the next period, or from the frame of a "
+    "time-tagged bundle; optional s:what mix (default: out_L, out_R as "
+    "played) or inputs (every in_N, one file); replies /record/started "
+    "s:file h:first_frame"},
+   OP_RECORD_START,
+   0U},
+  {{"/record/stop",
+    "",
+    "ends the takes (optional s:what: only that one) at the next period or "
+    "at the bundle's frame; replies /record/stopped s:file h:frames i:lost "
+    "per take"},
+   OP_RECORD_STOP,
+   0U},
+  {{"/record/status",
+    "",
+    "replies /record/status.reply s:what s:state s:file h:frames i:lost per "
+    "kind of take (mix, inputs)"},
+   OP_RECORD_STATUS,
+   0U},
+  {{"/record/format",
+    "s",
+    "sample format of the next takes: float (default; FLAC takes 24), 24 "
+    "or 16"},
+   OP_RECORD_FORMAT,
+   0U},
   {{NULL, NULL, NULL}, OP_PING, 0U},
 };
 
 // Addresses of later versions: known, answered with a clear reason.
 static const char* const later[] = {
-  "/record/start",
-  "/record/stop",
   "/save",
   "/load",
   NULL,
@@ -195,7 +225,8 @@ post(const RtlMessage* const m, RtlCommand* const cmd)
   cmd->timetag                    = m->timetag;
   uint64_t frame                  = 0U;
   uint64_t now                    = 0U;
-  if ((cmd->kind == RTL_CMD_SET || cmd->kind == RTL_CMD_TRANSPORT) &&
+  if ((cmd->kind == RTL_CMD_SET || cmd->kind == RTL_CMD_TRANSPORT ||
+       cmd->kind == RTL_CMD_RECORD_START || cmd->kind == RTL_CMD_RECORD_STOP) &&
       m->timetag != RTL_TIMETAG_NOW && c->tag_to_frame &&
       c->tag_to_frame(c->tag_to_frame_data, m->timetag, &frame, &now) &&
       frame > now) {
@@ -261,6 +292,54 @@ parse_subscribe(const RtlMessage* const m,
   return *rest ? "wrong arguments" : NULL;
 }
 
+/// "mix" or "inputs" as a take kind; NULL or the reason.
+static const char*
+parse_take(const char* const name, int32_t* const kind)
+{
+  for (unsigned k = 0U; k < RTL_N_TAKES; ++k) {
+    if (!strcmp(name, rtl_take_name((RtlTakeKind)k))) {
+      *kind = (int32_t)k;
+      return NULL;
+    }
+  }
+  return "unknown take (mix or inputs)";
+}
+
+/// The /record commands: the control thread owns the takes and the files.
+static const char*
+parse_record(const RtlMessage* const m, const RtlOp op, RtlCommand* const cmd)
+{
+  switch (op) {
+  case OP_RECORD_START: {
+    const char* const file = arg_str(m->argv[0]);
+    cmd->kind              = RTL_CMD_RECORD_START;
+    cmd->ival              = RTL_TAKE_MIX;
+    if (!file[0]) {
+      return "empty file name";
+    }
+    snprintf(cmd->text, sizeof(cmd->text), "%s", file);
+    return m->argc > 1 ? parse_take(arg_str(m->argv[1]), &cmd->ival) : NULL;
+  }
+  case OP_RECORD_STOP:
+    cmd->kind = RTL_CMD_RECORD_STOP;
+    cmd->ival = -1;
+    return m->argc > 0 ? parse_take(arg_str(m->argv[0]), &cmd->ival) : NULL;
+  case OP_RECORD_STATUS:
+    cmd->kind = RTL_CMD_RECORD_STATUS;
+    return NULL;
+  default:
+    cmd->kind = RTL_CMD_RECORD_FORMAT;
+    for (unsigned f = 0U; f < RTL_N_SAMPLE_FORMATS; ++f) {
+      if (!strcmp(arg_str(m->argv[0]),
+                  rtl_sample_format_name((RtlSampleFormat)f))) {
+        cmd->ival = (int32_t)f;
+        return NULL;
+      }
+    }
+    return "unknown format (float, 24 or 16)";
+  }
+}
+
 /// Arguments as the command table says, or /subscribe's optional ones.
 static bool
 types_match(const RtlCommandEntry* const e, const char* const types)
@@ -269,6 +348,12 @@ types_match(const RtlCommandEntry* const e, const char* const types)
     return types[0] == 's' &&
            (!types[1] || !strcmp(types + 1, "i") || !strcmp(types + 1, "s") ||
             !strcmp(types + 1, "is"));
+  }
+  if (e->op == OP_RECORD_START) {
+    return !strcmp(types, "s") || !strcmp(types, "ss");
+  }
+  if (e->op == OP_RECORD_STOP) {
+    return !types[0] || !strcmp(types, "s");
   }
   return !strcmp(types, e->info.types);
 }
@@ -317,6 +402,12 @@ run_command(const RtlMessage* const m, const RtlCommandEntry* const e)
     }
     break;
   }
+  case OP_RECORD_START:
+  case OP_RECORD_STOP:
+  case OP_RECORD_STATUS:
+  case OP_RECORD_FORMAT:
+    reason = parse_record(m, e->op, &cmd);
+    break;
   case OP_MIDI_MAP: {
     const int32_t     cc      = arg_i32(m->argv[0]);
     const char* const address = arg_str(m->argv[1]);

@@ -14,6 +14,8 @@
 
 #define _POSIX_C_SOURCE 200809L
 
+#include "ramp.h"
+
 #include <jack/jack.h>
 #include <lo/lo.h>
 
@@ -36,7 +38,12 @@
 #define RTL_PROBE_NTP_UNIX_OFFSET 2208988800ULL
 #define RTL_PROBE_TWO_PI 6.283185307179586476925286766559
 
-typedef enum { RTL_PROBE_SILENCE, RTL_PROBE_SINE, RTL_PROBE_DC } RtlProbeWave;
+typedef enum {
+  RTL_PROBE_SILENCE,
+  RTL_PROBE_SINE,
+  RTL_PROBE_DC,
+  RTL_PROBE_RAMP,
+} RtlProbeWave;
 
 typedef struct {
   char*        dest;
@@ -151,6 +158,13 @@ src_process(const jack_nframes_t nframes, void* const arg)
         }
       }
       break;
+    case RTL_PROBE_RAMP: {
+      const jack_nframes_t t0 = jack_last_frame_time(p->src);
+      for (jack_nframes_t i = 0U; i < nframes; ++i) {
+        out[i] = rtl_ramp(t0 + i, (uint32_t)pl->freq, (float)pl->amp);
+      }
+      break;
+    }
     case RTL_PROBE_SINE: {
       const double step = RTL_PROBE_TWO_PI * pl->freq / p->rate;
       for (jack_nframes_t i = 0U; i < nframes; ++i) {
@@ -228,7 +242,9 @@ usage(FILE* const out)
     "  -s, --server NAME     JACK server (default: the default server)\n"
     "  -N, --name NAME       client name prefix (default rtl-probe)\n"
     "  -P, --play PORT=WAVE  play into an input port; WAVE: sine:HZ:AMP,"
-    " dc:VALUE, silence\n"
+    " dc:VALUE,\n"
+    "                        ramp:PERIOD:AMP (a sawtooth known from the "
+    "frame), silence\n"
     "  -C, --capture PORT    capture an output port\n"
     "  -f, --frames N        capture N frames (default: 0.5 s)\n"
     "  -S, --seconds SEC     capture (or, without captures, play) SEC seconds;"
@@ -285,6 +301,12 @@ parse_play(const char* const arg, RtlProbePlay* const pl)
   }
   if (sscanf(w, "sine:%lf:%lf", &pl->freq, &pl->amp) == 2) {
     pl->wave = RTL_PROBE_SINE;
+    return 0;
+  }
+  unsigned period = 0U;
+  if (sscanf(w, "ramp:%u:%lf", &period, &pl->amp) == 2 && period > 1U) {
+    pl->wave = RTL_PROBE_RAMP;
+    pl->freq = (double)period; // The period in frames, for a ramp
     return 0;
   }
   if (sscanf(w, "dc:%lf", &pl->amp) == 1) {
