@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# Copyright 2026 The rtlane authors
+#
+# Recording when things go wrong: a take whose thread stalls (a test hook,
+# as a slow disk would) loses exactly what it reports, as silence in place,
+# while the other take and the audio thread lose nothing; a take that hits
+# the file size limit ends cleanly with a valid file and the daemon lives
+# on; a JACK server that goes away (SIGTERM or SIGKILL) ends the take with
+# a valid file, and the daemon records again once the server is back.
+. "$(dirname "$0")/lib.sh"
+need "$RTLANE" "$RTL_OSC" "$RTL_PROBE" "$RTL_WAVCHECK"
+start_jackd 48000 256
+
+REC=$TMP/rec
+mkdir -p "$REC"
+RAMP=4801:0.5
+
+xruns() { field "$(osc -n 1 /status)" 7; }
+started() {
+  printf '%s\n' "$1" | awk -v f="$2" '$1 == "/record/started" && $3 == f { print $4; exit }'
+}
+stopped() { # OUTPUT FILE FIELD: frames (4) or lost (5) from /record/stopped
+  printf '%s\n' "$1" | awk -v f="$2" -v n="$3" '$1 == "/record/stopped" && $3 == f { print $n; exit }'
+}
+# listen SEC FILE [UNTIL]: a record subscriber in the background, printing
+# to FILE for SEC seconds, or until a reply prints UNTIL.
+listen() {
+  if [ -n "${3:-}" ]; then
+    osc -t "$(($1 * 1000))" -n 0 /subscribe s record @wait "$3" @listen 0.2 >"$2" 2>&1 &
+  else
+    osc -t 200 -n 0 /subscribe s record @listen "$1" >"$2" 2>&1 &
+  fi
+  PIDS+=($!)
+  LISTENER=$!
+  sleep 0.2
+}
+
+# --- a slow reader loses exactly what it says, and nobody else loses -------
+
+# The inputs take stalls 1 s after 0.25 s; its ring holds about 0.34 s.
+DAEMON_ENV=(RTLANE_TEST_RECORD_STALL=inputs:12000:1000)
+start_daemon -i 2 --record-dir "$REC" --record-buffer 200
+DAEMON_ENV=()
+start_player "$DAEMON_NAME:in_1=ramp:$RAMP"
+set_ok /ch/1/pan f -1
+
+for try in 1 2 3 4; do
+  rm -f "$REC"/slow-*.wav
+  x0=$(xruns)
+  listen 4 "$TMP/sub.out"
+  out=$(osc -n 0 @bundle +0.2 /record/start ss slow-mix.wav mix /record/start ss slow-in.wav inputs @end \
+    @wait "/record/started sh slow-in.wav *" @listen 1.6 /record/stop @wait "/record/stopped *" @listen 1) ||
+    fail "slow take: $out"
+  wait "$LISTENER"
+  [ "$(xruns)" = "$x0" ] && break
+  [ $try = 4 ] && fail "slow take: server too loaded (xruns in 4 tries)"
+  log "slow take: the server had xruns, recording again"
+done
+printf '%s\n' "$out" | sed 's/^/#   /'
+sed 's/^/#   subscriber: /' "$TMP/sub.out"
+[ -n "$(stopped "$out" slow-mix.wav 4)" ] && [ -n "$(stopped "$out" slow-in.wav 4)" ] || fail "slow takes: a /record/stopped is missing"
+first=$(started "$out" slow-mix.wav)
+expect_eq "$(started "$out" slow-in.wav)" "$first" "slow takes: first frames"
+expect_eq "$(stopped "$out" slow-mix.wav 5)" 0 "the mix take's loss while the inputs take stalled"
+"$RTL_WAVCHECK" "$REC/slow-mix.wav" -r "0:$first:$RAMP" -z 1 >/dev/null || fail "slow-mix.wav is not the ramp"
+lost=$(stopped "$out" slow-in.wav 5)
+fcheck "n > 0.4 * 48000 && n < 1.0 * 48000" "the stalled take lost $lost frames, expected about 0.66 s" -v n="$lost"
+gaps=() sum=0
+while read -r path types frames position; do
+  gaps+=(-g "$position:$frames")
+  sum=$((sum + frames))
+done < <(awk '$1 == "/record/dropout"' "$TMP/sub.out")
+[ ${#gaps[@]} -gt 0 ] || fail "no /record/dropout reached the record subscriber"
+expect_eq "$sum" "$lost" "frames in /record/dropout against the loss in /record/stopped"
+check=$("$RTL_WAVCHECK" "$REC/slow-in.wav" -r "0:$first:$RAMP" -z 1 "${gaps[@]}") ||
+  fail "slow-in.wav: not the ramp with silence exactly where the dropouts were: $check"
+expect_eq "$(kv "$check" frames frames)" "$(stopped "$out" slow-in.wav 4)" "slow-in.wav: frames"
+pass "a stalled take loses exactly the $lost frames it reports, as silence in place; the other take and the audio thread lose nothing"
+stop_daemon TERM
+
+# --- the file size limit ends a take cleanly ---------------------------------
+
+DAEMON_ENV=(prlimit --fsize=300000 --)
+start_daemon -i 2 --record-dir "$REC"
+DAEMON_ENV=()
+stop_player
+start_player "$DAEMON_NAME:in_1=ramp:$RAMP"
+set_ok /ch/1/pan f -1
+for try in 1 2 3 4; do
+  big=big-$try.wav
+  x0=$(xruns)
+  listen 10 "$TMP/sub2.out" "/record/stopped *"
+  out=$(osc -n 0 /record/start s $big @wait "/record/started *") || fail "$big: $out"
+  first=$(started "$out" $big)
+  wait "$LISTENER"
+  [ "$(xruns)" = "$x0" ] && break
+  [ $try = 4 ] && fail "file size limit: server too loaded (xruns in 4 tries)"
+  log "file size limit: the server had xruns, recording again"
+done
+sed 's/^/#   subscriber: /' "$TMP/sub2.out"
+grep -q "^/record/error ss $big file too large\$" "$TMP/sub2.out" || fail "no /record/error for $big"
+frames=$(awk -v f=$big '$1 == "/record/stopped" && $3 == f { print $4 }' "$TMP/sub2.out")
+[ -n "$frames" ] || fail "no /record/stopped for $big"
+check=$("$RTL_WAVCHECK" "$REC/$big" -r "0:$first:$RAMP" -z 1) || fail "$big: $check"
+expect_eq "$(kv "$check" frames frames)" "$frames" "$big: frames in the file against /record/stopped"
+fcheck "s <= 300000" "$big is larger than the limit" -v s="$(stat -c %s "$REC/$big")"
+expect_eq "$(osc /ping)" "/pong" "/ping after the take failed"
+pass "a take that reaches the file size limit ends with a valid file of $frames frames, /record/error and /record/stopped; the daemon lives on"
+stop_daemon TERM
+
+# --- the server goes away while recording ----------------------------------------
+
+start_daemon -i 2 --record-dir "$REC"
+stop_player
+start_player "$DAEMON_NAME:in_1=ramp:$RAMP"
+set_ok /ch/1/pan f -1
+for sig in TERM KILL; do
+  listen 4 "$TMP/sub3.out"
+  out=$(osc -n 0 /record/start s gone-$sig.wav @wait "/record/started *") || fail "gone-$sig.wav: $out"
+  first=$(started "$out" gone-$sig.wav)
+  x0=$(xruns)
+  sleep 0.5
+  x1=$(xruns)
+  kill -$sig "$JACKD_PID"
+  wait "$JACKD_PID" 2>/dev/null
+  wait "$LISTENER"
+  frames=$(awk -v f="gone-$sig.wav" '$1 == "/record/stopped" && $3 == f { print $4 }' "$TMP/sub3.out")
+  [ -n "$frames" ] || fail "SIG$sig to jackd: no /record/stopped: $(cat "$TMP/sub3.out")"
+  check=$("$RTL_WAVCHECK" "$REC/gone-$sig.wav" -r "0:$first:$RAMP" -z 1) ||
+    [ "$x1" != "$x0" ] || fail "gone-$sig.wav: $check"
+  [ "$x1" = "$x0" ] || log "gone-$sig.wav: the server had xruns, samples not judged"
+  expect_eq "$(kv "$check" frames frames)" "$frames" "gone-$sig.wav: frames"
+  fcheck "n >= 0.3 * 48000" "gone-$sig.wav holds $frames frames" -v n="$frames"
+  expect_eq "$(osc /ping)" "/pong" "/ping with the server gone (SIG$sig)"
+  # The same name again (a SIGKILLed server keeps its slot until then)
+  jackd "$JACKD_SCHED" -n "$JACK_SERVER" -d dummy -r 48000 -p 256 >"$TMP/jackd-$sig.log" 2>&1 &
+  JACKD_PID=$!
+  PIDS+=("$JACKD_PID")
+  timeout 15 jack_wait -s "$JACK_SERVER" -w -t 10 >/dev/null 2>&1 || fail "jackd did not come back"
+  for i in $(seq 150); do
+    jack_lsp -s "$JACK_SERVER" 2>/dev/null | grep -qx "$DAEMON_NAME:out_L" && break
+    sleep 0.1
+  done
+  stop_player
+  start_player "$DAEMON_NAME:in_1=ramp:$RAMP"
+  pass "SIG$sig to jackd ends the take with a valid file of $frames frames; the daemon reconnects"
+done
+out=$(osc -n 0 /record/start s again.wav @wait "/record/started *" @listen 0.5 /record/stop @wait "/record/stopped *") ||
+  fail "again.wav: $out"
+"$RTL_WAVCHECK" "$REC/again.wav" -r "0:$(started "$out" again.wav):$RAMP" -z 1 >/dev/null || fail "again.wav"
+pass "recording works again after the server came back"
+stop_daemon TERM
+stop_pid "$JACKD_PID"
