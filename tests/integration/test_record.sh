@@ -37,6 +37,9 @@ started() {
 
 # --- a take, read back, and jack_capture's file of the same ports ---------
 
+# A take is judged sample for sample; one that does not match while the
+# server had xruns (jack_capture's start and stop bring many on two cores)
+# proves nothing and is made again.
 for try in 1 2 3 4; do
   rm -f "$REC/take.wav" "$TMP/jc.wav"
   x0=$(xruns)
@@ -48,18 +51,19 @@ for try in 1 2 3 4; do
   out=$(osc -n 0 /record/start s take.wav @wait "/record/started *" @listen 2 /record/stop @wait "/record/stopped *") ||
     fail "take: $out"
   wait "$jc" || fail "jack_capture: $(cat "$TMP/jc.out")"
-  [ "$(xruns)" = "$x0" ] && break
+  first=$(started "$out" take.wav)
+  [ -n "$first" ] || fail "no /record/started for take.wav: $out"
+  check=$("$RTL_WAVCHECK" "$REC/take.wav" -r "0:$first:$RAMP" -z 1) &&
+    cmp=$("$RTL_WAVCHECK" -c "$REC/take.wav" "$TMP/jc.wav") && break
+  [ "$(xruns)" != "$x0" ] || fail "take.wav against the ramp from frame $first and jack_capture's file: $check $cmp"
   [ $try = 4 ] && fail "take: server too loaded (xruns in 4 tries)"
   log "take: the server had xruns, recording again"
 done
 printf '%s\n' "$out" | sed 's/^/#   /'
-first=$(started "$out" take.wav)
-[ -n "$first" ] || fail "no /record/started for take.wav: $out"
 stopped=$(printf '%s\n' "$out" | awk '$1 == "/record/stopped" && $3 == "take.wav"')
 [ -n "$stopped" ] || fail "no /record/stopped for take.wav: $out"
 frames=$(field "$stopped" 4)
 expect_eq "$(field "$stopped" 5)" 0 "take: frames lost"
-check=$("$RTL_WAVCHECK" "$REC/take.wav" -r "0:$first:$RAMP" -z 1) || fail "take.wav against the ramp from frame $first: $check"
 log "$check"
 expect_eq "$(kv "$check" frames channels)" 2 "take: channels"
 expect_eq "$(kv "$check" frames rate)" 48000 "take: rate"
@@ -68,21 +72,27 @@ expect_eq "$(kv "$check" frames frames)" "$frames" "take: frames in the file aga
 fcheck "n >= 1.8 * 48000 && n <= 3.0 * 48000" "take: $frames frames for about 2 s" -v n="$frames"
 pass "a take holds every sample of out_L and out_R from its first frame, as /record/started and /record/stopped say"
 
-cmp=$("$RTL_WAVCHECK" -c "$REC/take.wav" "$TMP/jc.wav") || fail "take.wav against jack_capture's file: $cmp"
 log "$cmp"
 expect_eq "$(kv "$cmp" offset overlap)" "$frames" "take: frames that jack_capture's file covers"
 pass "jack_capture's file of the same ports holds the same samples"
 
 # --- two takes from one time-tagged bundle start on the same frame -----------
 
-out=$(osc -n 0 @bundle +0.3 /record/start ss both-mix.wav mix /record/start ss both-in.wav inputs @end \
-  @wait "/record/started sh both-in.wav *" @listen 1 /record/stop @wait "/record/stopped shi both-in.wav *" @listen 0.3) ||
-  fail "bundle: $out"
-f_mix=$(started "$out" both-mix.wav)
-f_in=$(started "$out" both-in.wav)
-[ -n "$f_mix" ] && [ "$f_mix" = "$f_in" ] || fail "bundle: first frames '$f_mix' and '$f_in' differ: $out"
-"$RTL_WAVCHECK" "$REC/both-mix.wav" -r "0:$f_mix:$RAMP" -z 1 >/dev/null || fail "both-mix.wav"
-check=$("$RTL_WAVCHECK" "$REC/both-in.wav" -r "0:$f_in:$RAMP" -z 1) || fail "both-in.wav: $check"
+for try in 1 2 3 4; do
+  rm -f "$REC"/both-*.wav
+  x0=$(xruns)
+  out=$(osc -n 0 @bundle +0.3 /record/start ss both-mix.wav mix /record/start ss both-in.wav inputs @end \
+    @wait "/record/started sh both-in.wav *" @listen 1 /record/stop @wait "/record/stopped shi both-in.wav *" @listen 0.3) ||
+    fail "bundle: $out"
+  f_mix=$(started "$out" both-mix.wav)
+  f_in=$(started "$out" both-in.wav)
+  [ -n "$f_mix" ] && [ "$f_mix" = "$f_in" ] || fail "bundle: first frames '$f_mix' and '$f_in' differ: $out"
+  check=$("$RTL_WAVCHECK" "$REC/both-mix.wav" -r "0:$f_mix:$RAMP" -z 1) &&
+    check=$("$RTL_WAVCHECK" "$REC/both-in.wav" -r "0:$f_in:$RAMP" -z 1) && break
+  [ "$(xruns)" != "$x0" ] || fail "bundle: $check"
+  [ $try = 4 ] && fail "bundle: server too loaded (xruns in 4 tries)"
+  log "bundle: the server had xruns, recording again"
+done
 expect_eq "$(kv "$check" frames channels)" 2 "inputs take: one channel per input"
 pass "mix and inputs takes of one bundle start on frame $f_mix, each sample where it belongs"
 
@@ -146,7 +156,9 @@ sleep 0.5
 stop_daemon TERM
 expect_eq "$STOP_STATUS" 0 "exit status after SIGTERM while recording"
 first=$(started "$out" term.wav)
-check=$("$RTL_WAVCHECK" "$REC/term.wav" -r "0:$first:$RAMP" -z 1) || fail "term.wav: $check"
+check=$("$RTL_WAVCHECK" "$REC/term.wav" -r "0:$first:$RAMP" -z 1) ||
+  printf '%s\n' "$check" | grep -q ' mismatches [0-9]' || fail "term.wav is not a valid file: $check"
+grep -q "XRun\|xrun" "$DAEMON_ERR" || expect_eq "$(kv "$check" frames mismatches)" 0 "term.wav against the ramp"
 fcheck "n >= 0.4 * 48000" "term.wav holds $(kv "$check" frames frames) frames" -v n="$(kv "$check" frames frames)"
 grep -q "recorded term.wav" "$DAEMON_ERR" || fail "no 'recorded term.wav' in the log"
 pass "SIGTERM ends an open take with a valid file"

@@ -45,6 +45,8 @@ DAEMON_ENV=()
 start_player "$DAEMON_NAME:in_1=ramp:$RAMP"
 set_ok /ch/1/pan f -1
 
+# The counts are judged every time; the samples only when they are exact or
+# the server had no xrun (a glitch of the player's is not the daemon's).
 for try in 1 2 3 4; do
   rm -f "$REC"/slow-*.wav
   x0=$(xruns)
@@ -53,28 +55,27 @@ for try in 1 2 3 4; do
     @wait "/record/started sh slow-in.wav *" @listen 1.6 /record/stop @wait "/record/stopped *" @listen 1) ||
     fail "slow take: $out"
   wait "$LISTENER"
-  [ "$(xruns)" = "$x0" ] && break
+  printf '%s\n' "$out" | sed 's/^/#   /'
+  sed 's/^/#   subscriber: /' "$TMP/sub.out"
+  [ -n "$(stopped "$out" slow-mix.wav 4)" ] && [ -n "$(stopped "$out" slow-in.wav 4)" ] || fail "slow takes: a /record/stopped is missing"
+  first=$(started "$out" slow-mix.wav)
+  expect_eq "$(started "$out" slow-in.wav)" "$first" "slow takes: first frames"
+  expect_eq "$(stopped "$out" slow-mix.wav 5)" 0 "the mix take's loss while the inputs take stalled"
+  lost=$(stopped "$out" slow-in.wav 5)
+  fcheck "n > 0.4 * 48000 && n < 1.0 * 48000" "the stalled take lost $lost frames, expected about 0.66 s" -v n="$lost"
+  gaps=() sum=0
+  while read -r path types frames position; do
+    gaps+=(-g "$position:$frames")
+    sum=$((sum + frames))
+  done < <(awk '$1 == "/record/dropout"' "$TMP/sub.out")
+  [ ${#gaps[@]} -gt 0 ] || fail "no /record/dropout reached the record subscriber"
+  expect_eq "$sum" "$lost" "frames in /record/dropout against the loss in /record/stopped"
+  check=$("$RTL_WAVCHECK" "$REC/slow-mix.wav" -r "0:$first:$RAMP" -z 1) &&
+    check=$("$RTL_WAVCHECK" "$REC/slow-in.wav" -r "0:$first:$RAMP" -z 1 "${gaps[@]}") && break
+  [ "$(xruns)" != "$x0" ] || fail "slow takes: not the ramp (with silence exactly where the dropouts were): $check"
   [ $try = 4 ] && fail "slow take: server too loaded (xruns in 4 tries)"
   log "slow take: the server had xruns, recording again"
 done
-printf '%s\n' "$out" | sed 's/^/#   /'
-sed 's/^/#   subscriber: /' "$TMP/sub.out"
-[ -n "$(stopped "$out" slow-mix.wav 4)" ] && [ -n "$(stopped "$out" slow-in.wav 4)" ] || fail "slow takes: a /record/stopped is missing"
-first=$(started "$out" slow-mix.wav)
-expect_eq "$(started "$out" slow-in.wav)" "$first" "slow takes: first frames"
-expect_eq "$(stopped "$out" slow-mix.wav 5)" 0 "the mix take's loss while the inputs take stalled"
-"$RTL_WAVCHECK" "$REC/slow-mix.wav" -r "0:$first:$RAMP" -z 1 >/dev/null || fail "slow-mix.wav is not the ramp"
-lost=$(stopped "$out" slow-in.wav 5)
-fcheck "n > 0.4 * 48000 && n < 1.0 * 48000" "the stalled take lost $lost frames, expected about 0.66 s" -v n="$lost"
-gaps=() sum=0
-while read -r path types frames position; do
-  gaps+=(-g "$position:$frames")
-  sum=$((sum + frames))
-done < <(awk '$1 == "/record/dropout"' "$TMP/sub.out")
-[ ${#gaps[@]} -gt 0 ] || fail "no /record/dropout reached the record subscriber"
-expect_eq "$sum" "$lost" "frames in /record/dropout against the loss in /record/stopped"
-check=$("$RTL_WAVCHECK" "$REC/slow-in.wav" -r "0:$first:$RAMP" -z 1 "${gaps[@]}") ||
-  fail "slow-in.wav: not the ramp with silence exactly where the dropouts were: $check"
 expect_eq "$(kv "$check" frames frames)" "$(stopped "$out" slow-in.wav 4)" "slow-in.wav: frames"
 pass "a stalled take loses exactly the $lost frames it reports, as silence in place; the other take and the audio thread lose nothing"
 stop_daemon TERM
@@ -94,17 +95,18 @@ for try in 1 2 3 4; do
   out=$(osc -n 0 /record/start s $big @wait "/record/started *") || fail "$big: $out"
   first=$(started "$out" $big)
   wait "$LISTENER"
-  [ "$(xruns)" = "$x0" ] && break
+  sed 's/^/#   subscriber: /' "$TMP/sub2.out"
+  grep -q "^/record/error ss $big file too large\$" "$TMP/sub2.out" || fail "no /record/error for $big"
+  frames=$(awk -v f=$big '$1 == "/record/stopped" && $3 == f { print $4 }' "$TMP/sub2.out")
+  [ -n "$frames" ] || fail "no /record/stopped for $big"
+  fcheck "s <= 300000" "$big is larger than the limit" -v s="$(stat -c %s "$REC/$big")"
+  check=$("$RTL_WAVCHECK" "$REC/$big" -r "0:$first:$RAMP" -z 1) && break
+  printf '%s\n' "$check" | grep -q ' mismatches [0-9]' || fail "$big is not a valid file: $check"
+  [ "$(xruns)" != "$x0" ] || fail "$big: $check"
   [ $try = 4 ] && fail "file size limit: server too loaded (xruns in 4 tries)"
   log "file size limit: the server had xruns, recording again"
 done
-sed 's/^/#   subscriber: /' "$TMP/sub2.out"
-grep -q "^/record/error ss $big file too large\$" "$TMP/sub2.out" || fail "no /record/error for $big"
-frames=$(awk -v f=$big '$1 == "/record/stopped" && $3 == f { print $4 }' "$TMP/sub2.out")
-[ -n "$frames" ] || fail "no /record/stopped for $big"
-check=$("$RTL_WAVCHECK" "$REC/$big" -r "0:$first:$RAMP" -z 1) || fail "$big: $check"
 expect_eq "$(kv "$check" frames frames)" "$frames" "$big: frames in the file against /record/stopped"
-fcheck "s <= 300000" "$big is larger than the limit" -v s="$(stat -c %s "$REC/$big")"
 expect_eq "$(osc /ping)" "/pong" "/ping after the take failed"
 pass "a take that reaches the file size limit ends with a valid file of $frames frames, /record/error and /record/stopped; the daemon lives on"
 stop_daemon TERM
