@@ -16,16 +16,22 @@
 #include "mixer.h"
 #include "osc.h"
 #include "process.h"
+#include "recorder.h"
 #include "state.h"
 #include "worker.h"
 
+#include <rtlane/broadcast.h>
 #include <rtlane/queue.h>
 #include <rtlane/snapshot.h>
 
 #include <check.h>
+
+#include <fcntl.h>
 #include <semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 Suite*
 rtl_suite_daemon_alloc(void);
@@ -228,6 +234,7 @@ build_process(RtlAllocator* const alloc,
     write_ahead_ms,
     NULL,
     NULL,
+    100.0,
   };
   RtlStatus st = rtl_process_new(&config, (RtlProcess**)obj);
   if (!st) {
@@ -339,6 +346,10 @@ build_control(RtlAllocator* const alloc, void** const obj)
     g_rig.process,
     g_rig.jack,
     g_rig.osc,
+    -1,
+    RTL_TAKE_MIX,
+    0U,
+    0U,
   };
   const RtlStatus st = rtl_control_new(&config, (RtlControl**)obj);
   if (st) {
@@ -375,6 +386,44 @@ static void
 destroy_daemon(void* const obj)
 {
   rtl_daemon_close((RtlDaemon*)obj);
+}
+
+/// A take into a directory of its own, from a ring no thread writes.
+static struct {
+  RtlBroadcast* ring;
+  RtlTakeMarks  marks;
+  sem_t         wake;
+  int           dir_fd;
+  char          dir[64];
+  unsigned      n;
+} g_take;
+
+static RtlStatus
+build_recorder(RtlAllocator* const alloc, void** const obj)
+{
+  char name[32];
+  snprintf(name, sizeof(name), "take-%u.wav", ++g_take.n);
+  const RtlRecorderConfig config = {
+    alloc,
+    g_take.ring,
+    &g_take.marks,
+    1U,
+    g_take.dir_fd,
+    name,
+    RTL_SAMPLE_FLOAT,
+    48000U,
+    &g_take.wake,
+    0U,
+    0U,
+  };
+  char err[128];
+  return rtl_recorder_new(&config, (RtlRecorder**)obj, err, sizeof(err));
+}
+
+static void
+destroy_recorder(void* const obj)
+{
+  rtl_recorder_free((RtlRecorder*)obj, true);
 }
 
 // --- tests -------------------------------------------------------------------
@@ -446,6 +495,24 @@ START_TEST(test_control)
 }
 END_TEST
 
+START_TEST(test_recorder)
+{
+  snprintf(g_take.dir, sizeof(g_take.dir), "/tmp/rtlane-alloc-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(g_take.dir));
+  g_take.dir_fd = open(g_take.dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ck_assert_int_ge(g_take.dir_fd, 0);
+  ck_assert_int_eq(sem_init(&g_take.wake, 0, 0U), 0);
+  ck_assert_int_eq(rtl_broadcast_new(NULL, 1024U, 2U, &g_take.ring),
+                   RTL_SUCCESS);
+  walk(build_recorder, destroy_recorder, RTL_SUCCESS);
+  rtl_broadcast_free(g_take.ring);
+  sem_destroy(&g_take.wake);
+  close(g_take.dir_fd);
+  // A take that could not be made left nothing behind
+  ck_assert_int_eq(rmdir(g_take.dir), 0);
+}
+END_TEST
+
 START_TEST(test_daemon)
 {
   walk(build_daemon, destroy_daemon, RTL_FAILURE);
@@ -467,6 +534,7 @@ rtl_suite_daemon_alloc(void)
   tcase_add_test(core, test_jack);
   tcase_add_test(core, test_osc);
   tcase_add_test(core, test_control);
+  tcase_add_test(core, test_recorder);
   tcase_add_test(core, test_daemon);
   tcase_set_timeout(core, 60);
   suite_add_tcase(s, core);

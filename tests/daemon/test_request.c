@@ -228,6 +228,40 @@ START_TEST(test_commands)
 }
 END_TEST
 
+START_TEST(test_record)
+{
+  MSG("/record/start", "s", "take.wav");
+  const RtlCommand* cmd = expect_command(RTL_CMD_RECORD_START);
+  ck_assert_str_eq(cmd->text, "take.wav");
+  ck_assert_int_eq(cmd->ival, RTL_TAKE_MIX);
+  MSG("/record/start", "ss", "stems.wav", "inputs");
+  cmd = expect_command(RTL_CMD_RECORD_START);
+  ck_assert_str_eq(cmd->text, "stems.wav");
+  ck_assert_int_eq(cmd->ival, RTL_TAKE_INPUTS);
+  MSG("/record/start", "ss", "x.wav", "stems");
+  expect_error("/record/start", "unknown take (mix or inputs)");
+  MSG("/record/start", "s", "");
+  expect_error("/record/start", "empty file name");
+  MSG("/record/start", "");
+  expect_error("/record/start", "wrong arguments (expected 's')");
+  MSG("/record/stop", "");
+  ck_assert_int_eq(expect_command(RTL_CMD_RECORD_STOP)->ival, -1);
+  MSG("/record/stop", "s", "inputs");
+  ck_assert_int_eq(expect_command(RTL_CMD_RECORD_STOP)->ival, RTL_TAKE_INPUTS);
+  MSG("/record/stop", "i", 1);
+  expect_error("/record/stop", "wrong arguments (expected '')");
+  MSG("/record/status", "");
+  expect_command(RTL_CMD_RECORD_STATUS);
+  MSG("/record/format", "s", "24");
+  ck_assert_int_eq(expect_command(RTL_CMD_RECORD_FORMAT)->ival, RTL_SAMPLE_24);
+  MSG("/record/format", "s", "float");
+  ck_assert_int_eq(expect_command(RTL_CMD_RECORD_FORMAT)->ival,
+                   RTL_SAMPLE_FLOAT);
+  MSG("/record/format", "s", "32");
+  expect_error("/record/format", "unknown format (float, 24 or 16)");
+}
+END_TEST
+
 START_TEST(test_transport_paths)
 {
   // One mapping between operations and addresses, both ways.
@@ -379,6 +413,7 @@ rtl_suite_daemon_request(void)
   tcase_add_checked_fixture(core, setup, teardown);
   tcase_add_test(core, test_parameters);
   tcase_add_test(core, test_commands);
+  tcase_add_test(core, test_record);
   tcase_add_test(core, test_transport_paths);
   tcase_add_test(core, test_subscribe);
   tcase_add_test(core, test_bundles);
