@@ -97,6 +97,8 @@ typedef enum {
   RTL_CMD_RECORD_STOP,   ///< ival: RtlTakeKind, or -1 for every take
   RTL_CMD_RECORD_STATUS, ///< /record/status
   RTL_CMD_RECORD_FORMAT, ///< ival: RtlSampleFormat
+  RTL_CMD_SAVE,          ///< text: file in the state directory, "" for --state
+  RTL_CMD_LOAD,          ///< text: as SAVE
 } RtlCmdKind;
 
 /// What a take records; each kind has its own broadcast ring.
@@ -159,7 +161,7 @@ typedef struct {
   int32_t    hz;      ///< SUBSCRIBE rate
   uint32_t   flags;   ///< SUBSCRIBE: RTL_SUBSCRIBE_*
   RtlOscPeer peer;
-  char       text[RTL_PATH_MAX]; ///< RECORD_START: the file name
+  char       text[RTL_PATH_MAX]; ///< RECORD_START, SAVE, LOAD: a file name
 } RtlCommand;
 
 /**

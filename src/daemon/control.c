@@ -5,9 +5,11 @@
 
 #include "control.h"
 
+#include "confine.h"
 #include "log.h"
 #include "recorder.h"
 #include "request.h"
+#include "statefile.h"
 #include "subscribers.h"
 #include "thread.h"
 
@@ -15,9 +17,11 @@
 #include <rtlane/msgring.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -58,6 +62,11 @@ struct RtlControlImpl {
   bool             thread_started;
   _Atomic bool     quit;
   _Atomic bool     resync;
+  _Atomic bool     reload; ///< SIGHUP: read the state file again
+
+  /// The state file could not be read at start: it is kept as it is (not
+  /// saved over at exit) until the user saves
+  bool state_kept;
 
   bool     dirty;     ///< The model changed since the last publication
   uint64_t published; ///< Sequence of the last published snapshot
@@ -104,6 +113,11 @@ send_error(RtlControl* const       c,
            const char* const       path,
            const char* const       reason)
 {
+  // Settings from a state file have no sender: their errors go to the log
+  if (peer->transport == RTL_PEER_NONE) {
+    rtl_log("state: %s: %s", path, reason);
+    return;
+  }
   rtl_osc_send_error(c->config.osc, peer, path, reason);
 }
 
@@ -558,6 +572,147 @@ apply_latency_set(RtlControl* const c, const RtlCommand* const cmd)
   ++c->cmds_applied;
 }
 
+// --- saved state
+// ---------------------------------------------------------------
+
+static void
+apply(RtlControl* c, const RtlCommand* cmd, int64_t now);
+
+/**
+   Read `name` (beneath `dir_fd`, or as given with AT_FDCWD) and apply it
+   whole, or nothing of it.  Returns the number of settings applied, or -1
+   with the reason in `err`.
+*/
+static long
+load_state(RtlControl* const c,
+           const int         dir_fd,
+           const char* const name,
+           char* const       err,
+           const size_t      err_size)
+{
+  const size_t      max = rtl_statefile_max_lines(c->config.table);
+  RtlCommand* const cmds =
+    (RtlCommand*)rtl_calloc(c->config.allocator, max, sizeof(RtlCommand));
+  if (!cmds) {
+    snprintf(err, err_size, "out of memory");
+    return -1;
+  }
+  size_t n = 0U;
+  if (rtl_statefile_read(
+        c->config.table, dir_fd, name, cmds, max, &n, err, err_size)) {
+    rtl_free(c->config.allocator, cmds);
+    return -1;
+  }
+  const int64_t now = now_ns();
+  for (size_t i = 0U; i < n; ++i) {
+    apply(c, &cmds[i], now);
+  }
+  rtl_free(c->config.allocator, cmds);
+  return (long)n;
+}
+
+static RtlStatus
+save_state(RtlControl* const c,
+           const int         dir_fd,
+           const char* const name,
+           char* const       err,
+           const size_t      err_size)
+{
+  const RtlStateExtras extras = {
+    rtl_process_write_ahead(c->config.process)
+      ? rtl_process_latency_ms(c->config.process)
+      : 0.0,
+    c->record_format,
+  };
+  return rtl_statefile_write(&c->model, &extras, dir_fd, name, err, err_size);
+}
+
+/// The --state file at start or on SIGHUP: a file that cannot be used is
+/// reported, changes nothing and is not saved over (at exit) until the
+/// user saves.
+static void
+load_state_file(RtlControl* const c, const bool at_start)
+{
+  const char* const file = c->config.state_file;
+  if (!file) {
+    if (!at_start) {
+      rtl_log("SIGHUP: no state file to read (--state)");
+    }
+    return;
+  }
+  char       err[256];
+  const long n = load_state(c, AT_FDCWD, file, err, sizeof(err));
+  if (n >= 0) {
+    c->state_kept = false;
+    rtl_log("state read from %s (%ld settings)", file, n);
+  } else if (at_start && !strcmp(err, rtl_confine_error(ENOENT))) {
+    rtl_log("state file %s does not exist yet: it is written on /save and "
+            "at exit",
+            file);
+  } else {
+    // The user's edits are in that file: exit must not save over them
+    c->state_kept = true;
+    rtl_log("state file %s: %s; %s; the file is kept as it is until /save",
+            file,
+            err,
+            at_start ? "starting with the defaults" : "nothing changed");
+  }
+}
+
+/// /save [s:file]: the --state file, or a file in the state directory.
+static void
+apply_save(RtlControl* const c, const RtlCommand* const cmd)
+{
+  const bool  own  = !cmd->text[0];
+  const char* name = own ? c->config.state_file : cmd->text;
+  const char* why  = own && !name ? "no state file (start with --state)"
+                     : own        ? NULL
+                     : c->config.state_dir_fd < 0 ? "no state directory"
+                                                  : rtl_confine_check(name);
+  char        err[256];
+  if (!why &&
+      save_state(
+        c, own ? AT_FDCWD : c->config.state_dir_fd, name, err, sizeof(err))) {
+    why = err;
+  }
+  if (why) {
+    send_error(c, &cmd->peer, "/save", why);
+    return;
+  }
+  if (own) {
+    c->state_kept = false;
+  }
+  ++c->cmds_applied;
+  rtl_osc_reply(c->config.osc, &cmd->peer, "/saved", "s", name);
+}
+
+/// /load [s:file]: the --state file, or a file in the state directory.
+static void
+apply_load(RtlControl* const c, const RtlCommand* const cmd)
+{
+  const bool  own  = !cmd->text[0];
+  const char* name = own ? c->config.state_file : cmd->text;
+  const char* why  = own && !name ? "no state file (start with --state)"
+                     : own        ? NULL
+                     : c->config.state_dir_fd < 0 ? "no state directory"
+                                                  : rtl_confine_check(name);
+  char        err[256];
+  long        n = 0;
+  if (!why &&
+      (n = load_state(
+         c, own ? AT_FDCWD : c->config.state_dir_fd, name, err, sizeof(err))) <
+        0) {
+    why = err;
+  }
+  if (why) {
+    c->state_kept = c->state_kept || (own && name);
+    send_error(c, &cmd->peer, "/load", why);
+    return;
+  }
+  ++c->cmds_applied;
+  rtl_osc_reply(c->config.osc, &cmd->peer, "/loaded", "si", name, (int32_t)n);
+}
+
 // --- takes -------------------------------------------------------------------
 
 /// Send to `peer` (if any) and to every record subscriber but `peer`.
@@ -882,6 +1037,12 @@ apply(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
     c->record_format = (RtlSampleFormat)cmd->ival;
     ++c->cmds_applied;
     return;
+  case RTL_CMD_SAVE:
+    apply_save(c, cmd);
+    return;
+  case RTL_CMD_LOAD:
+    apply_load(c, cmd);
+    return;
   }
 }
 
@@ -1043,6 +1204,27 @@ apply_batch(RtlControl* const c, const int64_t now)
   return n == RTL_BATCH;
 }
 
+/// A clean shutdown keeps the settings in the --state file, unless that
+/// file could not be read at start (then it stays as the user left it).
+static void
+save_at_exit(RtlControl* const c)
+{
+  const char* const file = c->config.state_file;
+  char              err[256];
+  if (!file) {
+    return;
+  }
+  if (c->state_kept) {
+    rtl_log("state not saved: %s could not be read at start and is kept "
+            "as it is (/save writes it)",
+            file);
+  } else if (save_state(c, AT_FDCWD, file, err, sizeof(err))) {
+    rtl_log("state not saved to %s: %s", file, err);
+  } else {
+    rtl_log("state saved to %s", file);
+  }
+}
+
 static void*
 control_thread(void* const arg)
 {
@@ -1053,6 +1235,9 @@ control_thread(void* const arg)
     int64_t now = now_ns();
     if (atomic_exchange_explicit(&c->resync, false, memory_order_acq_rel)) {
       resync(c, now);
+    }
+    if (atomic_exchange_explicit(&c->reload, false, memory_order_acq_rel)) {
+      load_state_file(c, false);
     }
     follow_graph(c);
     // Before the commands, so a /get sees what the CCs did.
@@ -1071,6 +1256,7 @@ control_thread(void* const arg)
     wait = more ? 0 : next_deadline(c, now, timed_in);
   }
   finish_takes(c);
+  save_at_exit(c);
   return NULL;
 }
 
@@ -1099,7 +1285,9 @@ rtl_control_new(const RtlControlConfig* const config,
   }
   c->last_state_ns = now_ns() - RTL_STATE_WINDOW_NS;
   c->last_meter_ns = now_ns() - RTL_METER_HOLD_NS;
-  c->dirty         = true;
+  // Before the first snapshot, so the audio starts with the saved values
+  load_state_file(c, true);
+  c->dirty = true;
   publish(c);
   if (c->dirty) {
     rtl_control_free(c);
@@ -1143,6 +1331,13 @@ rtl_control_stop(RtlControl* const c)
   sem_post(c->config.wake);
   pthread_join(c->thread, NULL);
   c->thread_started = false;
+}
+
+void
+rtl_control_reload(RtlControl* const c)
+{
+  atomic_store_explicit(&c->reload, true, memory_order_release);
+  sem_post(c->config.wake);
 }
 
 void

@@ -42,6 +42,8 @@ typedef struct {
   RtlJack*             jack;
   RtlOsc*              osc;
   int                  record_dir_fd; ///< Where takes are made
+  const char*          state_file;    ///< --state, or NULL
+  int                  state_dir_fd;  ///< Where /save and /load name files
   /// Test hook: the take of stall_kind stalls once for stall_ms after
   /// stall_after frames (stall_ms 0: never)
   RtlTakeKind stall_kind;
@@ -77,6 +79,13 @@ rtl_control_tag_to_frame(void*     jack,
                          uint64_t  tag,
                          uint64_t* frame,
                          uint64_t* now);
+
+/**
+   Read the --state file again (SIGHUP).  Any thread; the control thread
+   does the work.
+*/
+void
+rtl_control_reload(RtlControl* control);
 
 /**
    The RT state was reset (a new JACK client): republish every value and

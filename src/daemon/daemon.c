@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +59,7 @@ struct RtlDaemonImpl {
   RtlOsc*             osc;
   RtlControl*         control;
   int                 record_dir_fd; ///< -1 until opened
+  int                 state_dir_fd;  ///< -1 if there is none
   char                record_dir[RTL_PATH_MAX];
 };
 
@@ -87,6 +89,7 @@ rtl_daemon_block_signals(void)
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
   // A take that reaches RLIMIT_FSIZE gets EFBIG and ends cleanly instead
@@ -106,6 +109,10 @@ wait_signal(RtlDaemon* const d, const long timeout_ms)
   const struct timespec ts  = {timeout_ms / 1000L,
                                (timeout_ms % 1000L) * 1000000L};
   const int             sig = sigtimedwait(&d->sigs, NULL, &ts);
+  if (sig == SIGHUP) {
+    rtl_log("SIGHUP: reading the state file again");
+    rtl_control_reload(d->control);
+  }
   if (sig == SIGINT || sig == SIGTERM ||
       atomic_load_explicit(&g_signalled, memory_order_acquire)) {
     d->quit = true;
@@ -248,6 +255,49 @@ open_record_dir(RtlDaemon* const d, char* const err, const size_t err_size)
   return RTL_SUCCESS;
 }
 
+/**
+   The directory /save and /load name files in: that of --state, else
+   $XDG_CONFIG_HOME/rtlane (~/.config/rtlane), made if missing.  Without
+   one, those two answer "no state directory"; nothing else depends on it.
+*/
+static void
+open_state_dir(RtlDaemon* const d)
+{
+  char              dir[RTL_PATH_MAX + 32U];
+  const char* const file   = d->opts.state_file;
+  const char* const config = getenv("XDG_CONFIG_HOME");
+  const char* const home   = getenv("HOME");
+  if (file) {
+    const char* const slash = strrchr(file, '/');
+    snprintf(dir,
+             sizeof(dir),
+             "%.*s",
+             slash ? (int)(slash == file ? 1 : slash - file) : 1,
+             slash ? file : ".");
+  } else if (config && config[0] == '/') {
+    snprintf(dir, sizeof(dir), "%s/rtlane", config);
+  } else if (home && home[0] == '/') {
+    snprintf(dir, sizeof(dir), "%s/.config/rtlane", home);
+  } else {
+    return;
+  }
+  if (!file) {
+    // Its parent first (~/.config may not exist yet on a new account)
+    char* const slash = strrchr(dir, '/');
+    *slash            = '\0';
+    (void)mkdir(dir, 0755);
+    *slash = '/';
+    (void)mkdir(dir, 0755);
+  }
+  d->state_dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (d->state_dir_fd < 0) {
+    rtl_log("no state directory (%s: %s): /save and /load need a file name "
+            "in one",
+            dir,
+            strerror(errno));
+  }
+}
+
 /// The parts that talk to the world: JACK holder, OSC sockets, control.
 static RtlStatus
 build_io(RtlDaemon* const d, char* const err, const size_t err_size)
@@ -291,6 +341,8 @@ build_io(RtlDaemon* const d, char* const err, const size_t err_size)
     d->jack,
     d->osc,
     d->record_dir_fd,
+    d->opts.state_file,
+    d->state_dir_fd,
     RTL_TAKE_MIX,
     0U,
     0U,
@@ -341,12 +393,10 @@ open_parts(RtlDaemon* const d, char* const err, const size_t err_size)
   if (st) {
     return st;
   }
-  if (d->opts.state_file) {
-    rtl_log("note: --state is accepted but not used yet");
-  }
   if ((st = open_record_dir(d, err, err_size))) {
     return st;
   }
+  open_state_dir(d);
   if (sem_init(&d->wake, 0, 0U)) {
     snprintf(err, err_size, "%s", strerror(errno));
     return RTL_SYSTEM_ERROR;
@@ -382,9 +432,11 @@ rtl_daemon_open(RtlAllocator* const     allocator,
   d->allocator     = allocator;
   d->opts          = *opts;
   d->record_dir_fd = -1;
+  d->state_dir_fd  = -1;
   sigemptyset(&d->sigs);
   sigaddset(&d->sigs, SIGINT);
   sigaddset(&d->sigs, SIGTERM);
+  sigaddset(&d->sigs, SIGHUP);
   const RtlStatus st = open_parts(d, err, err_size);
   if (st) {
     rtl_daemon_close(d);
@@ -475,6 +527,9 @@ rtl_daemon_close(RtlDaemon* const d)
   }
   if (d->record_dir_fd >= 0) {
     close(d->record_dir_fd);
+  }
+  if (d->state_dir_fd >= 0) {
+    close(d->state_dir_fd);
   }
   // Only now: the engine that ran the insert's code is gone.
   rtl_processor_unload(d->insert_handle);

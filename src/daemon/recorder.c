@@ -5,6 +5,7 @@
 
 #include "recorder.h"
 
+#include "confine.h"
 #include "thread.h"
 
 #include <rtlane/allocator.h>
@@ -13,13 +14,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,84 +89,13 @@ container(const char* const name, int* const major, bool* const add_wav)
   return NULL;
 }
 
-/// NULL if `name` stays inside the record directory by its letters alone.
-static const char*
-check_name(const char* const name)
-{
-  if (!name[0]) {
-    return "empty file name";
-  }
-  if (name[0] == '/') {
-    return "absolute path outside the record directory";
-  }
-  for (const char* p = name; *p;) {
-    const char* const end = strchr(p, '/');
-    const size_t      len = end ? (size_t)(end - p) : strlen(p);
-    if (len == 2U && p[0] == '.' && p[1] == '.') {
-      return "path leaves the record directory";
-    }
-    p += len + (end ? 1U : 0U);
-  }
-  return NULL;
-}
-
-/**
-   Create `name` under `dir_fd`, never following a link out of it nor
-   replacing anything.  Returns the descriptor or -1 with errno.
-*/
-static int
-create_beneath(const int dir_fd, const char* const name)
-{
-  struct open_how how;
-  memset(&how, 0, sizeof(how));
-  how.flags     = (uint64_t)(O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC);
-  how.mode      = 0644;
-  how.resolve   = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  const long fd = syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
-  if (fd >= 0 || errno != ENOSYS) {
-    return (int)fd;
-  }
-  // Kernels before 5.6: only names without a directory part, and a final
-  // symlink is refused by O_EXCL anyway
-  if (strchr(name, '/')) {
-    errno = EXDEV;
-    return -1;
-  }
-  return openat(
-    dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-}
-
-static const char*
-create_error(const int err)
-{
-  switch (err) {
-  case EEXIST:
-    return "exists";
-  case EXDEV:
-  case ELOOP:
-    return "path leaves the record directory";
-  case ENOENT:
-  case ENOTDIR:
-    return "no such directory in the record directory";
-  case EACCES:
-  case EPERM:
-  case EROFS:
-    return "record directory not writable";
-  case ENOSPC:
-  case EDQUOT:
-    return "no space left on the record device";
-  default:
-    return "cannot create the file";
-  }
-}
-
 static RtlStatus
 open_file(RtlRecorder* const r, char* const err, const size_t err_size)
 {
   const RtlRecorderConfig* const cfg   = &r->config;
   int                            major = 0;
   bool                           add   = false;
-  const char*                    why   = check_name(cfg->name);
+  const char*                    why   = rtl_confine_check(cfg->name);
   if (!why) {
     why = container(cfg->name, &major, &add);
   }
@@ -197,11 +125,15 @@ open_file(RtlRecorder* const r, char* const err, const size_t err_size)
     return RTL_BAD_ARG;
   }
 
-  const int fd = create_beneath(cfg->dir_fd, r->file);
+  const int fd =
+    rtl_confine_open(cfg->dir_fd, r->file, O_WRONLY | O_CREAT | O_EXCL, 0644U);
   if (fd < 0) {
-    snprintf(err, err_size, "%s", create_error(errno));
-    return errno == EEXIST || errno == EXDEV || errno == ELOOP ? RTL_BAD_ARG
-                                                               : RTL_FAILURE;
+    const int e = errno;
+    snprintf(err,
+             err_size,
+             "%s",
+             e == ENOENT ? "no such directory" : rtl_confine_error(e));
+    return e == EEXIST || e == EXDEV || e == ELOOP ? RTL_BAD_ARG : RTL_FAILURE;
   }
   r->sf = sf_open_fd(fd, SFM_WRITE, &info, SF_TRUE);
   if (!r->sf) {

@@ -27,6 +27,8 @@ typedef enum {
   OP_RECORD_STOP,
   OP_RECORD_STATUS,
   OP_RECORD_FORMAT,
+  OP_SAVE,
+  OP_LOAD,
 } RtlOp;
 
 typedef struct {
@@ -140,14 +142,19 @@ static const RtlCommandEntry commands[] = {
     "or 16"},
    OP_RECORD_FORMAT,
    0U},
+  {{"/save",
+    "",
+    "saves every setting into the --state file, or (optional s:file) into "
+    "a file in the state directory; replies /saved s:file"},
+   OP_SAVE,
+   0U},
+  {{"/load",
+    "",
+    "applies the --state file, or (optional s:file) a file in the state "
+    "directory, whole or not at all; replies /loaded s:file i:settings"},
+   OP_LOAD,
+   0U},
   {{NULL, NULL, NULL}, OP_PING, 0U},
-};
-
-// Addresses of later versions: known, answered with a clear reason.
-static const char* const later[] = {
-  "/save",
-  "/load",
-  NULL,
 };
 
 const RtlCommandInfo*
@@ -352,7 +359,7 @@ types_match(const RtlCommandEntry* const e, const char* const types)
   if (e->op == OP_RECORD_START) {
     return !strcmp(types, "s") || !strcmp(types, "ss");
   }
-  if (e->op == OP_RECORD_STOP) {
+  if (e->op == OP_RECORD_STOP || e->op == OP_SAVE || e->op == OP_LOAD) {
     return !types[0] || !strcmp(types, "s");
   }
   return !strcmp(types, e->info.types);
@@ -407,6 +414,14 @@ run_command(const RtlMessage* const m, const RtlCommandEntry* const e)
   case OP_RECORD_STATUS:
   case OP_RECORD_FORMAT:
     reason = parse_record(m, e->op, &cmd);
+    break;
+  case OP_SAVE:
+  case OP_LOAD:
+    cmd.kind = e->op == OP_SAVE ? RTL_CMD_SAVE : RTL_CMD_LOAD;
+    if (m->argc > 0) {
+      snprintf(cmd.text, sizeof(cmd.text), "%s", arg_str(m->argv[0]));
+      reason = cmd.text[0] ? NULL : "empty file name";
+    }
     break;
   case OP_MIDI_MAP: {
     const int32_t     cc      = arg_i32(m->argv[0]);
@@ -495,12 +510,6 @@ route(const RtlMessage* const m)
                  e->info.types);
         reject(m, reason);
       }
-      return;
-    }
-  }
-  for (size_t i = 0U; later[i]; ++i) {
-    if (!strcmp(m->path, later[i])) {
-      reject(m, "not yet supported");
       return;
     }
   }

@@ -347,6 +347,8 @@ build_control(RtlAllocator* const alloc, void** const obj)
     g_rig.jack,
     g_rig.osc,
     -1,
+    NULL,
+    -1,
     RTL_TAKE_MIX,
     0U,
     0U,

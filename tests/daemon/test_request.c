@@ -172,8 +172,8 @@ START_TEST(test_parameters)
   expect_error("/ch/3/gain", "unknown channel");
   MSG("/ch/1/volume", "f", 0.0);
   expect_error("/ch/1/volume", "unknown address");
-  MSG("/save", "");
-  expect_error("/save", "not yet supported");
+  MSG("/save", "i", 1);
+  expect_error("/save", "wrong arguments (expected '')");
 
   // A full queue is "busy", never a silent drop.
   g_sink.full = true;
@@ -259,6 +259,12 @@ START_TEST(test_record)
                    RTL_SAMPLE_FLOAT);
   MSG("/record/format", "s", "32");
   expect_error("/record/format", "unknown format (float, 24 or 16)");
+  MSG("/save", "");
+  ck_assert_str_eq(expect_command(RTL_CMD_SAVE)->text, "");
+  MSG("/load", "s", "live.state");
+  ck_assert_str_eq(expect_command(RTL_CMD_LOAD)->text, "live.state");
+  MSG("/load", "s", "");
+  expect_error("/load", "empty file name");
 }
 END_TEST
 
