@@ -366,7 +366,7 @@ log_ready(RtlDaemon* const d)
     snprintf(mode,
              sizeof(mode),
              "write-ahead %g ms (%u frames)",
-             d->opts.write_ahead,
+             rtl_process_latency_ms(d->process),
              rtl_process_latency(d->process));
   } else {
     snprintf(mode, sizeof(mode), "direct mode");
