@@ -99,6 +99,7 @@ typedef enum {
   RTL_CMD_RECORD_FORMAT, ///< ival: RtlSampleFormat
   RTL_CMD_SAVE,          ///< text: file in the state directory, "" for --state
   RTL_CMD_LOAD,          ///< text: as SAVE
+  RTL_CMD_JACK,          ///< /jack
 } RtlCmdKind;
 
 /// What a take records; each kind has its own broadcast ring.

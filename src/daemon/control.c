@@ -266,6 +266,26 @@ reply_status(RtlControl* const c, const RtlOscPeer* const peer)
                 clamp_i32(rtl_osc_rejected(c->config.osc)));
 }
 
+/// /jack.reply s:connected|disconnected s:client i:remembered i:made
+static void
+reply_jack(RtlControl* const c, const RtlOscPeer* const peer)
+{
+  RtlJackInfo info;
+  char        name[128];
+  unsigned    made = 0U;
+  rtl_jack_info(c->config.jack, &info);
+  rtl_jack_name(c->config.jack, name, sizeof(name));
+  const unsigned n = rtl_jack_connections(c->config.jack, &made);
+  rtl_osc_reply(c->config.osc,
+                peer,
+                "/jack.reply",
+                "ssii",
+                info.up ? "connected" : "disconnected",
+                name,
+                (int32_t)n,
+                (int32_t)made);
+}
+
 static void
 reply_latency(RtlControl* const c, const RtlOscPeer* const peer)
 {
@@ -1040,6 +1060,9 @@ apply(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
   case RTL_CMD_SAVE:
     apply_save(c, cmd);
     return;
+  case RTL_CMD_JACK:
+    reply_jack(c, peer);
+    return;
   case RTL_CMD_LOAD:
     apply_load(c, cmd);
     return;
@@ -1240,6 +1263,7 @@ control_thread(void* const arg)
       load_state_file(c, false);
     }
     follow_graph(c);
+    rtl_jack_follow_connections(c->config.jack, now);
     // Before the commands, so a /get sees what the CCs did.
     read_reports(c, now);
     const bool    more     = apply_batch(c, now);

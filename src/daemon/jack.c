@@ -6,6 +6,7 @@
 #include "jack.h"
 
 #include "log.h"
+#include "patchbay.h"
 
 #include <rtlane/allocator.h>
 #include <rtlane/snapshot.h>
@@ -35,6 +36,11 @@ struct RtlJackImpl {
   _Atomic uint64_t xruns;
   _Atomic uint32_t rate;
   _Atomic uint32_t period;
+
+  /// The client as JACK's callbacks see it, without the lock (which the
+  /// main thread may hold while it closes the client and waits for them)
+  _Atomic(jack_client_t*) cb_client;
+  RtlPatchbay*            patchbay;
 };
 
 // --- libjack's messages ------------------------------------------------------
@@ -139,6 +145,54 @@ on_shutdown(const jack_status_t code, const char* const reason, void* const arg)
   atomic_store_explicit(&j->gone, true, memory_order_release);
 }
 
+/// A connection of one of our ports was made or broken: news for the
+/// patchbay, which the control thread reads.
+static void
+on_port_connect(const jack_port_id_t a,
+                const jack_port_id_t b,
+                const int            connect,
+                void* const          arg)
+{
+  RtlJack* const       j = (RtlJack*)arg;
+  jack_client_t* const c =
+    atomic_load_explicit(&j->cb_client, memory_order_acquire);
+  jack_port_t* const pa = c ? jack_port_by_id(c, a) : NULL;
+  jack_port_t* const pb = c ? jack_port_by_id(c, b) : NULL;
+  if (!pa || !pb) {
+    return;
+  }
+  const bool mine_a = jack_port_is_mine(c, pa);
+  if (mine_a == (bool)jack_port_is_mine(c, pb)) {
+    return; // Not ours, or a loop within ours
+  }
+  jack_port_t* const ours = mine_a ? pa : pb;
+  jack_port_t* const peer = mine_a ? pb : pa;
+  rtl_patchbay_on_connect(j->patchbay,
+                          jack_port_short_name(ours),
+                          jack_port_name(peer),
+                          jack_port_flags(ours) & JackPortIsOutput,
+                          connect != 0);
+  if (j->config.wake) {
+    sem_post(j->config.wake);
+  }
+}
+
+/// A port of another client appeared: a remembered peer may be back.
+static void
+on_port_register(const jack_port_id_t id, const int reg, void* const arg)
+{
+  RtlJack* const       j = (RtlJack*)arg;
+  jack_client_t* const c =
+    atomic_load_explicit(&j->cb_client, memory_order_acquire);
+  jack_port_t* const port = c && reg ? jack_port_by_id(c, id) : NULL;
+  if (port && !jack_port_is_mine(c, port)) {
+    rtl_patchbay_on_register(j->patchbay);
+    if (j->config.wake) {
+      sem_post(j->config.wake);
+    }
+  }
+}
+
 static void
 widen(jack_latency_range_t* const        acc,
       jack_port_t* const                 port,
@@ -229,7 +283,13 @@ rtl_jack_new(const RtlJackConfig* const config, RtlJack** const jack)
     rtl_free(a, j);
     return RTL_NO_MEM;
   }
+  if (rtl_patchbay_new(a, &j->patchbay)) {
+    rtl_free(a, j->ports.in);
+    rtl_free(a, j);
+    return RTL_NO_MEM;
+  }
   if (pthread_key_create(&j->reader_key, reader_exit)) {
+    rtl_patchbay_free(j->patchbay);
     rtl_free(a, j->ports.in);
     rtl_free(a, j);
     return RTL_SYSTEM_ERROR;
@@ -249,6 +309,7 @@ rtl_jack_free(RtlJack* const j)
   rtl_jack_stop(j);
   pthread_key_delete(j->reader_key);
   pthread_mutex_destroy(&j->lock);
+  rtl_patchbay_free(j->patchbay);
   rtl_free(j->config.allocator, j->ports.in);
   rtl_free(j->config.allocator, j);
 }
@@ -368,7 +429,9 @@ set_callbacks(RtlJack* const j, jack_client_t* const c)
       jack_set_xrun_callback(c, on_xrun, j) ||
       jack_set_buffer_size_callback(c, on_buffer_size, j) ||
       jack_set_sample_rate_callback(c, on_sample_rate, j) ||
-      jack_set_latency_callback(c, on_latency, j)) {
+      jack_set_latency_callback(c, on_latency, j) ||
+      jack_set_port_connect_callback(c, on_port_connect, j) ||
+      jack_set_port_registration_callback(c, on_port_register, j)) {
     return false;
   }
   jack_on_info_shutdown(c, on_shutdown, j);
@@ -418,7 +481,10 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
     return fail(c, err, err_size, why);
   }
   rtl_process_attach(j->config.process, c, &j->ports);
+  rtl_patchbay_restart(j->patchbay);
+  atomic_store_explicit(&j->cb_client, c, memory_order_release);
   if (jack_activate(c)) {
+    atomic_store_explicit(&j->cb_client, NULL, memory_order_release);
     fail(c, err, err_size, "cannot activate the JACK client");
     rtl_process_release(j->config.process);
     return RTL_FAILURE;
@@ -451,6 +517,7 @@ rtl_jack_stop(RtlJack* const j)
   }
   atomic_store_explicit(&g_quiet, gone, memory_order_relaxed);
   jack_client_close(c);
+  atomic_store_explicit(&j->cb_client, NULL, memory_order_release);
   atomic_store_explicit(&g_quiet, false, memory_order_relaxed);
   rtl_process_release(j->config.process);
 }
@@ -540,4 +607,82 @@ rtl_jack_unix_to_frame(RtlJack* const  j,
   }
   pthread_mutex_unlock(&j->lock);
   return true;
+}
+
+// --- connections (control thread) ------------------------------------------
+
+typedef struct {
+  RtlJack*       jack;
+  jack_client_t* client;
+} PatchbayCtx;
+
+static jack_port_t*
+our_port(const PatchbayCtx* const x, const char* const ours)
+{
+  char full[RTL_PORT_NAME_MAX];
+  snprintf(full, sizeof(full), "%s:%s", x->jack->name, ours);
+  return jack_port_by_name(x->client, full);
+}
+
+static bool
+pb_exists(void* const data, const char* const port)
+{
+  const PatchbayCtx* const x = (const PatchbayCtx*)data;
+  return jack_port_by_name(x->client, port) != NULL;
+}
+
+static bool
+pb_connected(void* const data, const char* const ours, const char* const peer)
+{
+  const PatchbayCtx* const x = (const PatchbayCtx*)data;
+  jack_port_t* const       p = our_port(x, ours);
+  return p && jack_port_connected_to(p, peer);
+}
+
+static bool
+pb_connect(void* const       data,
+           const char* const ours,
+           const char* const peer,
+           const bool        out)
+{
+  const PatchbayCtx* const x = (const PatchbayCtx*)data;
+  jack_port_t* const       p = our_port(x, ours);
+  if (!p) {
+    return false;
+  }
+  const char* const mine = jack_port_name(p);
+  const int         err  = out ? jack_connect(x->client, mine, peer)
+                               : jack_connect(x->client, peer, mine);
+  if (err) {
+    rtl_log("cannot connect %s and %s again", mine, peer);
+  }
+  return !err;
+}
+
+void
+rtl_jack_follow_connections(RtlJack* const j, const int64_t now_ns)
+{
+  pthread_mutex_lock(&j->lock);
+  if (j->client && !atomic_load_explicit(&j->gone, memory_order_acquire)) {
+    PatchbayCtx          x    = {j, j->client};
+    const RtlPatchbayOps ops  = {&x, pb_exists, pb_connected, pb_connect};
+    const unsigned       made = rtl_patchbay_follow(j->patchbay, &ops, now_ns);
+    if (made) {
+      rtl_log("%u connection%s made again", made, made == 1U ? "" : "s");
+    }
+  }
+  pthread_mutex_unlock(&j->lock);
+}
+
+unsigned
+rtl_jack_connections(RtlJack* const j, unsigned* const made)
+{
+  pthread_mutex_lock(&j->lock);
+  const bool up =
+    j->client && !atomic_load_explicit(&j->gone, memory_order_acquire);
+  PatchbayCtx          x   = {j, j->client};
+  const RtlPatchbayOps ops = {&x, pb_exists, pb_connected, pb_connect};
+  const unsigned n = rtl_patchbay_count(j->patchbay, up ? &ops : NULL, made);
+  pthread_mutex_unlock(&j->lock);
+  return n;
 }

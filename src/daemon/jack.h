@@ -89,6 +89,18 @@ rtl_jack_server_gone(const RtlJack* jack);
 void
 rtl_jack_info(RtlJack* jack, RtlJackInfo* info);
 
+/**
+   Keep the remembered connections of our ports (patchbay.h) up to date
+   and make those whose peers are back.  Control thread, every round.
+*/
+void
+rtl_jack_follow_connections(RtlJack* jack, int64_t now_ns);
+
+/// Connections remembered, and in `*made` how many are made now.  Any
+/// non-RT thread.
+unsigned
+rtl_jack_connections(RtlJack* jack, unsigned* made);
+
 /// Copy the client name in use (the requested one before the first start).
 void
 rtl_jack_name(RtlJack* jack, char* name, size_t size);

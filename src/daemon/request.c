@@ -29,6 +29,7 @@ typedef enum {
   OP_RECORD_FORMAT,
   OP_SAVE,
   OP_LOAD,
+  OP_JACK,
 } RtlOp;
 
 typedef struct {
@@ -153,6 +154,14 @@ static const RtlCommandEntry commands[] = {
     "applies the --state file, or (optional s:file) a file in the state "
     "directory, whole or not at all; replies /loaded s:file i:settings"},
    OP_LOAD,
+   0U},
+  {{"/jack",
+    "",
+    "replies /jack.reply s:connected|disconnected s:client "
+    "i:connections_remembered i:connections_made (the connections of the "
+    "ports come back with a restarted server, and with a peer that "
+    "registers again)"},
+   OP_JACK,
    0U},
   {{NULL, NULL, NULL}, OP_PING, 0U},
 };
@@ -414,6 +423,9 @@ run_command(const RtlMessage* const m, const RtlCommandEntry* const e)
   case OP_RECORD_STATUS:
   case OP_RECORD_FORMAT:
     reason = parse_record(m, e->op, &cmd);
+    break;
+  case OP_JACK:
+    cmd.kind = RTL_CMD_JACK;
     break;
   case OP_SAVE:
   case OP_LOAD:

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: ISC
+// Copyright 2026 The rtlane authors
+
+#define _GNU_SOURCE
+
+#include "patchbay.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+/// News queued between two follows; more, and the queue says it overflowed.
+#define RTL_PATCHBAY_NEWS 128U
+
+/// A broken connection is judged this long after the news.
+#define RTL_PATCHBAY_SETTLE_NS 1000000000LL
+
+/// Our short port names are at most this long ("midi_out", "in_64").
+#define RTL_OUR_PORT_MAX 32U
+
+typedef struct {
+  char    ours[RTL_OUR_PORT_MAX];
+  char    peer[RTL_PORT_NAME_MAX];
+  bool    out;
+  int64_t broken_ns; ///< 0, or when it was reported broken
+} Conn;
+
+typedef struct {
+  char ours[RTL_OUR_PORT_MAX];
+  char peer[RTL_PORT_NAME_MAX];
+  bool out;
+  bool connected;
+} News;
+
+struct RtlPatchbayImpl {
+  RtlAllocator* allocator;
+
+  // Shared with JACK's notification thread
+  pthread_mutex_t lock;
+  News            news[RTL_PATCHBAY_NEWS];
+  unsigned        n_news;
+  bool            overflow;
+  bool            peers_changed;
+  bool            restore;
+
+  // Control thread only
+  Conn     conns[RTL_PATCHBAY_MAX];
+  unsigned n_conns;
+  News     taken[RTL_PATCHBAY_NEWS];
+};
+
+RtlStatus
+rtl_patchbay_new(RtlAllocator* const allocator, RtlPatchbay** const patchbay)
+{
+  RtlPatchbay* const p =
+    (RtlPatchbay*)rtl_calloc(allocator, 1U, sizeof(RtlPatchbay));
+  *patchbay = p;
+  if (!p) {
+    return RTL_NO_MEM;
+  }
+  p->allocator = allocator;
+  pthread_mutex_init(&p->lock, NULL);
+  return RTL_SUCCESS;
+}
+
+void
+rtl_patchbay_free(RtlPatchbay* const p)
+{
+  if (p) {
+    pthread_mutex_destroy(&p->lock);
+    rtl_free(p->allocator, p);
+  }
+}
+
+void
+rtl_patchbay_on_connect(RtlPatchbay* const p,
+                        const char* const  ours,
+                        const char* const  peer,
+                        const bool         out,
+                        const bool         connected)
+{
+  pthread_mutex_lock(&p->lock);
+  if (p->n_news < RTL_PATCHBAY_NEWS) {
+    News* const n = &p->news[p->n_news++];
+    snprintf(n->ours, sizeof(n->ours), "%s", ours);
+    snprintf(n->peer, sizeof(n->peer), "%s", peer);
+    n->out       = out;
+    n->connected = connected;
+  } else {
+    p->overflow = true;
+  }
+  pthread_mutex_unlock(&p->lock);
+}
+
+void
+rtl_patchbay_on_register(RtlPatchbay* const p)
+{
+  pthread_mutex_lock(&p->lock);
+  p->peers_changed = true;
+  pthread_mutex_unlock(&p->lock);
+}
+
+void
+rtl_patchbay_restart(RtlPatchbay* const p)
+{
+  pthread_mutex_lock(&p->lock);
+  p->n_news   = 0U;
+  p->overflow = false;
+  p->restore  = true;
+  pthread_mutex_unlock(&p->lock);
+  // What the old server broke on its way out was nobody's choice
+  for (unsigned i = 0U; i < p->n_conns; ++i) {
+    p->conns[i].broken_ns = 0;
+  }
+}
+
+static Conn*
+find(RtlPatchbay* const p, const char* const ours, const char* const peer)
+{
+  for (unsigned i = 0U; i < p->n_conns; ++i) {
+    if (!strcmp(p->conns[i].ours, ours) && !strcmp(p->conns[i].peer, peer)) {
+      return &p->conns[i];
+    }
+  }
+  return NULL;
+}
+
+static void
+forget(RtlPatchbay* const p, Conn* const c)
+{
+  *c = p->conns[--p->n_conns];
+}
+
+static void
+take_news(RtlPatchbay* const p, const News* const n, const int64_t now_ns)
+{
+  Conn* const c = find(p, n->ours, n->peer);
+  if (n->connected) {
+    if (c) {
+      c->broken_ns = 0;
+    } else if (p->n_conns < RTL_PATCHBAY_MAX) {
+      Conn* const d = &p->conns[p->n_conns++];
+      memcpy(d->ours, n->ours, sizeof(d->ours));
+      memcpy(d->peer, n->peer, sizeof(d->peer));
+      d->out       = n->out;
+      d->broken_ns = 0;
+    }
+  } else if (c && !c->broken_ns) {
+    c->broken_ns = now_ns ? now_ns : 1;
+  }
+}
+
+unsigned
+rtl_patchbay_follow(RtlPatchbay* const          p,
+                    const RtlPatchbayOps* const ops,
+                    const int64_t               now_ns)
+{
+  pthread_mutex_lock(&p->lock);
+  const unsigned n_news   = p->n_news;
+  const bool     overflow = p->overflow;
+  const bool     restore  = p->restore || p->peers_changed;
+  memcpy(p->taken, p->news, n_news * sizeof(News));
+  p->n_news        = 0U;
+  p->overflow      = false;
+  p->restore       = false;
+  p->peers_changed = false;
+  pthread_mutex_unlock(&p->lock);
+
+  for (unsigned i = 0U; i < n_news; ++i) {
+    take_news(p, &p->taken[i], now_ns);
+  }
+  // News lost to a full queue: what is connected now is the truth
+  for (unsigned i = 0U; overflow && i < p->n_conns; ++i) {
+    Conn* const c = &p->conns[i];
+    c->broken_ns  = ops->connected(ops->data, c->ours, c->peer) ? 0
+                    : c->broken_ns                              ? c->broken_ns
+                                                                : now_ns;
+  }
+
+  // Settle what broke a second ago: a peer that is still there and still
+  // apart was disconnected on purpose; one that went away is awaited.
+  for (unsigned i = 0U; i < p->n_conns;) {
+    Conn* const c = &p->conns[i];
+    if (c->broken_ns && now_ns - c->broken_ns >= RTL_PATCHBAY_SETTLE_NS) {
+      if (!ops->exists(ops->data, c->peer)) {
+        c->broken_ns = 0;
+      } else if (!ops->connected(ops->data, c->ours, c->peer)) {
+        forget(p, c);
+        continue;
+      } else {
+        c->broken_ns = 0;
+      }
+    }
+    ++i;
+  }
+
+  unsigned made = 0U;
+  for (unsigned i = 0U; restore && i < p->n_conns; ++i) {
+    const Conn* const c = &p->conns[i];
+    if (!c->broken_ns && ops->exists(ops->data, c->peer) &&
+        !ops->connected(ops->data, c->ours, c->peer) &&
+        ops->connect(ops->data, c->ours, c->peer, c->out)) {
+      ++made;
+    }
+  }
+  return made;
+}
+
+unsigned
+rtl_patchbay_count(RtlPatchbay* const          p,
+                   const RtlPatchbayOps* const ops,
+                   unsigned* const             made)
+{
+  *made = 0U;
+  for (unsigned i = 0U; ops && i < p->n_conns; ++i) {
+    *made += ops->connected(ops->data, p->conns[i].ours, p->conns[i].peer);
+  }
+  return p->n_conns;
+}
