@@ -177,16 +177,17 @@ on_port_connect(const jack_port_id_t a,
   }
 }
 
-/// A port of another client appeared: a remembered peer may be back.
+/// A port of another client appeared (a remembered peer may be back) or
+/// went away (its connections broke by nobody's choice).
 static void
 on_port_register(const jack_port_id_t id, const int reg, void* const arg)
 {
   RtlJack* const       j = (RtlJack*)arg;
   jack_client_t* const c =
     atomic_load_explicit(&j->cb_client, memory_order_acquire);
-  jack_port_t* const port = c && reg ? jack_port_by_id(c, id) : NULL;
+  jack_port_t* const port = c ? jack_port_by_id(c, id) : NULL;
   if (port && !jack_port_is_mine(c, port)) {
-    rtl_patchbay_on_register(j->patchbay);
+    rtl_patchbay_on_register(j->patchbay, jack_port_name(port), reg != 0);
     if (j->config.wake) {
       sem_post(j->config.wake);
     }

@@ -26,11 +26,17 @@ typedef struct {
   int64_t broken_ns; ///< 0, or when it was reported broken
 } Conn;
 
+typedef enum {
+  NEWS_CONNECTED,
+  NEWS_BROKEN,
+  NEWS_PEER_LEFT, ///< The peer's port was unregistered: nobody's choice
+} NewsKind;
+
 typedef struct {
-  char ours[RTL_OUR_PORT_MAX];
-  char peer[RTL_PORT_NAME_MAX];
-  bool out;
-  bool connected;
+  char     ours[RTL_OUR_PORT_MAX];
+  char     peer[RTL_PORT_NAME_MAX];
+  bool     out;
+  NewsKind kind;
 } News;
 
 struct RtlPatchbayImpl {
@@ -73,20 +79,20 @@ rtl_patchbay_free(RtlPatchbay* const p)
   }
 }
 
-void
-rtl_patchbay_on_connect(RtlPatchbay* const p,
-                        const char* const  ours,
-                        const char* const  peer,
-                        const bool         out,
-                        const bool         connected)
+static void
+add_news(RtlPatchbay* const p,
+         const char* const  ours,
+         const char* const  peer,
+         const bool         out,
+         const NewsKind     kind)
 {
   pthread_mutex_lock(&p->lock);
   if (p->n_news < RTL_PATCHBAY_NEWS) {
     News* const n = &p->news[p->n_news++];
     snprintf(n->ours, sizeof(n->ours), "%s", ours);
     snprintf(n->peer, sizeof(n->peer), "%s", peer);
-    n->out       = out;
-    n->connected = connected;
+    n->out  = out;
+    n->kind = kind;
   } else {
     p->overflow = true;
   }
@@ -94,11 +100,27 @@ rtl_patchbay_on_connect(RtlPatchbay* const p,
 }
 
 void
-rtl_patchbay_on_register(RtlPatchbay* const p)
+rtl_patchbay_on_connect(RtlPatchbay* const p,
+                        const char* const  ours,
+                        const char* const  peer,
+                        const bool         out,
+                        const bool         connected)
 {
-  pthread_mutex_lock(&p->lock);
-  p->peers_changed = true;
-  pthread_mutex_unlock(&p->lock);
+  add_news(p, ours, peer, out, connected ? NEWS_CONNECTED : NEWS_BROKEN);
+}
+
+void
+rtl_patchbay_on_register(RtlPatchbay* const p,
+                         const char* const  port,
+                         const bool         registered)
+{
+  if (registered) {
+    pthread_mutex_lock(&p->lock);
+    p->peers_changed = true;
+    pthread_mutex_unlock(&p->lock);
+  } else {
+    add_news(p, "", port, false, NEWS_PEER_LEFT);
+  }
 }
 
 void
@@ -135,8 +157,17 @@ forget(RtlPatchbay* const p, Conn* const c)
 static void
 take_news(RtlPatchbay* const p, const News* const n, const int64_t now_ns)
 {
+  if (n->kind == NEWS_PEER_LEFT) {
+    // Its connections broke because it left: await its return
+    for (unsigned i = 0U; i < p->n_conns; ++i) {
+      if (!strcmp(p->conns[i].peer, n->peer)) {
+        p->conns[i].broken_ns = 0;
+      }
+    }
+    return;
+  }
   Conn* const c = find(p, n->ours, n->peer);
-  if (n->connected) {
+  if (n->kind == NEWS_CONNECTED) {
     if (c) {
       c->broken_ns = 0;
     } else if (p->n_conns < RTL_PATCHBAY_MAX) {

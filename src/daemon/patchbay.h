@@ -14,9 +14,9 @@
   the control thread decides.  A connection made is remembered.  A
   connection broken is forgotten only if, a second later, the server is
   still there, the peer port still exists and the two are still apart:
-  that was someone's choice.  A peer that went away (its client closed or
-  the server died) stays remembered, and the connection is made again when
-  the peer's port is back.
+  that was someone's choice.  A peer that went away (its port was
+  unregistered, or the server died) stays remembered, and the connection
+  is made again when the peer's port is back, however soon.
 
   The JACK calls go through RtlPatchbayOps, so the logic is tested without
   a server.  Callbacks: JACK's notification thread.  The rest: the control
@@ -66,9 +66,15 @@ rtl_patchbay_on_connect(RtlPatchbay* patchbay,
                         bool         out,
                         bool         connected);
 
-/// A port of another client was registered.  JACK's notification thread.
+/**
+   A port `port` (full name) of another client was registered, or
+   unregistered: a peer that leaves breaks its connections by nobody's
+   choice.  JACK's notification thread.
+*/
 void
-rtl_patchbay_on_register(RtlPatchbay* patchbay);
+rtl_patchbay_on_register(RtlPatchbay* patchbay,
+                         const char*  port,
+                         bool         registered);
 
 /**
    A new client of ours is running: news of the old one is dropped, what

@@ -132,7 +132,7 @@ START_TEST(test_user_disconnect_forgets)
   rtl_patchbay_follow(g_pb, &g_ops, 3 * SEC + 1);
   ck_assert_uint_eq(remembered(), 1U);
   // The peer registering again does not bring it back
-  rtl_patchbay_on_register(g_pb);
+  rtl_patchbay_on_register(g_pb, "synth:out", true);
   ck_assert_uint_eq(rtl_patchbay_follow(g_pb, &g_ops, 4 * SEC), 0U);
   ck_assert_int_lt(g_find(&g_graph, "in_1", "synth:out"), 0);
 }
@@ -150,8 +150,23 @@ START_TEST(test_peer_that_left_comes_back)
   ck_assert_uint_eq(remembered(), 2U);
   // It starts again and registers its port: connected again
   g_graph.ports[0] = "synth:out";
-  rtl_patchbay_on_register(g_pb);
+  rtl_patchbay_on_register(g_pb, "synth:out", true);
   ck_assert_uint_eq(rtl_patchbay_follow(g_pb, &g_ops, 5 * SEC), 1U);
+  ck_assert_int_ge(g_find(&g_graph, "in_1", "synth:out"), 0);
+}
+END_TEST
+
+START_TEST(test_peer_back_within_a_second)
+{
+  connect_two();
+  // The synth restarts at once: broken, unregistered, registered again
+  g_disconnect(&g_graph, "in_1", "synth:out");
+  rtl_patchbay_on_connect(g_pb, "in_1", "synth:out", false, false);
+  rtl_patchbay_on_register(g_pb, "synth:out", false);
+  rtl_patchbay_on_register(g_pb, "synth:out", true);
+  ck_assert_uint_eq(rtl_patchbay_follow(g_pb, &g_ops, 1 * SEC + 1000), 1U);
+  rtl_patchbay_follow(g_pb, &g_ops, 3 * SEC);
+  ck_assert_uint_eq(remembered(), 2U);
   ck_assert_int_ge(g_find(&g_graph, "in_1", "synth:out"), 0);
 }
 END_TEST
@@ -170,7 +185,7 @@ START_TEST(test_server_restart_restores)
   rtl_patchbay_follow(g_pb, &g_ops, 20 * SEC);
   ck_assert_uint_eq(remembered(), 2U);
   g_graph.ports[0] = "synth:out";
-  rtl_patchbay_on_register(g_pb);
+  rtl_patchbay_on_register(g_pb, "synth:out", true);
   ck_assert_uint_eq(rtl_patchbay_follow(g_pb, &g_ops, 21 * SEC), 1U);
   unsigned made = 0U;
   ck_assert_uint_eq(rtl_patchbay_count(g_pb, &g_ops, &made), 2U);
@@ -211,6 +226,7 @@ rtl_suite_daemon_patchbay(void)
   tcase_add_checked_fixture(core, setup, teardown);
   tcase_add_test(core, test_user_disconnect_forgets);
   tcase_add_test(core, test_peer_that_left_comes_back);
+  tcase_add_test(core, test_peer_back_within_a_second);
   tcase_add_test(core, test_server_restart_restores);
   tcase_add_test(core, test_reconnected_in_time_is_kept);
   tcase_add_test(core, test_failing_allocator);
