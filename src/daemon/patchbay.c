@@ -24,12 +24,13 @@ typedef struct {
   char    peer[RTL_PORT_NAME_MAX];
   bool    out;
   int64_t broken_ns; ///< 0, or when it was reported broken
+  int64_t left_ns;   ///< 0, or when its peer's port was unregistered
 } Conn;
 
 typedef enum {
   NEWS_CONNECTED,
   NEWS_BROKEN,
-  NEWS_PEER_LEFT, ///< The peer's port was unregistered: nobody's choice
+  NEWS_PEER_LEFT, ///< The peer's port was unregistered
 } NewsKind;
 
 typedef struct {
@@ -131,9 +132,10 @@ rtl_patchbay_restart(RtlPatchbay* const p)
   p->overflow = false;
   p->restore  = true;
   pthread_mutex_unlock(&p->lock);
-  // What the old server broke on its way out was nobody's choice
+  // What the old server broke or closed on its way out was nobody's choice
   for (unsigned i = 0U; i < p->n_conns; ++i) {
     p->conns[i].broken_ns = 0;
+    p->conns[i].left_ns   = 0;
   }
 }
 
@@ -158,10 +160,11 @@ static void
 take_news(RtlPatchbay* const p, const News* const n, const int64_t now_ns)
 {
   if (n->kind == NEWS_PEER_LEFT) {
-    // Its connections broke because it left: await its return
+    // Forgotten in a second, unless the server goes away meanwhile (a
+    // server shutting down closes its clients before it tells us)
     for (unsigned i = 0U; i < p->n_conns; ++i) {
-      if (!strcmp(p->conns[i].peer, n->peer)) {
-        p->conns[i].broken_ns = 0;
+      if (!strcmp(p->conns[i].peer, n->peer) && !p->conns[i].left_ns) {
+        p->conns[i].left_ns = now_ns ? now_ns : 1;
       }
     }
     return;
@@ -170,12 +173,14 @@ take_news(RtlPatchbay* const p, const News* const n, const int64_t now_ns)
   if (n->kind == NEWS_CONNECTED) {
     if (c) {
       c->broken_ns = 0;
+      c->left_ns   = 0;
     } else if (p->n_conns < RTL_PATCHBAY_MAX) {
       Conn* const d = &p->conns[p->n_conns++];
       memcpy(d->ours, n->ours, sizeof(d->ours));
       memcpy(d->peer, n->peer, sizeof(d->peer));
       d->out       = n->out;
       d->broken_ns = 0;
+      d->left_ns   = 0;
     }
   } else if (c && !c->broken_ns) {
     c->broken_ns = now_ns ? now_ns : 1;
@@ -209,10 +214,15 @@ rtl_patchbay_follow(RtlPatchbay* const          p,
                                                                 : now_ns;
   }
 
-  // Settle what broke a second ago: a peer that is still there and still
-  // apart was disconnected on purpose; one that went away is awaited.
+  // Settle what broke a second ago: a peer that left while the server
+  // stayed, or that is still there and still apart, is let go; one that
+  // is gone without leaving (the server died) is awaited.
   for (unsigned i = 0U; i < p->n_conns;) {
     Conn* const c = &p->conns[i];
+    if (c->left_ns && now_ns - c->left_ns >= RTL_PATCHBAY_SETTLE_NS) {
+      forget(p, c);
+      continue;
+    }
     if (c->broken_ns && now_ns - c->broken_ns >= RTL_PATCHBAY_SETTLE_NS) {
       if (!ops->exists(ops->data, c->peer)) {
         c->broken_ns = 0;
@@ -229,7 +239,7 @@ rtl_patchbay_follow(RtlPatchbay* const          p,
   unsigned made = 0U;
   for (unsigned i = 0U; restore && i < p->n_conns; ++i) {
     const Conn* const c = &p->conns[i];
-    if (!c->broken_ns && ops->exists(ops->data, c->peer) &&
+    if (!c->broken_ns && !c->left_ns && ops->exists(ops->data, c->peer) &&
         !ops->connected(ops->data, c->ours, c->peer) &&
         ops->connect(ops->data, c->ours, c->peer, c->out)) {
       ++made;

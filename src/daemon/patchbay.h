@@ -9,14 +9,16 @@
   comes back as it was: after the JACK server returns, and whenever a peer
   that went away registers its port again.
 
-  JACK's port-connect callback tells of every connection made or broken;
-  it only queues the news (a callback may not make server requests), and
-  the control thread decides.  A connection made is remembered.  A
-  connection broken is forgotten only if, a second later, the server is
-  still there, the peer port still exists and the two are still apart:
-  that was someone's choice.  A peer that went away (its port was
-  unregistered, or the server died) stays remembered, and the connection
-  is made again when the peer's port is back, however soon.
+  JACK's port-connect callback tells of every connection made or broken,
+  and the registration callback of every peer port that goes away; they
+  only queue the news (a callback may not make server requests), and the
+  control thread decides, a second later, when the dust has settled.  A
+  connection made is remembered.  One broken while its peer stays, or
+  whose peer left while the server stayed up, is forgotten: someone chose
+  that, as with any JACK client.  One broken because the server went away
+  (it closes its clients on the way out, or dies) is kept, and made again
+  once the server is back and the peer's port exists, whenever it
+  registers.
 
   The JACK calls go through RtlPatchbayOps, so the logic is tested without
   a server.  Callbacks: JACK's notification thread.  The rest: the control
@@ -67,9 +69,9 @@ rtl_patchbay_on_connect(RtlPatchbay* patchbay,
                         bool         connected);
 
 /**
-   A port `port` (full name) of another client was registered, or
-   unregistered: a peer that leaves breaks its connections by nobody's
-   choice.  JACK's notification thread.
+   A port `port` (full name) of another client was registered (a peer
+   awaited since a server restart may be back), or unregistered.  JACK's
+   notification thread.
 */
 void
 rtl_patchbay_on_register(RtlPatchbay* patchbay,

@@ -138,35 +138,41 @@ START_TEST(test_user_disconnect_forgets)
 }
 END_TEST
 
-START_TEST(test_peer_that_left_comes_back)
+START_TEST(test_peer_that_left_is_let_go)
 {
   connect_two();
-  // The synth quits: its port is disconnected, then gone
-  g_disconnect(&g_graph, "in_1", "synth:out");
-  rtl_patchbay_on_connect(g_pb, "in_1", "synth:out", false, false);
-  g_graph.ports[0] = "other:port";
-  rtl_patchbay_follow(g_pb, &g_ops, 2 * SEC);
-  rtl_patchbay_follow(g_pb, &g_ops, 4 * SEC);
-  ck_assert_uint_eq(remembered(), 2U);
-  // It starts again and registers its port: connected again
-  g_graph.ports[0] = "synth:out";
-  rtl_patchbay_on_register(g_pb, "synth:out", true);
-  ck_assert_uint_eq(rtl_patchbay_follow(g_pb, &g_ops, 5 * SEC), 1U);
-  ck_assert_int_ge(g_find(&g_graph, "in_1", "synth:out"), 0);
-}
-END_TEST
-
-START_TEST(test_peer_back_within_a_second)
-{
-  connect_two();
-  // The synth restarts at once: broken, unregistered, registered again
+  // The synth quits while the server runs: disconnected, then unregistered
   g_disconnect(&g_graph, "in_1", "synth:out");
   rtl_patchbay_on_connect(g_pb, "in_1", "synth:out", false, false);
   rtl_patchbay_on_register(g_pb, "synth:out", false);
+  g_graph.ports[0] = "other:port";
+  rtl_patchbay_follow(g_pb, &g_ops, 2 * SEC);
+  ck_assert_uint_eq(remembered(), 2U); // Not before a second
+  rtl_patchbay_follow(g_pb, &g_ops, 4 * SEC);
+  ck_assert_uint_eq(remembered(), 1U);
+  // A new synth of the same name is not patched as the old one was
+  g_graph.ports[0] = "synth:out";
   rtl_patchbay_on_register(g_pb, "synth:out", true);
-  ck_assert_uint_eq(rtl_patchbay_follow(g_pb, &g_ops, 1 * SEC + 1000), 1U);
-  rtl_patchbay_follow(g_pb, &g_ops, 3 * SEC);
+  ck_assert_uint_eq(rtl_patchbay_follow(g_pb, &g_ops, 5 * SEC), 0U);
+  ck_assert_int_lt(g_find(&g_graph, "in_1", "synth:out"), 0);
+}
+END_TEST
+
+START_TEST(test_server_closing_its_clients)
+{
+  connect_two();
+  // A server shutting down closes the synth, then goes away itself
+  rtl_patchbay_on_connect(g_pb, "in_1", "synth:out", false, false);
+  rtl_patchbay_on_register(g_pb, "synth:out", false);
+  rtl_patchbay_follow(g_pb, &g_ops, 1 * SEC + 1000);
+  g_graph.n_conns  = 0U;
+  g_graph.ports[0] = "gone:port";
+  rtl_patchbay_restart(g_pb); // The server is back, without the synth
+  rtl_patchbay_follow(g_pb, &g_ops, 5 * SEC);
   ck_assert_uint_eq(remembered(), 2U);
+  g_graph.ports[0] = "synth:out";
+  rtl_patchbay_on_register(g_pb, "synth:out", true);
+  ck_assert_uint_eq(rtl_patchbay_follow(g_pb, &g_ops, 6 * SEC), 1U);
   ck_assert_int_ge(g_find(&g_graph, "in_1", "synth:out"), 0);
 }
 END_TEST
@@ -225,8 +231,8 @@ rtl_suite_daemon_patchbay(void)
   TCase* const core = tcase_create("core");
   tcase_add_checked_fixture(core, setup, teardown);
   tcase_add_test(core, test_user_disconnect_forgets);
-  tcase_add_test(core, test_peer_that_left_comes_back);
-  tcase_add_test(core, test_peer_back_within_a_second);
+  tcase_add_test(core, test_peer_that_left_is_let_go);
+  tcase_add_test(core, test_server_closing_its_clients);
   tcase_add_test(core, test_server_restart_restores);
   tcase_add_test(core, test_reconnected_in_time_is_kept);
   tcase_add_test(core, test_failing_allocator);

@@ -20,6 +20,8 @@
 
 #define _POSIX_C_SOURCE 200809L
 
+#include "connect.h"
+
 #include <jack/jack.h>
 
 #include <errno.h>
@@ -324,8 +326,8 @@ main(int argc, char** argv)
     fprintf(stderr, "rtl-delay: cannot activate\n");
     return 1;
   }
-  if (jack_connect(p.src, jack_port_name(p.out), play) ||
-      jack_connect(p.sink, capture, jack_port_name(p.in))) {
+  if (rtl_tool_connect(p.src, jack_port_name(p.out), play) ||
+      rtl_tool_connect(p.sink, capture, jack_port_name(p.in))) {
     fprintf(stderr, "rtl-delay: cannot connect %s or %s\n", play, capture);
     return 1;
   }

@@ -14,6 +14,8 @@
 
 #define _POSIX_C_SOURCE 200809L
 
+#include "connect.h"
+
 #include <jack/jack.h>
 #include <jack/midiport.h>
 
@@ -328,11 +330,11 @@ main(int argc, char** argv)
     fprintf(stderr, "rtl-midi: cannot activate\n");
     return 1;
   }
-  if (jack_connect(p.src, jack_port_name(p.out), to)) {
+  if (rtl_tool_connect(p.src, jack_port_name(p.out), to)) {
     fprintf(stderr, "rtl-midi: cannot connect to %s\n", to);
     return 1;
   }
-  if (from && jack_connect(p.sink, from, jack_port_name(p.in))) {
+  if (from && rtl_tool_connect(p.sink, from, jack_port_name(p.in))) {
     fprintf(stderr, "rtl-midi: cannot connect from %s\n", from);
     return 1;
   }

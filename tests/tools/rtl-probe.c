@@ -14,6 +14,7 @@
 
 #define _POSIX_C_SOURCE 200809L
 
+#include "connect.h"
 #include "ramp.h"
 
 #include <jack/jack.h>
@@ -944,13 +945,15 @@ main(int argc, char** argv)
   }
   int status = 0;
   for (size_t k = 0U; k < p.n_play; ++k) {
-    if (jack_connect(p.src, jack_port_name(p.play[k].port), p.play[k].dest)) {
+    if (rtl_tool_connect(
+          p.src, jack_port_name(p.play[k].port), p.play[k].dest)) {
       fprintf(stderr, "rtl-probe: cannot connect to %s\n", p.play[k].dest);
       status = 1;
     }
   }
   for (size_t k = 0U; k < p.n_cap; ++k) {
-    if (jack_connect(p.sink, p.cap[k].source, jack_port_name(p.cap[k].port))) {
+    if (rtl_tool_connect(
+          p.sink, p.cap[k].source, jack_port_name(p.cap[k].port))) {
       fprintf(stderr, "rtl-probe: cannot connect from %s\n", p.cap[k].source);
       status = 1;
     }
