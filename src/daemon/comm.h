@@ -100,6 +100,7 @@ typedef enum {
   RTL_CMD_SAVE,          ///< text: file in the state directory, "" for --state
   RTL_CMD_LOAD,          ///< text: as SAVE
   RTL_CMD_JACK,          ///< /jack
+  RTL_CMD_NSM_SAVE,      ///< The session manager's /nsm/client/save
 } RtlCmdKind;
 
 /// What a take records; each kind has its own broadcast ring.

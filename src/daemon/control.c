@@ -679,6 +679,24 @@ load_state_file(RtlControl* const c, const bool at_start)
   }
 }
 
+/// The session manager's /nsm/client/save: the session's state file.
+static void
+nsm_save(RtlControl* const c)
+{
+  char err[256];
+  if (!c->config.nsm) {
+    return;
+  }
+  if (save_state(c, AT_FDCWD, c->config.state_file, err, sizeof(err))) {
+    rtl_log("NSM save: %s", err);
+    rtl_nsm_saved(c->config.nsm, false, err);
+    return;
+  }
+  c->state_kept = false;
+  ++c->cmds_applied;
+  rtl_nsm_saved(c->config.nsm, true, "saved");
+}
+
 /// /save [s:file]: the --state file, or a file in the state directory.
 static void
 apply_save(RtlControl* const c, const RtlCommand* const cmd)
@@ -1063,6 +1081,9 @@ apply(RtlControl* const c, const RtlCommand* const cmd, const int64_t now)
   case RTL_CMD_JACK:
     reply_jack(c, peer);
     return;
+  case RTL_CMD_NSM_SAVE:
+    nsm_save(c);
+    return;
   case RTL_CMD_LOAD:
     apply_load(c, cmd);
     return;
@@ -1237,7 +1258,9 @@ save_at_exit(RtlControl* const c)
   if (!file) {
     return;
   }
-  if (c->state_kept) {
+  if (c->config.nsm) {
+    rtl_log("state not saved at exit: the session manager asks for saves");
+  } else if (c->state_kept) {
     rtl_log("state not saved: %s could not be read at start and is kept "
             "as it is (/save writes it)",
             file);

@@ -17,6 +17,7 @@
 
 #include "comm.h"
 #include "jack.h"
+#include "nsm.h"
 #include "osc.h"
 #include "process.h"
 #include "state.h"
@@ -44,6 +45,9 @@ typedef struct {
   int                  record_dir_fd; ///< Where takes are made
   const char*          state_file;    ///< --state, or NULL
   int                  state_dir_fd;  ///< Where /save and /load name files
+  /// The session manager, or NULL: it asks for saves, and under it a
+  /// clean exit does not save (its "abort" is a SIGTERM)
+  RtlNsm* nsm;
   /// Test hook: the take of stall_kind stalls once for stall_ms after
   /// stall_after frames (stall_ms 0: never)
   RtlTakeKind stall_kind;

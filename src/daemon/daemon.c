@@ -9,6 +9,7 @@
 #include "control.h"
 #include "jack.h"
 #include "log.h"
+#include "nsm.h"
 #include "osc.h"
 #include "process.h"
 #include "state.h"
@@ -61,6 +62,9 @@ struct RtlDaemonImpl {
   int                 record_dir_fd; ///< -1 until opened
   int                 state_dir_fd;  ///< -1 if there is none
   char                record_dir[RTL_PATH_MAX];
+  RtlNsm*             nsm; ///< Under a session manager, or NULL
+  RtlNsmSession       session;
+  char                session_state[PATH_MAX + 16U];
 };
 
 // --- signals
@@ -343,6 +347,7 @@ build_io(RtlDaemon* const d, char* const err, const size_t err_size)
     d->record_dir_fd,
     d->opts.state_file,
     d->state_dir_fd,
+    d->nsm,
     RTL_TAKE_MIX,
     0U,
     0U,
@@ -385,12 +390,50 @@ log_ready(RtlDaemon* const d)
   rtl_log("takes are recorded into %s", d->record_dir);
 }
 
+/**
+   Under a session manager (NSM_URL): announce, and take the client name,
+   the state file and (unless --record-dir) the record directory from the
+   session it opens.
+*/
+static RtlStatus
+join_session(RtlDaemon* const d, char* const err, const size_t err_size)
+{
+  const char* const url = getenv("NSM_URL");
+  if (!url || !url[0]) {
+    return RTL_SUCCESS;
+  }
+  const RtlStatus st = rtl_nsm_open(d->allocator,
+                                    url,
+                                    program_invocation_name,
+                                    &d->nsm,
+                                    &d->session,
+                                    err,
+                                    err_size);
+  if (st) {
+    return st;
+  }
+  snprintf(d->session_state,
+           sizeof(d->session_state),
+           "%s/rtlane.state",
+           d->session.path);
+  d->opts.name       = d->session.client_id;
+  d->opts.state_file = d->session_state;
+  if (!d->opts.record_dir) {
+    d->opts.record_dir = d->session.path;
+  }
+  rtl_log("session '%s' opened: client %s, files in %s",
+          d->session.display,
+          d->session.client_id,
+          d->session.path);
+  return RTL_SUCCESS;
+}
+
 /// Everything open does after the allocation of the daemon itself.
 static RtlStatus
 open_parts(RtlDaemon* const d, char* const err, const size_t err_size)
 {
   RtlStatus st = load_insert(d, err, err_size);
-  if (st) {
+  if (st || (st = join_session(d, err, err_size))) {
     return st;
   }
   if ((st = open_record_dir(d, err, err_size))) {
@@ -410,7 +453,8 @@ open_parts(RtlDaemon* const d, char* const err, const size_t err_size)
       (st = rtl_jack_start(d->jack, err, err_size))) {
     return st;
   }
-  if ((st = rtl_control_start(d->control)) || (st = rtl_osc_start(d->osc))) {
+  if ((st = rtl_control_start(d->control)) || (st = rtl_osc_start(d->osc)) ||
+      (d->nsm && (st = rtl_nsm_start(d->nsm, d->queue, &d->wake)))) {
     snprintf(err, err_size, "cannot start threads: %s", rtl_strerror(st));
   }
   return st;
@@ -438,6 +482,9 @@ rtl_daemon_open(RtlAllocator* const     allocator,
   sigaddset(&d->sigs, SIGTERM);
   sigaddset(&d->sigs, SIGHUP);
   const RtlStatus st = open_parts(d, err, err_size);
+  if (d->nsm) {
+    rtl_nsm_opened(d->nsm, !st, st ? err : "rtlane is ready");
+  }
   if (st) {
     rtl_daemon_close(d);
     return st;
@@ -509,6 +556,8 @@ rtl_daemon_close(RtlDaemon* const d)
     return;
   }
   // Producers first, then their consumer, then the audio.
+  rtl_nsm_free(d->nsm);
+  d->nsm = NULL;
   if (d->osc) {
     rtl_osc_stop(d->osc);
   }

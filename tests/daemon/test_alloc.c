@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "jack.h"
 #include "mixer.h"
+#include "nsm.h"
 #include "osc.h"
 #include "process.h"
 #include "recorder.h"
@@ -349,6 +350,7 @@ build_control(RtlAllocator* const alloc, void** const obj)
     -1,
     NULL,
     -1,
+    NULL,
     RTL_TAKE_MIX,
     0U,
     0U,
@@ -515,6 +517,29 @@ START_TEST(test_recorder)
 }
 END_TEST
 
+START_TEST(test_nsm)
+{
+  // Its one allocation is its own: a failure is reported before a word is
+  // sent to the session manager (liblo allocates the rest itself)
+  RtlFailingAllocator a = rtl_failing_allocator();
+  a.n_remaining         = 0U;
+  RtlNsm*       nsm     = (RtlNsm*)&a;
+  RtlNsmSession session;
+  char          err[128];
+  ck_assert_int_eq(rtl_nsm_open(&a.base,
+                                "osc.udp://127.0.0.1:9/",
+                                "rtlane",
+                                &nsm,
+                                &session,
+                                err,
+                                sizeof(err)),
+                   RTL_NO_MEM);
+  ck_assert_ptr_null(nsm);
+  ck_assert_uint_eq(a.n_live, 0U);
+  rtl_nsm_free(NULL);
+}
+END_TEST
+
 START_TEST(test_daemon)
 {
   walk(build_daemon, destroy_daemon, RTL_FAILURE);
@@ -537,6 +562,7 @@ rtl_suite_daemon_alloc(void)
   tcase_add_test(core, test_osc);
   tcase_add_test(core, test_control);
   tcase_add_test(core, test_recorder);
+  tcase_add_test(core, test_nsm);
   tcase_add_test(core, test_daemon);
   tcase_set_timeout(core, 60);
   suite_add_tcase(s, core);

@@ -20,6 +20,7 @@ RTLANE=$BUILD_DIR/rtlane
 RTL_OSC=$BUILD_DIR/tests/rtl-osc
 RTL_PROBE=$BUILD_DIR/tests/rtl-probe
 RTL_WAVCHECK=$BUILD_DIR/tests/rtl-wavcheck
+RTL_NSMD=$BUILD_DIR/tests/rtl-nsmd
 RTL_BAD_CLIENT=$BUILD_DIR/tests/rtl-bad-client
 RT_ALLOC_GUARD=$BUILD_DIR/tests/rt_alloc_guard.so
 
