@@ -6,8 +6,8 @@
 # malloc-family calls made inside the JACK process callback.  First it is
 # shown to work: a client that allocates in its callback is flagged, one
 # that does not is not, and RT_ALLOC_GUARD_ABORT=1 aborts.  Then the daemon
-# runs under it with audio, meter and state subscribers, the transport and
-# an OSC burst load: cycles must be > 0 and violations 0.
+# runs under it with audio, meter and state subscribers, the transport, two
+# takes and an OSC burst load: cycles must be > 0 and violations 0.
 . "$(dirname "$0")/lib.sh"
 need "$RTLANE" "$RTL_OSC" "$RTL_PROBE" "$RTL_BAD_CLIENT" "$RT_ALLOC_GUARD"
 start_jackd
@@ -36,16 +36,17 @@ rc=$?
 expect_eq "$rc" 134 "exit status of an allocating client under RT_ALLOC_GUARD_ABORT=1 (SIGABRT)"
 pass "RT_ALLOC_GUARD_ABORT=1 aborts"
 
-# The daemon, under load.
+# The daemon, under load, recording both kinds of take meanwhile.
+mkdir -p "$TMP/rec"
 DAEMON_ENV=(LD_PRELOAD="$RT_ALLOC_GUARD")
-start_daemon -i 4
+start_daemon -i 4 --record-dir "$TMP/rec"
 start_player "$DAEMON_NAME:in_1=sine:1000:0.5" "$DAEMON_NAME:in_2=sine:440:0.3"
 timeout 60 "$RTL_OSC" -p "$OSC_PORT" -n 0 -q /subscribe si meters 100 /subscribe s state @listen 6 \
   /unsubscribe s meters /unsubscribe s state >/dev/null 2>&1 &
 PIDS+=($!)
 timeout 60 "$RTL_OSC" -p "$OSC_PORT" -n 0 -q /subscribe si meters 30 @listen 6 /unsubscribe s meters >/dev/null 2>&1 &
 PIDS+=($!)
-set_ok /transport/bpm f 180 /transport/start
+set_ok /transport/bpm f 180 /transport/start /record/start ss mix.wav mix /record/start ss inputs.wav inputs
 load=()
 for k in $(seq 0 99); do
   load+=(/ch/$((k % 4 + 1))/gain f "-$((k % 30))" /ch/$((k % 4 + 1))/pan f "0.$((k % 10))"
@@ -58,6 +59,8 @@ for round in $(seq 8); do
     /transport/pause /transport/start /transport/bpm f $((60 + round * 20)) @garbage 50 @listen 0.3 >/dev/null
 done
 set_ok /transport/stop /transport/reset
+out=$(osc -n 0 /record/stop @wait "/record/stopped shi inputs.wav *" @listen 0.3)
+printf '%s\n' "$out" | grep -q '^/record/stopped shi mix.wav [1-9][0-9]* ' || fail "no mix take under load: $out"
 sleep 1
 expect_eq "$(osc /ping)" "/pong" "daemon alive after the load"
 stop_daemon TERM
