@@ -217,7 +217,9 @@ stop_daemon() {
 
 # osc [rtl-osc options] ITEM...: talks to the daemon from one socket.
 osc() {
-  timeout 60 "$RTL_OSC" -p "$OSC_PORT" "$@"
+  # A daemon that stopped answering fails the test with its log, well
+  # before the runner's own limit kills it with nothing to show
+  timeout 45 "$RTL_OSC" -p "$OSC_PORT" "$@"
 }
 
 # get ADDRESS: prints the /get reply line, e.g. "/ch/1/gain f -6".
