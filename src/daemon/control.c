@@ -697,27 +697,39 @@ nsm_save(RtlControl* const c)
   rtl_nsm_saved(c->config.nsm, true, "saved");
 }
 
+/// The file /save or /load names: the --state file (`*dir_fd` AT_FDCWD),
+/// or one in the state directory.  NULL, or why there is none.
+static const char*
+state_target(const RtlControl* const c,
+             const RtlCommand* const cmd,
+             int* const              dir_fd,
+             const char** const      name)
+{
+  const bool own = !cmd->text[0];
+  *dir_fd        = own ? AT_FDCWD : c->config.state_dir_fd;
+  *name          = own ? c->config.state_file : cmd->text;
+  return own && !*name                ? "no state file (start with --state)"
+         : own                        ? NULL
+         : c->config.state_dir_fd < 0 ? "no state directory"
+                                      : rtl_confine_check(*name);
+}
+
 /// /save [s:file]: the --state file, or a file in the state directory.
 static void
 apply_save(RtlControl* const c, const RtlCommand* const cmd)
 {
-  const bool  own  = !cmd->text[0];
-  const char* name = own ? c->config.state_file : cmd->text;
-  const char* why  = own && !name ? "no state file (start with --state)"
-                     : own        ? NULL
-                     : c->config.state_dir_fd < 0 ? "no state directory"
-                                                  : rtl_confine_check(name);
+  int         dir_fd = AT_FDCWD;
+  const char* name   = NULL;
+  const char* why    = state_target(c, cmd, &dir_fd, &name);
   char        err[256];
-  if (!why &&
-      save_state(
-        c, own ? AT_FDCWD : c->config.state_dir_fd, name, err, sizeof(err))) {
+  if (!why && save_state(c, dir_fd, name, err, sizeof(err))) {
     why = err;
   }
   if (why) {
     send_error(c, &cmd->peer, "/save", why);
     return;
   }
-  if (own) {
+  if (dir_fd == AT_FDCWD) {
     c->state_kept = false;
   }
   ++c->cmds_applied;
@@ -728,22 +740,17 @@ apply_save(RtlControl* const c, const RtlCommand* const cmd)
 static void
 apply_load(RtlControl* const c, const RtlCommand* const cmd)
 {
-  const bool  own  = !cmd->text[0];
-  const char* name = own ? c->config.state_file : cmd->text;
-  const char* why  = own && !name ? "no state file (start with --state)"
-                     : own        ? NULL
-                     : c->config.state_dir_fd < 0 ? "no state directory"
-                                                  : rtl_confine_check(name);
+  int         dir_fd = AT_FDCWD;
+  const char* name   = NULL;
+  const char* why    = state_target(c, cmd, &dir_fd, &name);
   char        err[256];
   long        n = 0;
-  if (!why &&
-      (n = load_state(
-         c, own ? AT_FDCWD : c->config.state_dir_fd, name, err, sizeof(err))) <
-        0) {
+  if (!why && (n = load_state(c, dir_fd, name, err, sizeof(err))) < 0) {
     why = err;
   }
   if (why) {
-    c->state_kept = c->state_kept || (own && name);
+    // The user's edits are in the --state file: exit must not save over them
+    c->state_kept = c->state_kept || (dir_fd == AT_FDCWD && name);
     send_error(c, &cmd->peer, "/load", why);
     return;
   }
