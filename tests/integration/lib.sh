@@ -101,6 +101,11 @@ if chrt -f 1 true 2>/dev/null; then
 else
   JACKD_SCHED=--no-realtime
 fi
+# Synchronous mode (-S): the server waits for every client in each cycle,
+# so on a loaded two-core machine a late client delays the cycle (an xrun,
+# still counted and still excluded by the timing tests) instead of missing
+# it, and the samples that do flow are the graph's, not a skipped period's.
+JACKD_EXTRA=${JACKD_EXTRA--S}
 
 # start_jackd [RATE [PERIOD]]: a private jackd on the dummy backend.
 start_jackd() {
@@ -108,7 +113,7 @@ start_jackd() {
   JACK_PERIOD=${2:-256}
   SRV_N=$((SRV_N + 1))
   JACK_SERVER=rtlane-test-$$-$SRV_N
-  jackd "$JACKD_SCHED" -n "$JACK_SERVER" -d dummy -r "$JACK_RATE" -p "$JACK_PERIOD" \
+  jackd "$JACKD_SCHED" ${JACKD_EXTRA:-} -n "$JACK_SERVER" -d dummy -r "$JACK_RATE" -p "$JACK_PERIOD" \
     >"$TMP/jackd-$SRV_N.log" 2>&1 &
   JACKD_PID=$!
   PIDS+=("$JACKD_PID")

@@ -136,7 +136,7 @@ for sig in TERM KILL; do
   fcheck "n >= 0.3 * 48000" "gone-$sig.wav holds $frames frames" -v n="$frames"
   expect_eq "$(osc /ping)" "/pong" "/ping with the server gone (SIG$sig)"
   # The same name again (a SIGKILLed server keeps its slot until then)
-  jackd "$JACKD_SCHED" -n "$JACK_SERVER" -d dummy -r 48000 -p 256 >"$TMP/jackd-$sig.log" 2>&1 &
+  jackd "$JACKD_SCHED" $JACKD_EXTRA -n "$JACK_SERVER" -d dummy -r 48000 -p 256 >"$TMP/jackd-$sig.log" 2>&1 &
   JACKD_PID=$!
   PIDS+=("$JACKD_PID")
   timeout 15 jack_wait -s "$JACK_SERVER" -w -t 10 >/dev/null 2>&1 || fail "jackd did not come back"

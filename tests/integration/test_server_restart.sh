@@ -22,7 +22,7 @@ pass "survives the server going away (OSC and state alive)"
 
 # The same server name again.
 JACK_SERVER_SAVED=$JACK_SERVER
-jackd "$JACKD_SCHED" -n "$JACK_SERVER_SAVED" -d dummy -r 48000 -p 256 >"$TMP/jackd-again.log" 2>&1 &
+jackd "$JACKD_SCHED" $JACKD_EXTRA -n "$JACK_SERVER_SAVED" -d dummy -r 48000 -p 256 >"$TMP/jackd-again.log" 2>&1 &
 JACKD_PID=$!
 PIDS+=("$JACKD_PID")
 timeout 15 jack_wait -s "$JACK_SERVER_SAVED" -w -t 10 >/dev/null 2>&1 || fail "jackd did not come back"

@@ -37,11 +37,12 @@ run_trials() { # KIND CHECK_AWK WHAT PROBE_ARGS...
     printf '%s\n' "$out" | sed 's/^/#   /'
     while read -r line; do
       set -- $line
-      [ "$6" != none ] || fail "$what, trial $2: the output never changed"
+      # A trial with xruns is not judged at all, as in test_timing
       if [ "$(xruns_of "$line")" != 0 ]; then
         dirty=$((dirty + 1))
         continue
       fi
+      [ "$6" != none ] || fail "$what, trial $2: the output never changed"
       clean=$((clean + 1))
       fcheck "$check" "$what, trial $2: $7 $8 frames (L $L, period $P): $line" -v v="$8" -v p="$P" -v l="$L"
     done < <(printf '%s\n' "$out" | grep "^$kind ")
