@@ -30,8 +30,8 @@ cc_step() {
     wait "$pid" || fail "rtl-probe: $(cat "$TMP/cap.out")"
     cap=$(cat "$TMP/cap.out")
     printf '%s\n%s\n' "$midi" "$cap" | sed 's/^/#   /'
-    x1=$(kv "$midi" "cc sent" xruns)
-    x2=$(kv "$cap" start_frame xruns)
+    x1=$(kv "$midi" "cc sent" "$JUDGE_BY")
+    x2=$(kv "$cap" start_frame "$JUDGE_BY")
     if [ "$x1" != 0 ] || [ "$x2" != 0 ]; then
       log "$what: run $run had xruns, left out"
       continue

@@ -19,10 +19,12 @@ start_daemon -i 2 --record-dir "$REC"
 set_ok /ch/1/gain f -5 /midi/map is 7 /ch/2/pan
 
 PEERS=()
+# Started bare, not under timeout(1): a timeout killed in turn would leave
+# its child running, and the test stops exactly what it started, by PID.
 start_peers() {
-  timeout 300 jack_metro -n metro-$$ -b 120 >"$TMP/metro.out" 2>&1 &
+  jack_metro -n metro-$$ -b 120 >"$TMP/metro.out" 2>&1 &
   PEERS=($!)
-  timeout 300 jack_midi_dump dump-$$ >"$TMP/dump.out" 2>&1 &
+  jack_midi_dump dump-$$ >"$TMP/dump.out" 2>&1 &
   PEERS+=($!)
   PIDS+=("${PEERS[@]}")
   for i in $(seq 100); do

@@ -55,7 +55,7 @@ set_ok /transport/bpm f 150
 clean=0
 for attempt in $(seq 16); do
   out=$(probe -C "$DAEMON_NAME:click" -w 1.0 -S 0.85 -T 1e-9 -o 1000) || fail "rtl-probe: $out"
-  if [ "$(kv "$out" start_frame xruns)" != 0 ]; then
+  if [ "$(kv "$out" start_frame "$JUDGE_BY")" != 0 ]; then
     log "attempt $attempt: xruns during the capture, excluded"
     continue
   fi

@@ -29,7 +29,7 @@ P=$JACK_PERIOD
 MIN_CLEAN=2
 xruns_of() { echo "$1" | awk '{ for (i = 1; i < NF; i++) if ($i == "xruns") print $(i + 1) }'; }
 run_trials() { # KIND CHECK_AWK WHAT PROBE_ARGS...
-  local kind=$1 check=$2 what=$3 out line clean=0 dirty=0 run args
+  local kind=$1 check=$2 what=$3 out line clean=0 dirty=0 run args x
   shift 3
   args=("$@")
   for run in $(seq 10); do
@@ -38,7 +38,8 @@ run_trials() { # KIND CHECK_AWK WHAT PROBE_ARGS...
     while read -r line; do
       set -- $line
       # A trial with xruns is not judged at all, as in test_timing
-      if [ "$(xruns_of "$line")" != 0 ]; then
+      if [ "$kind" = step ]; then x=$(disturbed "$line"); else x=$(xruns_of "$line"); fi
+      if [ "$x" != 0 ]; then
         dirty=$((dirty + 1))
         continue
       fi

@@ -53,8 +53,8 @@ check_rounds() {
   local out=$1 want=$2 min=$3 what=$4 line clean=0 dirty=0
   while read -r line; do
     set -- $line
-    # round K delay D frames N mismatches M first_mismatch F xruns X ...
-    if [ "${12}" != 0 ]; then
+    # round K delay D frames N mismatches M first_mismatch F xruns X gaps G ...
+    if [ "$(disturbed "$line")" != 0 ]; then
       dirty=$((dirty + 1))
       continue
     fi

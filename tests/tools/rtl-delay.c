@@ -195,7 +195,8 @@ usage(FILE* const out)
     "  -w, --settle SEC    wait after connecting (default 0.3)\n"
     "  -m, --max FRAMES    largest delay looked for (default 200000)\n"
     "Output, one line per round:\n"
-    "  round K delay D frames N mismatches M first_mismatch F|none xruns X"
+    "  round K delay D frames N mismatches M first_mismatch F|none xruns X "
+    "gaps G"
     " period P rate R\n"
     "  (delay none mismatches none when no delay up to --max fits)\n"
     "and then: summary rounds N clean C xruns X\n"
@@ -367,12 +368,14 @@ main(int argc, char** argv)
     const jack_nframes_t from = frame[0] - guard;
     const uint32_t       span = frame[round_len - 1U] - from;
     unsigned             xr   = 0U;
+    unsigned             gp   = 0U;
     for (unsigned k = 0U; k < n_xr; ++k) {
       xr += (uint32_t)(p.xrun_at[k] - from) <= span;
     }
     for (unsigned k = 0U; k < n_gap; ++k) {
-      xr += (uint32_t)(p.gap_at[k] - from) <= span;
+      gp += (uint32_t)(p.gap_at[k] - from) <= span;
     }
+    xr += gp;
     total += xr;
 
     long d = -1;
@@ -386,10 +389,11 @@ main(int argc, char** argv)
     }
     if (d < 0) {
       printf("round %ld delay none frames %zu mismatches none first_mismatch "
-             "none xruns %u period %" PRIu32 " rate %.0f\n",
+             "none xruns %u gaps %u period %" PRIu32 " rate %.0f\n",
              r + 1,
              round_len,
              xr,
+             gp,
              period,
              rate);
       rc = 1;
@@ -416,7 +420,8 @@ main(int argc, char** argv)
     } else {
       printf("%" PRIu32, frame[first_bad]);
     }
-    printf(" xruns %u period %" PRIu32 " rate %.0f\n", xr, period, rate);
+    printf(
+      " xruns %u gaps %u period %" PRIu32 " rate %.0f\n", xr, gp, period, rate);
     clean += xr == 0U;
   }
   printf("summary rounds %ld clean %ld xruns %u\n", rounds, clean, total);

@@ -210,10 +210,10 @@ usage(FILE* const out)
     "Output (notes):\n"
     "  event K status S data D sent F received G delay D\n"
     "  (received none delay none when it never came)\n"
-    "  summary sent N received M xruns X period P rate R\n"
+    "  summary sent N received M xruns X gaps G period P rate R\n"
     "Output (control changes):\n"
     "  cc K number N value V sent F|none   (one per control change)\n"
-    "  cc sent N returned M xruns X   (M: how many came back in order on\n"
+    "  cc sent N returned M xruns X gaps G   (M: how many came back in order\n"
     "                      --from, which proves the receiver took them)\n"
     "A run with xruns > 0 measured a glitch of the server, not the device.\n",
     out);
@@ -343,6 +343,7 @@ main(int argc, char** argv)
   const double         rate   = (double)jack_get_sample_rate(p.src);
   const jack_nframes_t period = jack_get_buffer_size(p.src);
   const unsigned xruns0 = atomic_load_explicit(&p.xruns, memory_order_relaxed);
+  const unsigned gaps0  = atomic_load_explicit(&p.gaps, memory_order_relaxed);
   int            rc     = 0;
 
   if (n_cc) {
@@ -387,10 +388,11 @@ main(int argc, char** argv)
         printf("none\n");
       }
     }
-    printf("cc sent %zu returned %zu xruns %u\n",
+    printf("cc sent %zu returned %zu xruns %u gaps %u\n",
            sent,
            from ? returned : sent,
-           atomic_load_explicit(&p.xruns, memory_order_relaxed) - xruns0);
+           atomic_load_explicit(&p.xruns, memory_order_relaxed) - xruns0,
+           atomic_load_explicit(&p.gaps, memory_order_relaxed) - gaps0);
     rc = sent == n_cc ? 0 : 1;
   } else {
     // Note k: on at base + k * gap + a sub-period offset that walks through
@@ -449,11 +451,12 @@ main(int argc, char** argv)
         ++received;
       }
     }
-    printf("summary sent %zu received %zu xruns %u period %" PRIu32
+    printf("summary sent %zu received %zu xruns %u gaps %u period %" PRIu32
            " rate %.0f\n",
            p.n_ev,
            received,
            atomic_load_explicit(&p.xruns, memory_order_relaxed) - xruns0,
+           atomic_load_explicit(&p.gaps, memory_order_relaxed) - gaps0,
            period,
            rate);
   }

@@ -268,15 +268,17 @@ usage(FILE* const out)
     "  -o, --onsets N        also list the frames where a captured port starts"
     "\n                        sounding after N silent samples\n"
     "Output lines:\n"
-    "  start_frame F frames N xruns X period P rate R\n"
+    "  start_frame F frames N xruns X gaps G period P rate R\n"
     "  capture PORT peak P peak_db D rms R rms_db D change_frame F|none\n"
     "  onsets PORT F...\n"
-    "  timed N expected F observed G error E remapped M xruns X period P rate "
+    "  timed N expected F observed G error E remapped M xruns X gaps G "
+    "period P rate "
     "R\n"
-    "  untimed N sent S observed G delay D xruns X period P rate R\n"
+    "  untimed N sent S observed G delay D xruns X gaps G period P rate R\n"
     "    (S: start frame of the latest cycle when the message was sent)\n"
-    "  step N expected F observed G error E xruns X period P rate R\n"
-    "A trial with xruns > 0 measured a glitch of the server, not the device.\n",
+    "  step N expected F observed G error E xruns X gaps G period P rate R\n"
+    "A trial with xruns > 0 measured a glitch of the server, not the device\n"
+    "(under jackd -S, which waits for late clients, only gaps > 0 did).\n",
     out);
 }
 
@@ -580,6 +582,7 @@ run_trial(RtlProbe* const          p,
     return -1;
   }
   const unsigned xruns0 = atomic_load_explicit(&p->xruns, memory_order_relaxed);
+  const unsigned gaps0  = atomic_load_explicit(&p->gaps, memory_order_relaxed);
   capture_arm(p, window, jack_frame_time(p->sink));
   if (capture_wait(p, &p->started, 5.0) != 0) {
     fprintf(stderr, "rtl-probe: capture did not start\n");
@@ -638,6 +641,8 @@ run_trial(RtlProbe* const          p,
   sleep_ms(200); // xrun notifications arrive asynchronously
   const unsigned xruns =
     atomic_load_explicit(&p->xruns, memory_order_relaxed) - xruns0;
+  const unsigned gaps =
+    atomic_load_explicit(&p->gaps, memory_order_relaxed) - gaps0;
   if (timed) {
     printf("timed %d expected %" PRIu32 " observed ", n, expected);
     if (ch < 0) {
@@ -646,9 +651,11 @@ run_trial(RtlProbe* const          p,
       const jack_nframes_t obs = p->start_frame + (jack_nframes_t)ch;
       printf("%" PRIu32 " error %" PRId32, obs, (int32_t)(obs - expected));
     }
-    printf(" remapped %" PRIu32 " xruns %u period %" PRIu32 " rate %.0f\n",
+    printf(" remapped %" PRIu32 " xruns %u gaps %u period %" PRIu32
+           " rate %.0f\n",
            remapped,
            xruns,
+           gaps,
            p->period,
            p->rate);
     if (p->onsets > 0) {
@@ -662,8 +669,11 @@ run_trial(RtlProbe* const          p,
       const jack_nframes_t obs = p->start_frame + (jack_nframes_t)ch;
       printf("%" PRIu32 " delay %" PRId32, obs, (int32_t)(obs - sent));
     }
-    printf(
-      " xruns %u period %" PRIu32 " rate %.0f\n", xruns, p->period, p->rate);
+    printf(" xruns %u gaps %u period %" PRIu32 " rate %.0f\n",
+           xruns,
+           gaps,
+           p->period,
+           p->rate);
   }
   return ch < 0 ? 1 : 0;
 }
@@ -684,6 +694,7 @@ run_step_trial(RtlProbe* const p,
   }
   atomic_store_explicit(&p->step_armed, 0U, memory_order_release);
   const unsigned xruns0 = atomic_load_explicit(&p->xruns, memory_order_relaxed);
+  const unsigned gaps0  = atomic_load_explicit(&p->gaps, memory_order_relaxed);
   capture_arm(p, window, jack_frame_time(p->sink));
   if (capture_wait(p, &p->started, 5.0) != 0) {
     fprintf(stderr, "rtl-probe: capture did not start\n");
@@ -702,6 +713,8 @@ run_step_trial(RtlProbe* const p,
   sleep_ms(200); // xrun notifications arrive asynchronously
   const unsigned xruns =
     atomic_load_explicit(&p->xruns, memory_order_relaxed) - xruns0;
+  const unsigned gaps =
+    atomic_load_explicit(&p->gaps, memory_order_relaxed) - gaps0;
   printf("step %d expected %" PRIu32 " observed ", n, expected);
   if (ch < 0) {
     printf("none error none");
@@ -709,7 +722,11 @@ run_step_trial(RtlProbe* const p,
     const jack_nframes_t obs = p->start_frame + (jack_nframes_t)ch;
     printf("%" PRIu32 " error %" PRId32, obs, (int32_t)(obs - expected));
   }
-  printf(" xruns %u period %" PRIu32 " rate %.0f\n", xruns, p->period, p->rate);
+  printf(" xruns %u gaps %u period %" PRIu32 " rate %.0f\n",
+         xruns,
+         gaps,
+         p->period,
+         p->rate);
   return ch < 0 ? 1 : 0;
 }
 
@@ -969,16 +986,19 @@ main(int argc, char** argv)
       const int      started = capture_wait(&p, &p.started, settle + 10.0);
       const unsigned xruns0 =
         atomic_load_explicit(&p.xruns, memory_order_relaxed);
+      const unsigned gaps0 =
+        atomic_load_explicit(&p.gaps, memory_order_relaxed);
       if (started != 0 || capture_wait(&p, &p.done, seconds + 10.0) != 0) {
         fprintf(stderr, "rtl-probe: capture did not finish\n");
         status = 1;
       } else {
         sleep_ms(200); // xrun notifications arrive asynchronously
-        printf("start_frame %" PRIu32 " frames %zu xruns %u period %" PRIu32
-               " rate %.0f\n",
+        printf("start_frame %" PRIu32
+               " frames %zu xruns %u gaps %u period %" PRIu32 " rate %.0f\n",
                p.start_frame,
                p.want_frames,
                atomic_load_explicit(&p.xruns, memory_order_relaxed) - xruns0,
+               atomic_load_explicit(&p.gaps, memory_order_relaxed) - gaps0,
                p.period,
                p.rate);
         report_captures(&p, threshold);
