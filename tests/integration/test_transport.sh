@@ -25,7 +25,7 @@ for attempt in $(seq 16); do
     fail "rtl-probe: $out"
   printf '%s\n' "$out" | sed 's/^/#   /'
   line=$(printf '%s\n' "$out" | grep '^timed ')
-  if [ "$(xruns_of "$line")" != 0 ]; then
+  if [ "$(disturbed "$line")" != 0 ]; then
     log "attempt $attempt: xruns during the trial, excluded"
     continue
   fi
