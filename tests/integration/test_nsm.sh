@@ -49,7 +49,7 @@ grep -qx '/ch/1/gain f -4.5' "$DIR/rtlane.state" || fail "the save did not keep 
 grep -qx '/midi/map is 9 /ch/2/gain' "$DIR/rtlane.state" || fail "the save did not keep the CC map"
 pass "/nsm/client/save writes the state into the session's directory and answers /reply"
 
-out=$(osc -n 0 /record/start s take.wav @wait "/record/started *" @listen 0.3 /record/stop @wait "/record/stopped *") ||
+out=$(osc -t 10000 -n 0 /record/start s take.wav @wait "/record/started *" @listen 0.3 /record/stop @wait "/record/stopped *") ||
   fail "a take under NSM: $out"
 [ -f "$DIR/take.wav" ] || fail "the take is not in the session's directory"
 set_ok /ch/1/gain f -9

@@ -66,7 +66,7 @@ wait_connections "as patched"
 expect_eq "$(osc /jack)" "/jack.reply ssii connected $DAEMON_NAME 3 3" "/jack while connected"
 
 for sig in TERM KILL; do
-  out=$(osc -n 0 /record/start s take-$sig.wav @wait "/record/started *") || fail "take-$sig.wav: $out"
+  out=$(osc -t 10000 -n 0 /record/start s take-$sig.wav @wait "/record/started *") || fail "take-$sig.wav: $out"
   sleep 0.5
   kill -$sig "$JACKD_PID"
   wait "$JACKD_PID" 2>/dev/null

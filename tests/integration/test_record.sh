@@ -48,7 +48,7 @@ for try in 1 2 3 4; do
   jc=$!
   PIDS+=("$jc")
   sleep 0.7
-  out=$(osc -n 0 /record/start s take.wav @wait "/record/started *" @listen 2 /record/stop @wait "/record/stopped *") ||
+  out=$(osc -t 10000 -n 0 /record/start s take.wav @wait "/record/started *" @listen 2 /record/stop @wait "/record/stopped *") ||
     fail "take: $out"
   wait "$jc" || fail "jack_capture: $(cat "$TMP/jc.out")"
   first=$(started "$out" take.wav)
@@ -83,7 +83,7 @@ pass "jack_capture's file of the same ports holds the same samples"
 for try in 1 2 3 4; do
   rm -f "$REC"/both-*.wav
   x0=$(xruns)
-  out=$(osc -n 0 @bundle +0.3 /record/start ss both-mix.wav mix /record/start ss both-in.wav inputs @end \
+  out=$(osc -t 10000 -n 0 @bundle +0.3 /record/start ss both-mix.wav mix /record/start ss both-in.wav inputs @end \
     @wait "/record/started sh both-in.wav *" @listen 1 /record/stop @wait "/record/stopped shi both-in.wav *" @listen 0.3) ||
     fail "bundle: $out"
   f_mix=$(started "$out" both-mix.wav)
@@ -102,7 +102,7 @@ pass "mix and inputs takes of one bundle start on frame $f_mix, each sample wher
 
 take_fmt() { # FORMAT NAME EXPECTED [FILE]
   local out check file=${4:-$2}
-  out=$(osc -n 0 /record/format s "$1" /record/start s "$2" @wait "/record/started *" @listen 0.3 \
+  out=$(osc -t 10000 -n 0 /record/format s "$1" /record/start s "$2" @wait "/record/started *" @listen 0.3 \
     /record/stop @wait "/record/stopped *") || fail "format $1 $2: $out"
   check=$("$RTL_WAVCHECK" "$REC/$file") || true
   expect_eq "$(kv "$check" frames format)" "$3" "format $1 into $2"
@@ -142,7 +142,7 @@ out=$(osc -n 1 /record/stop)
 expect_error "$out" /record/stop "/record/stop with nothing recording"
 out=$(osc -n 1 /record/start ss x.wav stems)
 expect_error "$out" /record/start "an unknown kind of take"
-out=$(osc -n 0 /record/start s busy.wav @wait "/record/started *" /record/start s busy2.wav @listen 0.3 /record/status @listen 0.3 \
+out=$(osc -t 10000 -n 0 /record/start s busy.wav @wait "/record/started *" /record/start s busy2.wav @listen 0.3 /record/status @listen 0.3 \
   /record/stop @wait "/record/stopped *")
 expect_error "$out" /record/start "a second mix take"
 [ ! -e "$REC/busy2.wav" ] || fail "a refused second take created its file"
@@ -153,7 +153,7 @@ pass "stop with nothing recording, an unknown kind, a second take of one kind ge
 
 # --- SIGTERM finalises an open take ----------------------------------------------
 
-out=$(osc -n 0 /record/start s term.wav @wait "/record/started *") || fail "term.wav: $out"
+out=$(osc -t 10000 -n 0 /record/start s term.wav @wait "/record/started *") || fail "term.wav: $out"
 sleep 0.5
 stop_daemon TERM
 expect_eq "$STOP_STATUS" 0 "exit status after SIGTERM while recording"

@@ -51,7 +51,7 @@ for try in 1 2 3 4; do
   rm -f "$REC"/slow-*.wav
   x0=$(xruns)
   listen 4 "$TMP/sub.out"
-  out=$(osc -n 0 @bundle +0.2 /record/start ss slow-mix.wav mix /record/start ss slow-in.wav inputs @end \
+  out=$(osc -t 10000 -n 0 @bundle +0.2 /record/start ss slow-mix.wav mix /record/start ss slow-in.wav inputs @end \
     @wait "/record/started sh slow-in.wav *" @listen 1.6 /record/stop @wait "/record/stopped *" @listen 1) ||
     fail "slow take: $out"
   wait "$LISTENER"
@@ -94,7 +94,7 @@ for try in 1 2 3 4; do
   big=big-$try.wav
   x0=$(xruns)
   listen 10 "$TMP/sub2.out" "/record/stopped *"
-  out=$(osc -n 0 /record/start s $big @wait "/record/started *") || fail "$big: $out"
+  out=$(osc -t 10000 -n 0 /record/start s $big @wait "/record/started *") || fail "$big: $out"
   first=$(started "$out" $big)
   wait "$LISTENER"
   sed 's/^/#   subscriber: /' "$TMP/sub2.out"
@@ -121,7 +121,7 @@ start_player "$DAEMON_NAME:in_1=ramp:$RAMP"
 set_ok /ch/1/pan f -1
 for sig in TERM KILL; do
   listen 4 "$TMP/sub3.out"
-  out=$(osc -n 0 /record/start s gone-$sig.wav @wait "/record/started *") || fail "gone-$sig.wav: $out"
+  out=$(osc -t 10000 -n 0 /record/start s gone-$sig.wav @wait "/record/started *") || fail "gone-$sig.wav: $out"
   first=$(started "$out" gone-$sig.wav)
   x0=$(xruns)
   sleep 0.5
@@ -150,7 +150,7 @@ for sig in TERM KILL; do
   start_player "$DAEMON_NAME:in_1=ramp:$RAMP"
   pass "SIG$sig to jackd ends the take with a valid file of $frames frames; the daemon reconnects"
 done
-out=$(osc -n 0 /record/start s again.wav @wait "/record/started *" @listen 0.5 /record/stop @wait "/record/stopped *") ||
+out=$(osc -t 10000 -n 0 /record/start s again.wav @wait "/record/started *" @listen 0.5 /record/stop @wait "/record/stopped *") ||
   fail "again.wav: $out"
 "$RTL_WAVCHECK" "$REC/again.wav" -r "0:$(started "$out" again.wav):$RAMP" -z 1 >/dev/null || fail "again.wav"
 pass "recording works again after the server came back"

@@ -59,7 +59,7 @@ for round in $(seq 8); do
     /transport/pause /transport/start /transport/bpm f $((60 + round * 20)) @garbage 50 @listen 0.3 >/dev/null
 done
 set_ok /transport/stop /transport/reset
-out=$(osc -n 0 /record/stop @wait "/record/stopped shi inputs.wav *" @listen 0.3)
+out=$(osc -t 10000 -n 0 /record/stop @wait "/record/stopped shi inputs.wav *" @listen 0.3)
 printf '%s\n' "$out" | grep -q '^/record/stopped shi mix.wav [1-9][0-9]* ' || fail "no mix take under load: $out"
 sleep 1
 expect_eq "$(osc /ping)" "/pong" "daemon alive after the load"
