@@ -233,50 +233,39 @@ rtl_nsm_open(RtlAllocator* const  allocator,
   return RTL_SUCCESS;
 }
 
-void
-rtl_nsm_opened(RtlNsm* const n, const bool ok, const char* const message)
+/// The protocol's answer to `path`: /reply, or /error with `code`.
+static void
+answer(RtlNsm* const     n,
+       const char* const path,
+       const bool        ok,
+       const int         code,
+       const char* const message)
 {
   if (ok) {
-    lo_send_from(n->manager,
-                 n->server,
-                 LO_TT_IMMEDIATE,
-                 "/reply",
-                 "ss",
-                 "/nsm/client/open",
-                 message);
+    lo_send_from(
+      n->manager, n->server, LO_TT_IMMEDIATE, "/reply", "ss", path, message);
   } else {
     lo_send_from(n->manager,
                  n->server,
                  LO_TT_IMMEDIATE,
                  "/error",
                  "sis",
-                 "/nsm/client/open",
-                 RTL_NSM_ERR_CREATE_FAILED,
+                 path,
+                 code,
                  message);
   }
 }
 
 void
+rtl_nsm_opened(RtlNsm* const n, const bool ok, const char* const message)
+{
+  answer(n, "/nsm/client/open", ok, RTL_NSM_ERR_CREATE_FAILED, message);
+}
+
+void
 rtl_nsm_saved(RtlNsm* const n, const bool ok, const char* const message)
 {
-  if (ok) {
-    lo_send_from(n->manager,
-                 n->server,
-                 LO_TT_IMMEDIATE,
-                 "/reply",
-                 "ss",
-                 "/nsm/client/save",
-                 message);
-  } else {
-    lo_send_from(n->manager,
-                 n->server,
-                 LO_TT_IMMEDIATE,
-                 "/error",
-                 "sis",
-                 "/nsm/client/save",
-                 RTL_NSM_ERR_GENERAL,
-                 message);
-  }
+  answer(n, "/nsm/client/save", ok, RTL_NSM_ERR_GENERAL, message);
 }
 
 static void*
