@@ -326,6 +326,7 @@ build_io(RtlDaemon* const d, char* const err, const size_t err_size)
     o->osc_bind,
     o->osc_port,
     o->osc_tcp,
+    o->reply_port,
     &d->table,
     d->queue,
     &d->wake,

@@ -28,6 +28,7 @@ enum {
   OPT_RECORD_DIR,
   OPT_RECORD_BUFFER,
   OPT_STATE,
+  OPT_REPLY_PORT,
 };
 
 static void
@@ -48,6 +49,8 @@ usage(void)
     "      --osc-tcp           listen for OSC over TCP too, on the same port\n"
     "      --osc-bind ADDR     address the OSC sockets bind (default "
     "127.0.0.1)\n"
+    "      --reply-port PORT   send UDP replies to this port at the sender's\n"
+    "                          address (default: the port it sends from)\n"
     "  -c, --connect           connect inputs to capture and outputs to\n"
     "                          playback ports\n"
     "  -l, --write-ahead MS    mix on a worker thread MS ahead, 0..%g; the\n"
@@ -115,6 +118,7 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
     {"osc-port", required_argument, NULL, 'p'},
     {"osc-tcp", no_argument, NULL, OPT_OSC_TCP},
     {"osc-bind", required_argument, NULL, OPT_OSC_BIND},
+    {"reply-port", required_argument, NULL, OPT_REPLY_PORT},
     {"connect", no_argument, NULL, 'c'},
     {"write-ahead", required_argument, NULL, 'l'},
     {"insert", required_argument, NULL, OPT_INSERT},
@@ -169,6 +173,12 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
       break;
     case OPT_OSC_TCP:
       opts->osc_tcp = true;
+      break;
+    case OPT_REPLY_PORT:
+      if (!parse_uint(optarg, RTL_PORT_MAX, &opts->reply_port) ||
+          !opts->reply_port) {
+        return bad("invalid reply port '%s' (1..%u)", optarg, RTL_PORT_MAX);
+      }
       break;
     case OPT_OSC_BIND:
       if (!optarg[0]) {

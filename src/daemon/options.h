@@ -19,13 +19,14 @@
 
 /// The command line, validated.  Strings point into argv.
 typedef struct {
-  const char* name;     ///< JACK client name
-  const char* server;   ///< JACK server name, or NULL for the default
-  unsigned    inputs;   ///< Mono input channels, 1..RTL_MAX_INPUTS
-  unsigned    osc_port; ///< OSC port, 1..65535
-  const char* osc_bind; ///< Address the OSC sockets bind
-  bool        osc_tcp;  ///< Also listen on TCP
-  bool        connect;  ///< Autoconnect to physical ports
+  const char* name;       ///< JACK client name
+  const char* server;     ///< JACK server name, or NULL for the default
+  unsigned    inputs;     ///< Mono input channels, 1..RTL_MAX_INPUTS
+  unsigned    osc_port;   ///< OSC port, 1..65535
+  const char* osc_bind;   ///< Address the OSC sockets bind
+  bool        osc_tcp;    ///< Also listen on TCP
+  unsigned    reply_port; ///< UDP replies to this port, 0: the sender's
+  bool        connect;    ///< Autoconnect to physical ports
   double write_ahead; ///< Milliseconds, 0..RTL_LATENCY_MAX_MS; 0 is direct mode
   const char* insert; ///< Processor plug-in file, or NULL
   const char* record_dir;       ///< Where recordings may go, or NULL

@@ -29,13 +29,43 @@
 /// before it looks at its stop flag again.
 #define RTL_OSC_UDP_BURST 64U
 
+/// Senders whose replies /reply/port redirected; the oldest is forgotten
+/// when a new one needs its place.
+#define RTL_OSC_MAX_ROUTES 64U
+
+/// How much a TCP read takes at once, before SLIP decoding.
+#define RTL_OSC_TCP_CHUNK 4096U
+
+// SLIP (RFC 1055), as OSC 1.1 frames packets on a stream.
+#define RTL_SLIP_END 0xC0U
+#define RTL_SLIP_ESC 0xDBU
+#define RTL_SLIP_ESC_END 0xDCU
+#define RTL_SLIP_ESC_ESC 0xDDU
+
+/// How a TCP connection frames its packets, known from its first byte.
+typedef enum {
+  RTL_FRAMING_UNKNOWN,
+  RTL_FRAMING_SIZE, ///< OSC 1.0: a big-endian size before each packet
+  RTL_FRAMING_SLIP, ///< OSC 1.1: SLIP, END before and after each packet
+} RtlFraming;
+
 typedef struct {
   int        fd;
   uint32_t   gen;
   size_t     fill;
   uint8_t*   buf;
   RtlOscPeer peer;
+  RtlFraming framing; ///< Written by the TCP thread under tcp_lock
+  bool       escaped; ///< SLIP: the last byte read was ESC
 } RtlTcpConn;
+
+/// A UDP sender whose replies go to another port at its address.
+typedef struct {
+  struct sockaddr_storage source;
+  socklen_t               source_len; ///< 0: a free entry
+  uint16_t                port;
+  uint64_t                used; ///< For choosing the oldest to forget
+} RtlReplyRoute;
 
 struct RtlOscImpl {
   RtlOscConfig     config;
@@ -52,6 +82,11 @@ struct RtlOscImpl {
   uint8_t*         packet;   ///< UDP thread's receive buffer
   pthread_mutex_t  tcp_lock; ///< Guards conns against concurrent senders
   RtlTcpConn       conns[RTL_OSC_MAX_TCP];
+  uint8_t          chunk[RTL_OSC_TCP_CHUNK]; ///< TCP thread's read buffer
+  // UDP thread only: the redirections, and the packet being handled
+  RtlReplyRoute routes[RTL_OSC_MAX_ROUTES];
+  uint64_t      routes_used;
+  RtlOscPeer    source; ///< The sender as it sent, before any redirection
 };
 
 // --- sockets -----------------------------------------------------------------
@@ -136,6 +171,75 @@ post_command(void* const data, const RtlCommand* const cmd)
 }
 
 static void
+set_peer_port(RtlOscPeer* const peer, const uint16_t port)
+{
+  if (peer->addr.sa.sa_family == AF_INET6) {
+    peer->addr.in6.sin6_port = htons(port);
+  } else if (peer->addr.sa.sa_family == AF_INET) {
+    peer->addr.in4.sin_port = htons(port);
+  }
+}
+
+/// The route of the sender `peer` as it sent, or NULL.  UDP thread.
+static RtlReplyRoute*
+find_route(RtlOsc* const o, const RtlOscPeer* const peer)
+{
+  for (unsigned i = 0U; i < RTL_OSC_MAX_ROUTES; ++i) {
+    RtlReplyRoute* const r = &o->routes[i];
+    if (r->source_len == peer->addr_len &&
+        !memcmp(&r->source, &peer->addr, peer->addr_len)) {
+      return r;
+    }
+  }
+  return NULL;
+}
+
+/// Where replies to a UDP sender go: its own route, --reply-port, or back.
+static void
+redirect(RtlOsc* const o, RtlOscPeer* const peer)
+{
+  const RtlReplyRoute* const r = find_route(o, peer);
+  if (r) {
+    set_peer_port(peer, r->port);
+  } else if (o->config.reply_port) {
+    set_peer_port(peer, (uint16_t)o->config.reply_port);
+  }
+}
+
+/// /reply/port, for the packet the UDP thread is handling.
+static const char*
+route_replies(void* const data, RtlOscPeer* const peer, const uint16_t port)
+{
+  RtlOsc* const o = (RtlOsc*)data;
+  if (peer->transport != RTL_PEER_UDP) {
+    return "UDP only (replies go back on the TCP connection)";
+  }
+  RtlReplyRoute* r = find_route(o, &o->source);
+  if (!port) {
+    if (r) {
+      r->source_len = 0U;
+    }
+  } else {
+    for (unsigned i = 0U; !r && i < RTL_OSC_MAX_ROUTES; ++i) {
+      r = o->routes[i].source_len ? NULL : &o->routes[i];
+    }
+    if (!r) { // All taken: the one set longest ago makes room
+      r = &o->routes[0];
+      for (unsigned i = 1U; i < RTL_OSC_MAX_ROUTES; ++i) {
+        r = o->routes[i].used < r->used ? &o->routes[i] : r;
+      }
+    }
+    memcpy(&r->source, &o->source.addr, o->source.addr_len);
+    r->source_len = o->source.addr_len;
+    r->port       = port;
+    r->used       = ++o->routes_used;
+  }
+  *peer = o->source;
+  redirect(o, peer);
+  return NULL;
+}
+
+static void
 post_error(void* const             data,
            const RtlOscPeer* const peer,
            const char* const       path,
@@ -163,6 +267,7 @@ rtl_osc_open(const RtlOscConfig* const config,
     config->tag_to_frame_data,
     post_command,
     post_error,
+    route_replies,
     o,
   };
   o->udp_fd  = -1;
@@ -246,6 +351,61 @@ rtl_osc_rejected(const RtlOsc* const o)
 
 // --- sending -----------------------------------------------------------------
 
+/// Send all `size` bytes on `c`, or shut it: a client that does not read
+/// gets its connection shut rather than stalling the sender; the TCP
+/// thread then reaps it.  Under tcp_lock.
+static void
+send_whole(const RtlTcpConn* const c,
+           const uint8_t* const    bytes,
+           const size_t            size)
+{
+  const ssize_t sent = send(c->fd, bytes, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (sent != (ssize_t)size) {
+    (void)shutdown(c->fd, SHUT_RDWR);
+  }
+}
+
+/// SLIP-encode `size` bytes into `out`, which holds 2 * size + 2: END, the
+/// bytes with END and ESC escaped, END (the leading END flushes any noise
+/// the peer received before, as OSC 1.1 recommends).
+static size_t
+slip_encode(const uint8_t* const in, const size_t size, uint8_t* const out)
+{
+  size_t n = 0U;
+  out[n++] = RTL_SLIP_END;
+  for (size_t i = 0U; i < size; ++i) {
+    if (in[i] == RTL_SLIP_END || in[i] == RTL_SLIP_ESC) {
+      out[n++] = RTL_SLIP_ESC;
+      out[n++] = in[i] == RTL_SLIP_END ? RTL_SLIP_ESC_END : RTL_SLIP_ESC_ESC;
+    } else {
+      out[n++] = in[i];
+    }
+  }
+  out[n++] = RTL_SLIP_END;
+  return n;
+}
+
+static void
+send_slip(RtlOsc* const           o,
+          const RtlTcpConn* const c,
+          const uint8_t* const    packet,
+          const size_t            size)
+{
+  uint8_t        stack_buf[2048];
+  const size_t   need = 2U * size + 2U;
+  uint8_t* const out  = need <= sizeof(stack_buf)
+                          ? stack_buf
+                          : (uint8_t*)rtl_malloc(o->config.allocator, need);
+  if (!out) {
+    (void)shutdown(c->fd, SHUT_RDWR); // A reply lost would break the stream
+    return;
+  }
+  send_whole(c, out, slip_encode(packet, size, out));
+  if (out != stack_buf) {
+    rtl_free(o->config.allocator, out);
+  }
+}
+
 /// Send `size` bytes at `frame + 4`; the 4 bytes before are headroom for
 /// the TCP size prefix.
 static void
@@ -272,19 +432,17 @@ send_bytes(RtlOsc* const           o,
   if (slot >= RTL_OSC_MAX_TCP) {
     return;
   }
-  // OSC 1.0 stream framing: a big-endian size before each packet.
   const uint32_t len = htonl((uint32_t)size);
   memcpy(frame, &len, sizeof(len));
 
   pthread_mutex_lock(&o->tcp_lock);
-  RtlTcpConn* const c = &o->conns[slot];
+  const RtlTcpConn* const c = &o->conns[slot];
   if (c->fd >= 0 && c->gen == gen) {
-    // A client that does not read gets its connection shut rather than
-    // stalling the sender; the TCP thread then reaps it.
-    const ssize_t sent =
-      send(c->fd, frame, size + 4U, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (sent != (ssize_t)(size + 4U)) {
-      (void)shutdown(c->fd, SHUT_RDWR);
+    // A reply answers a packet, so the connection's framing is known.
+    if (c->framing == RTL_FRAMING_SLIP) {
+      send_slip(o, c, frame + 4U, size);
+    } else {
+      send_whole(c, frame, size + 4U);
     }
   }
   pthread_mutex_unlock(&o->tcp_lock);
@@ -365,6 +523,8 @@ read_udp(RtlOsc* const o)
     if (got < 0) {
       return;
     }
+    o->source = peer;
+    redirect(o, &peer);
     if ((size_t)got > RTL_OSC_MAX_PACKET) {
       rtl_osc_send_error(o, &peer, "", "packet too large");
       continue;
@@ -437,6 +597,8 @@ accept_conn(RtlOsc* const o)
     c->fd = fd;
     ++c->gen;
     c->fill        = 0U;
+    c->framing     = RTL_FRAMING_UNKNOWN;
+    c->escaped     = false;
     peer.transport = RTL_PEER_TCP;
     peer.conn      = (uint32_t)i | (c->gen << 8U);
     c->peer        = peer;
@@ -456,12 +618,89 @@ load_be32(const uint8_t* const p)
   return ntohl(v);
 }
 
+/// Size-prefixed packets from `size` new bytes; false if the connection
+/// was closed.
+static bool
+take_sized(RtlOsc* const        o,
+           const unsigned       slot,
+           const uint8_t* const bytes,
+           const size_t         size)
+{
+  RtlTcpConn* const c  = &o->conns[slot];
+  size_t            at = 0U;
+  while (at < size) {
+    // What is left in buf after the loop below is less than one whole
+    // packet with its size, so there is always room for more.
+    const size_t room = RTL_OSC_MAX_PACKET + 4U - c->fill;
+    const size_t n    = size - at < room ? size - at : room;
+    memcpy(c->buf + c->fill, bytes + at, n);
+    c->fill += n;
+    at += n;
+
+    size_t pos = 0U;
+    while (c->fill - pos >= 4U) {
+      const uint32_t len = load_be32(c->buf + pos);
+      if (len > RTL_OSC_MAX_PACKET) {
+        rtl_osc_send_error(o, &c->peer, "", "packet too large");
+        close_conn(o, slot);
+        return false;
+      }
+      if (c->fill - pos - 4U < len) {
+        break;
+      }
+      rtl_request_packet(&o->request, &c->peer, c->buf + pos + 4U, len);
+      pos += 4U + len;
+    }
+    memmove(c->buf, c->buf + pos, c->fill - pos);
+    c->fill -= pos;
+  }
+  return true;
+}
+
+/// SLIP-framed packets from `size` new bytes; false if the connection was
+/// closed.
+static bool
+take_slip(RtlOsc* const        o,
+          const unsigned       slot,
+          const uint8_t* const bytes,
+          const size_t         size)
+{
+  RtlTcpConn* const c = &o->conns[slot];
+  for (size_t i = 0U; i < size; ++i) {
+    uint8_t b = bytes[i];
+    if (b == RTL_SLIP_END) { // Empty frames (the leading END) are no packets
+      if (c->fill) {
+        rtl_request_packet(&o->request, &c->peer, c->buf, c->fill);
+      }
+      c->fill    = 0U;
+      c->escaped = false;
+      continue;
+    }
+    if (c->escaped) {
+      // RFC 1055: a byte other than the two escapes stands for itself.
+      b          = b == RTL_SLIP_ESC_END   ? RTL_SLIP_END
+                   : b == RTL_SLIP_ESC_ESC ? RTL_SLIP_ESC
+                                           : b;
+      c->escaped = false;
+    } else if (b == RTL_SLIP_ESC) {
+      c->escaped = true;
+      continue;
+    }
+    if (c->fill == RTL_OSC_MAX_PACKET) {
+      rtl_osc_send_error(o, &c->peer, "", "packet too large");
+      close_conn(o, slot);
+      return false;
+    }
+    c->buf[c->fill++] = b;
+  }
+  return true;
+}
+
 static void
 read_conn(RtlOsc* const o, const unsigned slot)
 {
   RtlTcpConn* const c   = &o->conns[slot];
-  const ssize_t     got = recv(
-    c->fd, c->buf + c->fill, RTL_OSC_MAX_PACKET + 4U - c->fill, MSG_DONTWAIT);
+  const ssize_t     got = recv(c->fd, o->chunk, sizeof(o->chunk), MSG_DONTWAIT);
   if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
     close_conn(o, slot);
     return;
@@ -469,24 +708,21 @@ read_conn(RtlOsc* const o, const unsigned slot)
   if (got < 0) {
     return;
   }
-  c->fill += (size_t)got;
-
-  size_t pos = 0U;
-  while (c->fill - pos >= 4U) {
-    const uint32_t len = load_be32(c->buf + pos);
-    if (len > RTL_OSC_MAX_PACKET) {
-      rtl_osc_send_error(o, &c->peer, "", "packet too large");
-      close_conn(o, slot);
-      return;
-    }
-    if (c->fill - pos - 4U < len) {
-      break;
-    }
-    rtl_request_packet(&o->request, &c->peer, c->buf + pos + 4U, len);
-    pos += 4U + len;
+  if (c->framing == RTL_FRAMING_UNKNOWN) {
+    // A size below 64 KiB starts with a zero byte; a SLIP stream with END,
+    // or with a message or bundle when the sender leaves the first END out.
+    const uint8_t first = o->chunk[0];
+    pthread_mutex_lock(&o->tcp_lock);
+    c->framing = first == RTL_SLIP_END || first == '/' || first == '#'
+                   ? RTL_FRAMING_SLIP
+                   : RTL_FRAMING_SIZE;
+    pthread_mutex_unlock(&o->tcp_lock);
   }
-  memmove(c->buf, c->buf + pos, c->fill - pos);
-  c->fill -= pos;
+  if (c->framing == RTL_FRAMING_SLIP) {
+    (void)take_slip(o, slot, o->chunk, (size_t)got);
+  } else {
+    (void)take_sized(o, slot, o->chunk, (size_t)got);
+  }
 }
 
 static void*

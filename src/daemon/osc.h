@@ -17,8 +17,17 @@
   answered with /error right there.
 
   Replies leave from the bound sockets, so a UDP client hears them on the
-  port it sent from; the send functions may be called from any non-RT
-  thread and never block.
+  port it sent from, unless --reply-port or the sender's /reply/port names
+  another port at its address (controllers that listen on another port
+  than they send from).  The UDP thread owns that table of redirections
+  and rewrites each sender as its packet arrives, so the commands carry the
+  address their replies and subscriptions go to.  The send functions may
+  be called from any non-RT thread and never block.
+
+  TCP connections speak OSC 1.0's size-prefixed framing or OSC 1.1's SLIP
+  (double END) framing, told apart by a connection's first byte (a size
+  below 64 KiB starts with 0; SLIP with END, '/' or '#'); replies use the
+  connection's framing.
 */
 
 #include "comm.h"
@@ -42,7 +51,8 @@ typedef struct {
   RtlAllocator*        allocator; ///< NULL for the system's
   const char*          bind;      ///< Address to bind
   unsigned             port;
-  bool                 tcp; ///< Also listen on TCP
+  bool                 tcp;        ///< Also listen on TCP
+  unsigned             reply_port; ///< UDP replies go there; 0: sender's
   const RtlParamTable* table;
   RtlQueue*            queue; ///< Where validated commands go
   sem_t*               wake;  ///< Posted after each push

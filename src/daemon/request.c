@@ -8,6 +8,9 @@
 #include <lo/lo.h>
 
 #include <endian.h>
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +33,7 @@ typedef enum {
   OP_SAVE,
   OP_LOAD,
   OP_JACK,
+  OP_REPLY_PORT,
 } RtlOp;
 
 typedef struct {
@@ -163,6 +167,13 @@ static const RtlCommandEntry commands[] = {
     "registers again)"},
    OP_JACK,
    0U},
+  {{"/reply/port",
+    "i",
+    "replies to this sender (UDP, its address and port) go to port i from "
+    "the next message on, at its address; 0 returns to the daemon's "
+    "--reply-port, else the port it sends from; no reply"},
+   OP_REPLY_PORT,
+   0U},
   {{NULL, NULL, NULL}, OP_PING, 0U},
 };
 
@@ -215,16 +226,95 @@ arg_str(const lo_arg* const arg)
   return (const char*)(const void*)arg;
 }
 
+/*
+  Controllers send numbers in whatever type they use: TouchOSC and Pure
+  Data floats for everything (a toggle sends 1.0 or 0.0), Max and
+  SuperCollider ints, floats or doubles, Open Stage Control booleans.  So a
+  number is any of i h f d, or T (1) and F (0), converted as scsynth does;
+  the address table keeps the canonical tag for /list.
+*/
+static bool
+is_number_tag(const char tag)
+{
+  return tag && strchr("ihfdTF", tag) != NULL;
+}
+
+/// A table tag against a received one: 'i' and 'f' take any number, 's'
+/// a string or a symbol.
+static bool
+tag_matches(const char want, const char got)
+{
+  if (want == 'i' || want == 'f') {
+    return is_number_tag(got);
+  }
+  return want == 's' ? got == 's' || got == 'S' : want == got;
+}
+
+/// Received tags against table tags, all of them, in order.
+static bool
+tags_match(const char* want, const char* got)
+{
+  while (*want && tag_matches(*want, *got)) {
+    ++want;
+    ++got;
+  }
+  return !*want && !*got;
+}
+
+/// The numeric argument of tag `tag` as a double.
+static double
+arg_number(const char tag, const lo_arg* const arg)
+{
+  switch (tag) {
+  case 'i':
+    return (double)arg_i32(arg);
+  case 'f':
+    return (double)arg_f32(arg);
+  case 'h': {
+    int64_t v = 0;
+    memcpy(&v, (const void*)arg, sizeof(v));
+    return (double)v;
+  }
+  case 'd': {
+    double v = 0.0;
+    memcpy(&v, (const void*)arg, sizeof(v));
+    return v;
+  }
+  default:
+    return tag == 'T' ? 1.0 : 0.0;
+  }
+}
+
 /// A decoded message: what every check below looks at.
 typedef struct {
   const RtlRequestConfig* config;
-  const RtlOscPeer*       peer;
+  RtlOscPeer*             peer; ///< /reply/port may redirect it
   const char*             path;
   const char*             types;
   int                     argc;
   lo_arg**                argv;
   uint64_t                timetag;
 } RtlMessage;
+
+/// Argument `i`, a number, as a double.
+static double
+number(const RtlMessage* const m, const int i)
+{
+  return arg_number(m->types[i], m->argv[i]);
+}
+
+/// Argument `i`, a number, as an int32 (truncated toward zero, as scsynth
+/// does); false if out of the int32 range.
+static bool
+integer(const RtlMessage* const m, const int i, int32_t* const value)
+{
+  const double v = number(m, i);
+  if (!(v > (double)INT32_MIN - 1.0 && v < (double)INT32_MAX + 1.0)) {
+    return false;
+  }
+  *value = (int32_t)v;
+  return true;
+}
 
 static void
 reject(const RtlMessage* const m, const char* const reason)
@@ -292,15 +382,15 @@ parse_subscribe(const RtlMessage* const m,
   }
   const char* rest = m->types + 1;
   int         arg  = 1;
-  if (*rest == 'i') {
-    cmd->hz = arg_i32(m->argv[arg++]);
+  if (is_number_tag(*rest)) {
+    const bool whole = integer(m, arg++, &cmd->hz);
     ++rest;
-    if (cmd->hz < RTL_METER_HZ_MIN || cmd->hz > RTL_METER_HZ_MAX) {
+    if (!whole || cmd->hz < RTL_METER_HZ_MIN || cmd->hz > RTL_METER_HZ_MAX) {
       return "rate out of range (" RTL_STR(RTL_METER_HZ_MIN) ".." RTL_STR(
         RTL_METER_HZ_MAX) " Hz)";
     }
   }
-  if (*rest == 's' && t == RTL_TOPIC_METERS &&
+  if ((*rest == 's' || *rest == 'S') && t == RTL_TOPIC_METERS &&
       !strcmp(arg_str(m->argv[arg]), "rms")) {
     cmd->flags |= RTL_SUBSCRIBE_RMS;
     ++rest;
@@ -361,17 +451,16 @@ static bool
 types_match(const RtlCommandEntry* const e, const char* const types)
 {
   if (e->op == OP_SUBSCRIBE) {
-    return types[0] == 's' &&
-           (!types[1] || !strcmp(types + 1, "i") || !strcmp(types + 1, "s") ||
-            !strcmp(types + 1, "is"));
+    return tags_match("s", types) || tags_match("si", types) ||
+           tags_match("ss", types) || tags_match("sis", types);
   }
   if (e->op == OP_RECORD_START) {
-    return !strcmp(types, "s") || !strcmp(types, "ss");
+    return tags_match("s", types) || tags_match("ss", types);
   }
   if (e->op == OP_RECORD_STOP || e->op == OP_SAVE || e->op == OP_LOAD) {
-    return !types[0] || !strcmp(types, "s");
+    return !types[0] || tags_match("s", types);
   }
-  return !strcmp(types, e->info.types);
+  return tags_match(e->info.types, types);
 }
 
 static void
@@ -385,7 +474,7 @@ run_command(const RtlMessage* const m, const RtlCommandEntry* const e)
     break;
   case OP_SYNC:
     cmd.kind = RTL_CMD_SYNC;
-    cmd.ival = arg_i32(m->argv[0]);
+    reason   = integer(m, 0, &cmd.ival) ? NULL : "out of range (an int32 id)";
     break;
   case OP_LIST:
     cmd.kind = RTL_CMD_LIST;
@@ -410,10 +499,10 @@ run_command(const RtlMessage* const m, const RtlCommandEntry* const e)
     break;
   case OP_LATENCY_SET: {
     // Whether write-ahead is on, and the capacity, the control thread knows.
-    const float ms = arg_f32(m->argv[0]);
-    cmd.kind       = RTL_CMD_LATENCY_SET;
-    cmd.value      = ms;
-    if (!(ms > 0.0f) || (double)ms > (double)RTL_LATENCY_MAX_MS) {
+    const double ms = number(m, 0);
+    cmd.kind        = RTL_CMD_LATENCY_SET;
+    cmd.value       = (float)ms;
+    if (!(ms > 0.0) || ms > (double)RTL_LATENCY_MAX_MS) {
       reason = "out of range (" RTL_LATENCY_RANGE ")";
     }
     break;
@@ -427,6 +516,20 @@ run_command(const RtlMessage* const m, const RtlCommandEntry* const e)
   case OP_JACK:
     cmd.kind = RTL_CMD_JACK;
     break;
+  case OP_REPLY_PORT: {
+    // Taken here, in the order of the packet, so the very next message's
+    // reply already goes to the new port; nothing reaches the queue.
+    int32_t port = -1;
+    if (!integer(m, 0, &port) || port < 0 || port > 65535) {
+      reject(m, "out of range (0..65535)");
+    } else if (!m->config->reply_port) {
+      reject(m, "not supported here");
+    } else if ((reason = m->config->reply_port(
+                  m->config->sink_data, m->peer, (uint16_t)port))) {
+      reject(m, reason);
+    }
+    return;
+  }
   case OP_SAVE:
   case OP_LOAD:
     cmd.kind = e->op == OP_SAVE ? RTL_CMD_SAVE : RTL_CMD_LOAD;
@@ -436,12 +539,13 @@ run_command(const RtlMessage* const m, const RtlCommandEntry* const e)
     }
     break;
   case OP_MIDI_MAP: {
-    const int32_t     cc      = arg_i32(m->argv[0]);
+    int32_t           cc      = -1;
+    const bool        whole   = integer(m, 0, &cc);
     const char* const address = arg_str(m->argv[1]);
     cmd.kind                  = RTL_CMD_MIDI_MAP;
     cmd.ival                  = cc;
     cmd.param                 = UINT32_MAX;
-    if (cc < 0 || cc > RTL_MIDI_CC_MAX) {
+    if (!whole || cc < 0 || cc > RTL_MIDI_CC_MAX) {
       reason = "CC out of range (0.." RTL_STR(RTL_MIDI_CC_MAX) ")";
     } else if (address[0]) {
       reason = lookup_param(m, address, &cmd.param);
@@ -459,23 +563,29 @@ run_command(const RtlMessage* const m, const RtlCommandEntry* const e)
 // --- messages
 // --------------------------------------------------------------------
 
-/// A parameter address with one value of its type.
+/*
+  A parameter address with one number.  A toggle (table type 'i') is on
+  from 0.5, so a float fader or button works, but stays within 0..1 as
+  every value stays within its parameter's range.
+*/
 static void
 set_param(const RtlMessage* const m, const unsigned index)
 {
   const RtlParamInfo* const info = &m->config->table->params[index];
-  if (m->argc != 1 || m->types[0] != info->type) {
+  if (m->argc != 1 || !is_number_tag(m->types[0])) {
     reject(m,
            info->type == 'f' ? "wrong arguments (expected f)"
                              : "wrong arguments (expected i)");
     return;
   }
-  const int32_t ival  = arg_i32(m->argv[0]);
-  const float   value = info->type == 'f' ? arg_f32(m->argv[0]) : (float)ival;
-  const char* const reason =
-    (info->type == 'i' && ival != 0 && ival != 1)
-      ? "out of range"
-      : rtl_param_check(m->config->table, index, value);
+  // The range is checked on the number as sent, before it becomes a float.
+  const double v = number(m, 0);
+  if (!(v >= (double)info->min && v <= (double)info->max)) {
+    reject(m, "out of range");
+    return;
+  }
+  const float value = info->type == 'i' ? (v >= 0.5 ? 1.0f : 0.0f) : (float)v;
+  const char* const reason = rtl_param_check(m->config->table, index, value);
   if (reason) {
     reject(m, reason);
     return;
@@ -492,6 +602,10 @@ static void
 route(const RtlMessage* const m)
 {
   for (int i = 0; i < m->argc; ++i) {
+    if (is_number_tag(m->types[i]) && !isfinite(number(m, i))) {
+      reject(m, "not a finite number");
+      return;
+    }
     if ((m->types[i] == 's' || m->types[i] == 'S') &&
         strlen(arg_str(m->argv[i])) >= RTL_PATH_MAX) {
       reject(m,
@@ -530,7 +644,7 @@ route(const RtlMessage* const m)
 
 static void
 handle_message(const RtlRequestConfig* const config,
-               const RtlOscPeer* const       peer,
+               RtlOscPeer* const             peer,
                uint8_t* const                data,
                const size_t                  size,
                const uint64_t                timetag)
@@ -590,7 +704,7 @@ load_be64(const uint8_t* const p)
 
 static void
 handle_packet(const RtlRequestConfig* const config,
-              const RtlOscPeer* const       peer,
+              RtlOscPeer* const             peer,
               uint8_t* const                data,
               const size_t                  size,
               const uint64_t                timetag,
@@ -634,5 +748,6 @@ rtl_request_packet(const RtlRequestConfig* const config,
                    uint8_t* const                data,
                    const size_t                  size)
 {
-  handle_packet(config, peer, data, size, RTL_TIMETAG_NOW, 0U);
+  RtlOscPeer sender = *peer;
+  handle_packet(config, &sender, data, size, RTL_TIMETAG_NOW, 0U);
 }

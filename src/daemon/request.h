@@ -55,13 +55,24 @@ typedef void (*RtlErrorFunc)(void*             user_data,
                              const char*       path,
                              const char*       reason);
 
+/**
+   Send later replies to `peer` (the sender of /reply/port) to `port` at
+   its address, 0 for the default; rewrite `peer` so the rest of the packet
+   already uses it.  NULL, or the reason it cannot (for example a TCP
+   peer, whose replies go back on its connection).
+*/
+typedef const char* (*RtlReplyPortFunc)(void*       user_data,
+                                        RtlOscPeer* peer,
+                                        uint16_t    port);
+
 typedef struct {
   const RtlParamTable* table;
   RtlTagToFrameFunc    tag_to_frame; ///< NULL: time tags are ignored
   void*                tag_to_frame_data;
   RtlPostFunc          post;
   RtlErrorFunc         error;
-  void*                sink_data; ///< For post and error
+  RtlReplyPortFunc     reply_port; ///< NULL: /reply/port is refused
+  void*                sink_data;  ///< For post, error and reply_port
 } RtlRequestConfig;
 
 /**

@@ -233,7 +233,7 @@ rtl_statefile_read(const RtlParamTable* const table,
 
   Sink                   sink   = {commands, max, 0U, NULL, {0}, false};
   const RtlRequestConfig config = {
-    table, NULL, NULL, sink_post, sink_error, &sink};
+    table, NULL, NULL, sink_post, sink_error, NULL, &sink};
   char      line[RTL_STATE_LINE_MAX];
   unsigned  number = 0U;
   size_t    total  = 0U;

@@ -300,6 +300,7 @@ build_osc(RtlAllocator* const alloc, void** const obj)
     "127.0.0.1",
     0U,
     true,
+    0U,
     &g_table,
     NULL,
     &g_wake,

@@ -46,6 +46,7 @@ START_TEST(test_defaults)
   ck_assert_uint_eq(o.osc_port, 7770U);
   ck_assert_str_eq(o.osc_bind, "127.0.0.1");
   ck_assert(!o.osc_tcp);
+  ck_assert_uint_eq(o.reply_port, 0U);
   ck_assert(!o.connect);
   ck_assert(o.write_ahead == 0.0);
   ck_assert_ptr_null(o.insert);
@@ -91,8 +92,11 @@ START_TEST(test_every_option)
                          "s.conf",
                          "--inputs=3",
                          "--write-ahead=2.5",
+                         "--reply-port",
+                         "9001",
                          NULL),
                    RTL_OPTIONS_RUN);
+  ck_assert_uint_eq(o.reply_port, 9001U);
   ck_assert_str_eq(o.record_dir, "/tmp");
   ck_assert_str_eq(o.state_file, "s.conf");
   ck_assert_uint_eq(o.inputs, 3U);
@@ -128,6 +132,9 @@ START_TEST(test_limits)
   ck_assert_int_eq(parse(&o, "-p", "65535", NULL), RTL_OPTIONS_RUN);
   ck_assert_int_eq(parse(&o, "-p", "65536", NULL), RTL_OPTIONS_USAGE);
   ck_assert_int_eq(parse(&o, "-p", "0", NULL), RTL_OPTIONS_USAGE);
+  ck_assert_int_eq(parse(&o, "--reply-port", "65535", NULL), RTL_OPTIONS_RUN);
+  ck_assert_int_eq(parse(&o, "--reply-port", "65536", NULL), RTL_OPTIONS_USAGE);
+  ck_assert_int_eq(parse(&o, "--reply-port", "0", NULL), RTL_OPTIONS_USAGE);
 
   char name[80];
   memset(name, 'a', sizeof(name));

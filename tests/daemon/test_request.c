@@ -13,6 +13,7 @@
 #include <lo/lo.h>
 
 #include <check.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,7 @@ static const RtlRequestConfig g_config = {
   NULL,
   post,
   error,
+  NULL,
   &g_sink,
 };
 
@@ -158,9 +160,9 @@ START_TEST(test_parameters)
   c = expect_command(RTL_CMD_SET);
   ck_assert_float_eq(c->value, 1.0f);
 
-  MSG("/ch/1/gain", "i", -6);
+  MSG("/ch/1/gain", "s", "-6");
   expect_error("/ch/1/gain", "wrong arguments (expected f)");
-  MSG("/ch/1/mute", "f", 1.0);
+  MSG("/ch/1/mute", "s", "on");
   expect_error("/ch/1/mute", "wrong arguments (expected i)");
   MSG("/ch/1/gain", "ff", -6.0, -6.0);
   expect_error("/ch/1/gain", "wrong arguments (expected f)");
@@ -179,6 +181,119 @@ START_TEST(test_parameters)
   g_sink.full = true;
   MSG("/ch/1/gain", "f", -3.0);
   expect_error("/ch/1/gain", "busy");
+}
+END_TEST
+
+/// Every numeric type and T/F where a number or a toggle is expected,
+/// converted as scsynth does, within the same ranges.
+START_TEST(test_coercion)
+{
+  const unsigned gain = rtl_param_channel_index(0U, RTL_PARAM_CH_GAIN);
+  const unsigned mute = rtl_param_channel_index(0U, RTL_PARAM_CH_MUTE);
+
+  MSG("/ch/1/gain", "i", -6);
+  ck_assert_float_eq(expect_command(RTL_CMD_SET)->value, -6.0f);
+  MSG("/ch/1/gain", "d", -6.5);
+  ck_assert_float_eq(expect_command(RTL_CMD_SET)->value, -6.5f);
+  MSG("/ch/1/gain", "h", (int64_t)-12);
+  const RtlCommand* c = expect_command(RTL_CMD_SET);
+  ck_assert_uint_eq(c->param, gain);
+  ck_assert_float_eq(c->value, -12.0f);
+  MSG("/ch/1/gain", "T");
+  ck_assert_float_eq(expect_command(RTL_CMD_SET)->value, 1.0f);
+  MSG("/ch/1/gain", "F");
+  ck_assert_float_eq(expect_command(RTL_CMD_SET)->value, 0.0f);
+
+  // A toggle is on from 0.5, and stays within 0..1 whatever the type.
+  const struct {
+    const char* types;
+    double      value;
+    float       expect;
+  } toggles[] = {
+    {"f", 1.0, 1.0f},
+    {"f", 0.0, 0.0f},
+    {"f", 0.5, 1.0f},
+    {"f", 0.49, 0.0f},
+    {"d", 0.75, 1.0f},
+    {"i", 1.0, 1.0f},
+    {"h", 0.0, 0.0f},
+  };
+  for (size_t i = 0U; i < sizeof(toggles) / sizeof(toggles[0]); ++i) {
+    const lo_message msg = lo_message_new();
+    switch (toggles[i].types[0]) {
+    case 'f':
+      lo_message_add_float(msg, (float)toggles[i].value);
+      break;
+    case 'd':
+      lo_message_add_double(msg, toggles[i].value);
+      break;
+    case 'i':
+      lo_message_add_int32(msg, (int32_t)toggles[i].value);
+      break;
+    default:
+      lo_message_add_int64(msg, (int64_t)toggles[i].value);
+    }
+    send_msg("/ch/1/mute", msg);
+    c = expect_command(RTL_CMD_SET);
+    ck_assert_uint_eq(c->param, mute);
+    ck_assert_float_eq(c->value, toggles[i].expect);
+  }
+  MSG("/ch/1/mute", "T");
+  ck_assert_float_eq(expect_command(RTL_CMD_SET)->value, 1.0f);
+  MSG("/ch/1/mute", "F");
+  ck_assert_float_eq(expect_command(RTL_CMD_SET)->value, 0.0f);
+
+  // Ranges hold for every type; NaN and infinities are no numbers.
+  MSG("/ch/1/mute", "f", 1.5);
+  expect_error("/ch/1/mute", "out of range");
+  MSG("/ch/1/mute", "d", -0.25);
+  expect_error("/ch/1/mute", "out of range");
+  MSG("/ch/1/mute", "h", (int64_t)2);
+  expect_error("/ch/1/mute", "out of range");
+  MSG("/ch/1/gain", "d", 1e300);
+  expect_error("/ch/1/gain", "out of range");
+  MSG("/ch/1/gain", "h", (int64_t)INT64_MIN);
+  expect_error("/ch/1/gain", "out of range");
+  MSG("/ch/1/gain", "f", (double)NAN);
+  expect_error("/ch/1/gain", "not a finite number");
+  MSG("/ch/1/gain", "d", (double)INFINITY);
+  expect_error("/ch/1/gain", "not a finite number");
+  MSG("/ch/1/mute", "f", (double)-INFINITY);
+  expect_error("/ch/1/mute", "not a finite number");
+  MSG("/ch/1/gain", "N");
+  expect_error("/ch/1/gain", "wrong arguments (expected f)");
+
+  // Commands' numbers too: truncated toward zero where an int is meant.
+  MSG("/sync", "f", 7.9);
+  ck_assert_int_eq(expect_command(RTL_CMD_SYNC)->ival, 7);
+  MSG("/sync", "h", (int64_t)1 << 40);
+  expect_error("/sync", "out of range (an int32 id)");
+  MSG("/latency/set", "i", 20);
+  ck_assert_float_eq(expect_command(RTL_CMD_LATENCY_SET)->value, 20.0f);
+  MSG("/midi/map", "ds", 7.0, "/ch/1/gain");
+  ck_assert_int_eq(expect_command(RTL_CMD_MIDI_MAP)->ival, 7);
+  MSG("/midi/map", "fs", (double)NAN, "/ch/1/gain");
+  expect_error("/midi/map", "not a finite number");
+  MSG("/subscribe", "sf", "meters", 10.0);
+  ck_assert_int_eq(expect_command(RTL_CMD_SUBSCRIBE)->hz, 10);
+  MSG("/subscribe", "Sd", "meters", 5e9);
+  expect_error("/subscribe",
+               "rate out of range (" RTL_STR(RTL_METER_HZ_MIN) ".." RTL_STR(
+                 RTL_METER_HZ_MAX) " Hz)");
+  MSG("/transport/bpm", "i", 90);
+  ck_assert_float_eq(expect_command(RTL_CMD_SET)->value, 90.0f);
+  MSG("/ping", "T");
+  expect_error("/ping", "wrong arguments (expected '')");
+}
+END_TEST
+
+/// /reply/port is taken by the receiving layer; without one, it is refused.
+START_TEST(test_reply_port_unsupported)
+{
+  MSG("/reply/port", "i", 9000);
+  expect_error("/reply/port", "not supported here");
+  MSG("/reply/port", "i", 70000);
+  expect_error("/reply/port", "out of range (0..65535)");
 }
 END_TEST
 
@@ -418,6 +533,8 @@ rtl_suite_daemon_request(void)
   TCase* const core = tcase_create("core");
   tcase_add_checked_fixture(core, setup, teardown);
   tcase_add_test(core, test_parameters);
+  tcase_add_test(core, test_coercion);
+  tcase_add_test(core, test_reply_port_unsupported);
   tcase_add_test(core, test_commands);
   tcase_add_test(core, test_record);
   tcase_add_test(core, test_transport_paths);

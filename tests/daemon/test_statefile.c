@@ -143,7 +143,7 @@ START_TEST(test_bad_lines)
   expect_bad("/ch/1/gain f 1 2\n", "1: more values than type tags");
   expect_bad("/ch/1/gain f loud\n", "1: not a number of its type tag");
   expect_bad("/ch/1/mute i 1.5\n", "1: not a number of its type tag");
-  expect_bad("/ch/1/gain i 0\n", "1: wrong arguments (expected f)");
+  expect_bad("/ch/1/gain s 0\n", "1: wrong arguments (expected f)");
   expect_bad("gain f 0\n", "1: a line is: address type-tags value...");
   expect_bad("/ping -\n",
              "1: not a setting (parameters, /midi/map, /latency/set, "

@@ -119,24 +119,23 @@ rejects() {
   n_bad=$((n_bad + 1))
 }
 
-# wrong type
+# wrong type (any number, T or F is a number: test_osc_types.sh)
 rejects /ch/1/gain /ch/1/gain s loud
-rejects /ch/1/gain /ch/1/gain i -6
-rejects /ch/1/gain /ch/1/gain d -6
+rejects /ch/1/gain /ch/1/gain S loud
+rejects /ch/1/gain /ch/1/gain c x
+rejects /ch/1/gain /ch/1/gain N
 rejects /ch/1/pan /ch/1/pan s left
-rejects /ch/1/pan /ch/1/pan i 1
-rejects /ch/1/mute /ch/1/mute f 1
+rejects /ch/1/pan /ch/1/pan I
 rejects /ch/1/mute /ch/1/mute s yes
-rejects /ch/1/solo /ch/1/solo f 1
-rejects /master/gain /master/gain i 0
+rejects /ch/1/solo /ch/1/solo N
 rejects /master/gain /master/gain s 0
-rejects /transport/bpm /transport/bpm i 120
+rejects /transport/bpm /transport/bpm s 120
 rejects /get /get i 1
 rejects /get /get f 1
 rejects /sync /sync s x
-rejects /sync /sync f 1
+rejects /sync /sync N
 rejects /subscribe /subscribe i 1
-rejects /subscribe /subscribe sf meters 10
+rejects /subscribe /subscribe ss meters 10
 rejects /unsubscribe /unsubscribe i 1
 # wrong count
 rejects /ch/1/gain /ch/1/gain
@@ -171,7 +170,19 @@ rejects /ch/1/pan /ch/1/pan f -1.5
 rejects /ch/1/pan /ch/1/pan f nan
 rejects /ch/1/mute /ch/1/mute i 2
 rejects /ch/1/mute /ch/1/mute i -1
+rejects /ch/1/mute /ch/1/mute f 1.5
+rejects /ch/1/mute /ch/1/mute d -0.25
+rejects /ch/1/mute /ch/1/mute f nan
 rejects /ch/1/solo /ch/1/solo i 7
+rejects /ch/1/solo /ch/1/solo h 2
+rejects /ch/1/gain /ch/1/gain d 12.01
+rejects /ch/1/gain /ch/1/gain d inf
+rejects /ch/1/gain /ch/1/gain h 100
+rejects /ch/1/pan /ch/1/pan i 2
+rejects /transport/bpm /transport/bpm i 19
+rejects /transport/bpm /transport/bpm F
+rejects /sync /sync h 4294967296
+rejects /sync /sync f inf
 rejects /master/gain /master/gain f 12.5
 rejects /master/gain /master/gain f -91
 rejects /master/gain /master/gain f nan
