@@ -70,7 +70,7 @@ stop_daemon TERM
 # /latency/set: the graph hears the new L, and the measured delay follows.
 start_daemon -i 2 -l 50
 set_ok /ch/1/gain f 0 /ch/1/pan f -1 /master/gain f 0
-for bad in "f 0" "f -5" "f 2500" "f 1500" "i 100" "s 100" "ff 10 20" "-"; do
+for bad in "f 0" "f -5" "f 2500" "f 1500" "i 0" "d nan" "h 2000" "s 100" "ff 10 20" "-"; do
   out=$(osc /latency/set $bad)
   expect_error "$out" /latency/set "/latency/set $bad"
 done

@@ -104,7 +104,7 @@ for mode in wa direct; do
 
   # Bad requests change nothing.
   for bad in "is 128 /ch/1/gain" "is -1 /ch/1/gain" "is 7 /nope" "is 7 /ch/3/gain" "is 7 /ch/0/gain" \
-    "is 7 /ch/1" "si /ch/1/gain 7" "i 7" "s /ch/1/gain" "fs 7 /ch/1/gain" "iss 7 /ch/1/gain x" "-"; do
+    "is 7 /ch/1" "si /ch/1/gain 7" "i 7" "s /ch/1/gain" "fs nan /ch/1/gain" "ds 128 /ch/1/gain" "ss 7 /ch/1/gain" "iss 7 /ch/1/gain x" "-"; do
     out=$(osc /midi/map $bad)
     expect_error "$out" /midi/map "/midi/map $bad"
   done
