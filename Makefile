@@ -17,6 +17,9 @@ LIBDIR      ?= $(exec_prefix)/lib
 INCLUDEDIR  ?= $(prefix)/include
 DATADIR     ?= $(prefix)/share
 MANDIR      ?= $(DATADIR)/man
+# Example processor plug-ins, and the systemd user unit
+PLUGINDIR   ?= $(LIBDIR)/rtlane/inserts
+USERUNITDIR ?= $(prefix)/lib/systemd/user
 DESTDIR     ?=
 
 PKG_CONFIG  ?= pkg-config
@@ -55,6 +58,7 @@ BASE_LDFLAGS  = $(SANFLAGS) -pthread $(LDFLAGS)
 
 LIB_SRCS    = $(sort $(wildcard src/*.c))
 DAEMON_SRCS = $(sort $(wildcard src/daemon/*.c))
+CTL_SRCS    = $(sort $(wildcard src/ctl/*.c))
 UNIT_SRCS   = $(sort $(wildcard tests/test_*.c))
 DAEMON_UNIT_SRCS = $(sort $(wildcard tests/daemon/test_*.c))
 TEST_SUPPORT_SRCS = $(sort $(wildcard tests/support/*.c))
@@ -66,6 +70,7 @@ BENCH_SRCS  = $(sort $(wildcard bench/*.c))
 
 LIB_OBJS    = $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 DAEMON_OBJS = $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
+CTL_OBJS    = $(CTL_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJS   = $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(TEST_SUPPORT_SRCS:%.c=$(BUILD)/obj/%.o)
 # The daemon's objects without main(), for its unit runner.
 DAEMON_LIB_OBJS = $(filter-out %/main.o,$(DAEMON_OBJS))
@@ -77,6 +82,7 @@ SONAME      = librtlane.so.$(SOVERSION)
 SHARED_LIB  = $(BUILD)/librtlane.so.$(VERSION)
 STATIC_LIB  = $(BUILD)/librtlane.a
 DAEMON      = $(BUILD)/rtlane
+CTL         = $(BUILD)/rtlane-ctl
 UNIT_RUNNER = $(BUILD)/tests/unit
 DAEMON_UNIT_RUNNER = $(BUILD)/tests/daemon-unit
 # examples/insert_*.c are processor plug-ins (rtlane --insert FILE.so)
@@ -87,15 +93,19 @@ BENCHES     = $(BENCH_SRCS:%.c=$(BUILD)/%)
 TOOLS       = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/%)
 PRELOADS    = $(PRELOAD_SRCS:tests/preload/%.c=$(BUILD)/tests/%.so)
 
+# rtlane-osc(7), written by src/doc/oscdoc.c from the daemon's tables
+OSCDOC      = $(BUILD)/doc/oscdoc
+OSC_MAN     = $(BUILD)/rtlane-osc.7
+
 ifneq ($(DAEMON_SRCS),)
-ALL_DAEMON = $(DAEMON)
+ALL_DAEMON = $(DAEMON) $(OSC_MAN)
 endif
 
 .PHONY: all lib daemon examples deps check check-unit check-headers check-symbols check-rtsafe \
   check-install check-integration check-asan check-tsan check-format check-cppcheck format \
-  install uninstall clean bench demo deb
+  install uninstall clean bench demo deb check-deb check-man
 
-all: lib $(ALL_DAEMON) examples
+all: lib $(ALL_DAEMON) $(CTL) examples
 
 lib: $(SHARED_LIB) $(STATIC_LIB) $(BUILD)/librtlane.so
 
@@ -106,6 +116,11 @@ examples: $(EXAMPLES)
 $(BUILD)/obj/src/daemon/%.o: src/daemon/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CPPFLAGS) -DRTL_VERSION=\"$(VERSION)\" $(call pc,--cflags,$(DAEMON_PKGS)) $(BASE_CFLAGS) -MMD -MP -c $< -o $@
+
+# rtlane-ctl, the command-line client: liblo only.
+$(BUILD)/obj/src/ctl/%.o: src/ctl/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) -DRTL_VERSION=\"$(VERSION)\" $(call pc,--cflags,liblo) $(BASE_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/src/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -147,6 +162,9 @@ $(DAEMON): $(DAEMON_OBJS) $(STATIC_LIB)
 	$(CC) $(BASE_LDFLAGS) -Wl,-z,now -o $@ $(DAEMON_OBJS) $(STATIC_LIB) \
 	  $(call pc,--libs,$(DAEMON_PKGS)) -lm -ldl
 
+$(CTL): $(CTL_OBJS)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(CTL_OBJS) $(call pc,--libs,liblo)
+
 $(BUILD)/examples/%: examples/%.c $(STATIC_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CPPFLAGS) $(call pc,--cflags,jack $(LIB_PKGS)) $(BASE_CFLAGS) -o $@ $< \
@@ -161,6 +179,21 @@ $(BUILD)/bench/%: bench/%.c $(STATIC_LIB)
 	$(CC) $(BASE_CPPFLAGS) $(call pc,--cflags,$(BENCH_PKGS) $(LIB_PKGS)) \
 	  $(filter-out -Wcast-qual -Wconversion -Wsign-conversion,$(BASE_CFLAGS)) -o $@ $< \
 	  $(STATIC_LIB) $(BASE_LDFLAGS) $(call pc,--libs,$(BENCH_PKGS) $(LIB_PKGS) liburcu-cds liburcu) -lm
+
+# rtlane-osc(7): a program linked with the daemon's objects (without main)
+# prints every address of its parameter and command tables as troff.
+$(BUILD)/obj/src/doc/%.o: src/doc/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) -DRTL_VERSION=\"$(VERSION)\" $(call pc,--cflags,$(DAEMON_PKGS)) $(BASE_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OSCDOC): $(BUILD)/obj/src/doc/oscdoc.o $(DAEMON_LIB_OBJS) $(STATIC_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_LDFLAGS) -o $@ $< $(DAEMON_LIB_OBJS) $(STATIC_LIB) \
+	  $(call pc,--libs,$(DAEMON_PKGS)) -lm -ldl
+
+$(OSC_MAN): $(OSCDOC)
+	$(OSCDOC) > $@.tmp
+	mv $@.tmp $@
 
 # --- tests ---------------------------------------------------------------
 
@@ -210,7 +243,7 @@ deps:
 	@scripts/install-deps
 
 check: deps
-	@$(MAKE) --no-print-directory check-headers check-symbols check-rtsafe check-format check-cppcheck check-install check-unit check-integration
+	@$(MAKE) --no-print-directory check-headers check-symbols check-rtsafe check-man check-format check-cppcheck check-install check-unit check-integration
 
 # Install into a staging tree and build a program from the installed headers,
 # pkg-config file and shared library alone.
@@ -227,7 +260,19 @@ check-install:
 check-symbols: $(SHARED_LIB)
 	@bad=$$(nm -D --defined-only $(SHARED_LIB) | awk '$$2 ~ /^[TDBRVW]$$/ && $$3 !~ /^rtl_/ {print $$3}'); \
 	if [ -n "$$bad" ]; then echo "exported non-API symbols:" $$bad; exit 1; fi; \
-	echo "check-symbols: $$(nm -D --defined-only $(SHARED_LIB) | grep -c ' T rtl_') rtl_ functions exported, nothing else"
+	nm -D --defined-only $(SHARED_LIB) | awk '$$3 ~ /^rtl_/ {print $$3}' | sort > $(BUILD)/symbols.so; \
+	sed -n 's/^ \(rtl_[A-Za-z0-9_]*\)@Base .*/\1/p' debian/librtlane0.symbols | sort > $(BUILD)/symbols.deb; \
+	if ! diff -u $(BUILD)/symbols.deb $(BUILD)/symbols.so; then \
+	  echo "check-symbols: debian/librtlane0.symbols must list exactly the exported API (- listed, + exported)"; exit 1; fi; \
+	echo "check-symbols: $$(nm -D --defined-only $(SHARED_LIB) | grep -c ' T rtl_') rtl_ functions exported, nothing else, as debian/librtlane0.symbols lists"
+
+# The man pages: rtlane(1) and rtlane-ctl(1) document every option their
+# program's --help lists and no other, and the pages format without a
+# warning (scripts/check-man).
+check-man: $(DAEMON) $(CTL) $(OSC_MAN)
+	@scripts/check-man $(DAEMON) docs/rtlane.1
+	@scripts/check-man $(CTL) docs/rtlane-ctl.1
+	@scripts/check-man - $(OSC_MAN)
 
 # Every function a header declares RTL_RT_API is called in tests/test_rtsafe.c
 # with the allocation trap armed, or this fails and names the ones that are not.
@@ -254,8 +299,8 @@ check-integration: all $(TOOLS) $(PRELOADS)
 
 # Style, as .clang-format says, and cppcheck's warnings: both must be
 # clean.  `make format` rewrites the tree in place.
-FORMAT_SRCS = $(sort $(wildcard include/rtlane/*.h src/*.c src/*.h src/daemon/*.c \
-  src/daemon/*.h tests/*.c tests/*/*.c tests/*/*.h examples/*.c bench/*.c))
+FORMAT_SRCS = $(sort $(wildcard include/rtlane/*.h src/*.c src/*.h src/daemon/*.c src/doc/*.c \
+  src/daemon/*.h src/ctl/*.c src/ctl/*.h tests/*.c tests/*/*.c tests/*/*.h examples/*.c bench/*.c))
 CPPCHECK_FLAGS = --quiet --error-exitcode=1 --std=c11 --inline-suppr \
   --enable=warning,portability,performance --suppress=missingIncludeSystem \
   --suppress='unknownMacro:bench/*' -Iinclude -Isrc -Isrc/daemon -Itests
@@ -288,6 +333,17 @@ demo: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/rtl-osc $(BUILD)/tests/rtl-probe
 	@RTLANE_BUILD=$(BUILD) scripts/demo
 
+# Debian packages: dpkg-buildpackage -us -uc -b on a copy of the tree, the
+# .debs into $(DEB_DIR).  check-deb lints them (no error, no warning),
+# installs them into a fresh Debian chroot and uses them there.
+DEB_DIR = $(BUILD)/deb
+deb:
+	@scripts/install-deps --deb
+	@scripts/build-deb $(DEB_DIR)
+
+check-deb: deb
+	@tests/deb/check-deb $(DEB_DIR)
+
 # --- install -------------------------------------------------------------
 
 $(BUILD)/rtlane.pc: rtlane.pc.in Makefile
@@ -295,7 +351,11 @@ $(BUILD)/rtlane.pc: rtlane.pc.in Makefile
 	sed -e 's|@PREFIX@|$(prefix)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	  -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-install: all $(BUILD)/rtlane.pc
+$(BUILD)/rtlane.service: data/rtlane.service.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@BINDIR@|$(BINDIR)|' -e 's|@DATADIR@|$(DATADIR)|' $< > $@
+
+install: all $(BUILD)/rtlane.pc $(BUILD)/rtlane.service
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/rtlane $(DESTDIR)$(BINDIR)
 	install -m 644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/rtlane/
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
@@ -304,13 +364,23 @@ install: all $(BUILD)/rtlane.pc
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(BUILD)/rtlane.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	if [ -f $(DAEMON) ]; then install -m 755 $(DAEMON) $(DESTDIR)$(BINDIR)/; fi
+	install -m 755 $(CTL) $(DESTDIR)$(BINDIR)/
 	if [ -f docs/rtlane.1 ]; then install -d $(DESTDIR)$(MANDIR)/man1 && \
-	  install -m 644 docs/rtlane.1 $(DESTDIR)$(MANDIR)/man1/; fi
+	  install -m 644 docs/rtlane.1 docs/rtlane-ctl.1 $(DESTDIR)$(MANDIR)/man1/; fi
+	if [ -f $(OSC_MAN) ]; then install -d $(DESTDIR)$(MANDIR)/man7 && \
+	  install -m 644 $(OSC_MAN) $(DESTDIR)$(MANDIR)/man7/; fi
+	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(USERUNITDIR) $(DESTDIR)$(DATADIR)/rtlane
+	install -m 644 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
+	install -m 644 $(BUILD)/rtlane.service $(DESTDIR)$(USERUNITDIR)/
+	install -m 644 data/rtlane.conf $(DESTDIR)$(DATADIR)/rtlane/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/librtlane.so* $(DESTDIR)$(LIBDIR)/librtlane.a \
 	  $(DESTDIR)$(LIBDIR)/pkgconfig/rtlane.pc $(DESTDIR)$(BINDIR)/rtlane \
-	  $(DESTDIR)$(MANDIR)/man1/rtlane.1
+	  $(DESTDIR)$(BINDIR)/rtlane-ctl $(DESTDIR)$(MANDIR)/man1/rtlane-ctl.1 \
+	  $(DESTDIR)$(MANDIR)/man1/rtlane.1 $(DESTDIR)$(MANDIR)/man7/rtlane-osc.7 \
+	  $(DESTDIR)$(USERUNITDIR)/rtlane.service $(DESTDIR)$(DATADIR)/rtlane/rtlane.conf \
+	  $(addprefix $(DESTDIR)$(PLUGINDIR)/,$(notdir $(PLUGINS)))
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/rtlane
 
 clean:

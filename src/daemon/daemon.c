@@ -59,9 +59,9 @@ struct RtlDaemonImpl {
   RtlJack*            jack;
   RtlOsc*             osc;
   RtlControl*         control;
-  int                 record_dir_fd; ///< -1 until opened
-  int                 state_dir_fd;  ///< -1 if there is none
-  char                record_dir[RTL_PATH_MAX];
+  int                 record_dir_fd;        ///< -1 until opened
+  int                 state_dir_fd;         ///< -1 if there is none
+  char                record_dir[PATH_MAX]; ///< As realpath() wants it
   RtlNsm*             nsm; ///< Under a session manager, or NULL
   RtlNsmSession       session;
   char                session_state[PATH_MAX + 16U];
