@@ -309,9 +309,18 @@ pass() {
 
 # --- signals --------------------------------------------------------------------
 
-# probe [rtl-probe options]: runs rtl-probe on the current server.
+# probe ARGS...: rtl-probe on the current server; with the default client
+# name, returns once the server has let its clients go (their ports gone),
+# so that no capture's connections linger into what the test does next.
 probe() {
-  timeout 60 "$RTL_PROBE" -s "$JACK_SERVER" "$@"
+  local rc=0 i
+  timeout 60 "$RTL_PROBE" -s "$JACK_SERVER" "$@" || rc=$?
+  case " $* " in *" -N "*) return $rc ;; esac
+  for i in $(seq 200); do
+    jack_lsp -s "$JACK_SERVER" 2>/dev/null | grep -q '^rtl-probe_' || return $rc
+    sleep 0.05
+  done
+  fail "the server still holds rtl-probe's ports 10 s after it ended: server too loaded"
 }
 
 # capture_levels PLAY... -- PORT...: plays (PORT=WAVE each), captures the

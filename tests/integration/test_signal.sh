@@ -105,7 +105,10 @@ start_player "$SINE1"
 LIVE='-[0-9]*[0-9]'
 meters=$(osc -n 0 -t 15000 /subscribe si meters 30 @wait "/meters ffff $LIVE -inf $LIVE $LIVE" @listen 1 \
   /unsubscribe s meters) ||
-  fail "in_2 meter never reached -inf without input: $(printf '%s\n' "$meters" | tail -n 3)"
+  fail "in_2 meter never reached -inf without input: $(printf '%s\n' "$meters" | tail -n 3)
+in_2's connections: $(jack_lsp -s "$JACK_SERVER" -c "$DAEMON_NAME:in_2" 2>&1 | tr '\n' ' ')
+ports: $(jack_lsp -s "$JACK_SERVER" 2>&1 | tr '\n' ' ')
+jackd: $(tail -n 15 "$TMP/jackd-$SRV_N.log")"
 live() { printf '%s\n' "$1" | awk '$1 == "/meters" && $3 != "-inf"' | tail -n 1; }
 last=$(live "$meters")
 [ -n "$last" ] || fail "no /meters while subscribed: $meters"
