@@ -285,6 +285,17 @@ arg_number(const char tag, const lo_arg* const arg)
   }
 }
 
+/*
+  A time tag's frame, taken once per packet: the clock mapping moves as
+  the graph runs, so converting the same tag again for the next message
+  of a bundle could name the next frame, and two takes or settings meant
+  for one frame would land on two.
+*/
+typedef struct {
+  uint64_t tag;   ///< The tag converted, RTL_TIMETAG_NOW for none yet
+  uint64_t frame; ///< Its frame, 0 if it is not in the future
+} RtlTagCache;
+
 /// A decoded message: what every check below looks at.
 typedef struct {
   const RtlRequestConfig* config;
@@ -294,6 +305,7 @@ typedef struct {
   int                     argc;
   lo_arg**                argv;
   uint64_t                timetag;
+  RtlTagCache*            tags; ///< The packet's converted tag
 } RtlMessage;
 
 /// Argument `i`, a number, as a double.
@@ -329,14 +341,20 @@ post(const RtlMessage* const m, RtlCommand* const cmd)
   const RtlRequestConfig* const c = m->config;
   cmd->peer                       = *m->peer;
   cmd->timetag                    = m->timetag;
-  uint64_t frame                  = 0U;
-  uint64_t now                    = 0U;
   if ((cmd->kind == RTL_CMD_SET || cmd->kind == RTL_CMD_TRANSPORT ||
        cmd->kind == RTL_CMD_RECORD_START || cmd->kind == RTL_CMD_RECORD_STOP) &&
-      m->timetag != RTL_TIMETAG_NOW && c->tag_to_frame &&
-      c->tag_to_frame(c->tag_to_frame_data, m->timetag, &frame, &now) &&
-      frame > now) {
-    cmd->frame = frame;
+      m->timetag != RTL_TIMETAG_NOW && c->tag_to_frame) {
+    if (m->tags->tag != m->timetag) {
+      uint64_t frame = 0U;
+      uint64_t now   = 0U;
+      m->tags->tag   = m->timetag;
+      m->tags->frame =
+        c->tag_to_frame(c->tag_to_frame_data, m->timetag, &frame, &now) &&
+            frame > now
+          ? frame
+          : 0U;
+    }
+    cmd->frame = m->tags->frame;
   }
   if (c->post(c->sink_data, cmd)) {
     reject(m, "busy");
@@ -645,6 +663,7 @@ route(const RtlMessage* const m)
 static void
 handle_message(const RtlRequestConfig* const config,
                RtlOscPeer* const             peer,
+               RtlTagCache* const            tags,
                uint8_t* const                data,
                const size_t                  size,
                const uint64_t                timetag)
@@ -678,6 +697,7 @@ handle_message(const RtlRequestConfig* const config,
     lo_message_get_argc(msg),
     lo_message_get_argv(msg),
     timetag,
+    tags,
   };
   route(&m);
   lo_message_free(msg);
@@ -705,6 +725,7 @@ load_be64(const uint8_t* const p)
 static void
 handle_packet(const RtlRequestConfig* const config,
               RtlOscPeer* const             peer,
+              RtlTagCache* const            tags,
               uint8_t* const                data,
               const size_t                  size,
               const uint64_t                timetag,
@@ -716,7 +737,7 @@ handle_packet(const RtlRequestConfig* const config,
     return;
   }
   if (size < 16U || memcmp(data, bundle_tag, sizeof(bundle_tag))) {
-    handle_message(config, peer, data, size, timetag);
+    handle_message(config, peer, tags, data, size, timetag);
     return;
   }
   if (depth >= RTL_REQUEST_MAX_DEPTH) {
@@ -737,7 +758,7 @@ handle_packet(const RtlRequestConfig* const config,
       return;
     }
     pos += 4U;
-    handle_packet(config, peer, data + pos, len, tag, depth + 1U);
+    handle_packet(config, peer, tags, data + pos, len, tag, depth + 1U);
     pos += len;
   }
 }
@@ -748,6 +769,7 @@ rtl_request_packet(const RtlRequestConfig* const config,
                    uint8_t* const                data,
                    const size_t                  size)
 {
-  RtlOscPeer sender = *peer;
-  handle_packet(config, &sender, data, size, RTL_TIMETAG_NOW, 0U);
+  RtlOscPeer  sender = *peer;
+  RtlTagCache tags   = {RTL_TIMETAG_NOW, 0U};
+  handle_packet(config, &sender, &tags, data, size, RTL_TIMETAG_NOW, 0U);
 }

@@ -63,7 +63,12 @@ error(void* const             data,
   }
 }
 
-/// Every tag names frame 1000, and "now" is frame 10.
+/// Conversions asked for, and whether the clock moves between them.
+static unsigned g_tag_calls;
+static bool     g_clock_moves;
+
+/// Every tag names frame 1000 (one later per call while the clock moves),
+/// and "now" is frame 10.
 static bool
 tag_to_frame(void* const     data,
              const uint64_t  tag,
@@ -72,8 +77,9 @@ tag_to_frame(void* const     data,
 {
   (void)data;
   (void)tag;
-  *frame = 1000U;
+  *frame = 1000U + (g_clock_moves ? g_tag_calls : 0U);
   *now   = 10U;
+  ++g_tag_calls;
   return true;
 }
 
@@ -474,6 +480,19 @@ START_TEST(test_bundles)
     ck_assert_float_eq(g_sink.cmds[i].value, -(float)i);
     ck_assert_uint_eq(g_sink.cmds[i].frame, 1000U);
     ck_assert_uint_eq(g_sink.cmds[i].timetag, (uint64_t)4000000000U << 32U);
+  }
+  memset(&g_sink, 0, sizeof(g_sink));
+
+  // One tag, one frame: the clock mapping moving between the elements of a
+  // bundle must not split them over two frames.
+  g_clock_moves = true;
+  g_tag_calls   = 0U;
+  send_bundle(gain_bundle(3U, later), 0U);
+  g_clock_moves = false;
+  ck_assert_uint_eq(g_sink.n_cmds, 3U);
+  ck_assert_uint_eq(g_tag_calls, 1U);
+  for (unsigned i = 0U; i < 3U; ++i) {
+    ck_assert_uint_eq(g_sink.cmds[i].frame, 1000U);
   }
   memset(&g_sink, 0, sizeof(g_sink));
 
