@@ -25,6 +25,7 @@ typedef struct {
   bool    out;
   int64_t broken_ns; ///< 0, or when it was reported broken
   int64_t left_ns;   ///< 0, or when its peer's port was unregistered
+  bool    awaited;   ///< Kept over a server restart, not made again yet
 } Conn;
 
 typedef enum {
@@ -136,6 +137,7 @@ rtl_patchbay_restart(RtlPatchbay* const p)
   for (unsigned i = 0U; i < p->n_conns; ++i) {
     p->conns[i].broken_ns = 0;
     p->conns[i].left_ns   = 0;
+    p->conns[i].awaited   = true;
   }
 }
 
@@ -174,6 +176,7 @@ take_news(RtlPatchbay* const p, const News* const n, const int64_t now_ns)
     if (c) {
       c->broken_ns = 0;
       c->left_ns   = 0;
+      c->awaited   = false;
     } else if (p->n_conns < RTL_PATCHBAY_MAX) {
       Conn* const d = &p->conns[p->n_conns++];
       memcpy(d->ours, n->ours, sizeof(d->ours));
@@ -181,6 +184,7 @@ take_news(RtlPatchbay* const p, const News* const n, const int64_t now_ns)
       d->out       = n->out;
       d->broken_ns = 0;
       d->left_ns   = 0;
+      d->awaited   = false;
     }
   } else if (c && !c->broken_ns) {
     c->broken_ns = now_ns ? now_ns : 1;
@@ -214,6 +218,22 @@ rtl_patchbay_follow(RtlPatchbay* const          p,
                                                                 : now_ns;
   }
 
+  // JACK's news names ports by id, and a port that is gone by the time the
+  // news is read cannot be named: a client that quits may go unreported.
+  // So what the graph shows counts too: a connection that was made and is
+  // not there now broke, and if its peer's port is gone, the peer left.
+  for (unsigned i = 0U; i < p->n_conns; ++i) {
+    Conn* const c = &p->conns[i];
+    if (c->awaited || c->broken_ns || c->left_ns) {
+      continue;
+    }
+    if (!ops->exists(ops->data, c->peer)) {
+      c->left_ns = now_ns ? now_ns : 1;
+    } else if (!ops->connected(ops->data, c->ours, c->peer)) {
+      c->broken_ns = now_ns ? now_ns : 1;
+    }
+  }
+
   // Settle what broke a second ago: a peer that left while the server
   // stayed, or that is still there and still apart, is let go; one that
   // is gone without leaving (the server died) is awaited.
@@ -238,10 +258,14 @@ rtl_patchbay_follow(RtlPatchbay* const          p,
 
   unsigned made = 0U;
   for (unsigned i = 0U; restore && i < p->n_conns; ++i) {
-    const Conn* const c = &p->conns[i];
-    if (!c->broken_ns && !c->left_ns && ops->exists(ops->data, c->peer) &&
-        !ops->connected(ops->data, c->ours, c->peer) &&
-        ops->connect(ops->data, c->ours, c->peer, c->out)) {
+    Conn* const c = &p->conns[i];
+    if (c->broken_ns || c->left_ns || !ops->exists(ops->data, c->peer)) {
+      continue;
+    }
+    if (ops->connected(ops->data, c->ours, c->peer)) {
+      c->awaited = false;
+    } else if (ops->connect(ops->data, c->ours, c->peer, c->out)) {
+      c->awaited = false;
       ++made;
     }
   }

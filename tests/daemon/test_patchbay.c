@@ -158,6 +158,31 @@ START_TEST(test_peer_that_left_is_let_go)
 }
 END_TEST
 
+START_TEST(test_peer_that_left_unreported_is_let_go)
+{
+  connect_two();
+  // The synth quits, and JACK's news of it could not be read (its ports
+  // were gone by then): the graph alone shows it
+  g_disconnect(&g_graph, "in_1", "synth:out");
+  g_graph.ports[0] = "other:port";
+  rtl_patchbay_follow(g_pb, &g_ops, 2 * SEC);
+  ck_assert_uint_eq(remembered(), 2U); // Not before a second
+  rtl_patchbay_follow(g_pb, &g_ops, 3 * SEC + 1);
+  ck_assert_uint_eq(remembered(), 1U);
+  g_graph.ports[0] = "synth:out";
+  rtl_patchbay_on_register(g_pb, "synth:out", true);
+  ck_assert_uint_eq(rtl_patchbay_follow(g_pb, &g_ops, 4 * SEC), 0U);
+  ck_assert_int_lt(g_find(&g_graph, "in_1", "synth:out"), 0);
+
+  // Likewise a connection someone broke, unreported, with the peer staying
+  g_disconnect(&g_graph, "out_L", "system:playback_1");
+  rtl_patchbay_follow(g_pb, &g_ops, 5 * SEC);
+  rtl_patchbay_on_register(g_pb, "synth:out", true);
+  ck_assert_uint_eq(rtl_patchbay_follow(g_pb, &g_ops, 6 * SEC + 1), 0U);
+  ck_assert_uint_eq(remembered(), 0U);
+}
+END_TEST
+
 START_TEST(test_server_closing_its_clients)
 {
   connect_two();
@@ -232,6 +257,7 @@ rtl_suite_daemon_patchbay(void)
   tcase_add_checked_fixture(core, setup, teardown);
   tcase_add_test(core, test_user_disconnect_forgets);
   tcase_add_test(core, test_peer_that_left_is_let_go);
+  tcase_add_test(core, test_peer_that_left_unreported_is_let_go);
   tcase_add_test(core, test_server_closing_its_clients);
   tcase_add_test(core, test_server_restart_restores);
   tcase_add_test(core, test_reconnected_in_time_is_kept);

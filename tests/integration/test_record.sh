@@ -50,7 +50,9 @@ for try in 1 2 3 4; do
   sleep 0.7
   out=$(osc -t 10000 -n 0 /record/start s take.wav @wait "/record/started *" @listen 2 /record/stop @wait "/record/stopped *") ||
     fail "take: $out"
-  wait "$jc" || fail "jack_capture: $(cat "$TMP/jc.out")"
+  rc=0
+  wait "$jc" || rc=$?
+  [ $rc = 0 ] || fail "jack_capture exited with status $rc: $(cat -v "$TMP/jc.out")"
   first=$(started "$out" take.wav)
   [ -n "$first" ] || fail "no /record/started for take.wav: $out"
   check=$("$RTL_WAVCHECK" "$REC/take.wav" -r "0:$first:$RAMP" -z 1) &&
