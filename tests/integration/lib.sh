@@ -48,6 +48,11 @@ fail() {
     printf '# daemon stderr (last 20 lines):\n'
     tail -n 20 "$DAEMON_ERR" | sed 's/^/#   /'
   fi
+  if [ -n "${SRV_N:-}" ] && [ -s "$TMP/jackd-$SRV_N.log" ]; then
+    printf '# jackd (last 15 lines):\n'
+    tail -n 15 "$TMP/jackd-$SRV_N.log" | sed 's/^/#   /'
+    [ -z "${RTLANE_KEEP_JACKD_LOG:-}" ] || cp "$TMP/jackd-$SRV_N.log" "$RTLANE_KEEP_JACKD_LOG"
+  fi
   exit 1
 }
 

@@ -105,9 +105,20 @@ rtlane_running_xruns() {
     END { print n + 0 }' "$1"
 }
 
-# midi_run ARGS...: runs rtl-midi on the current server.
+# midi_run ARGS...: runs rtl-midi on the current server.  A server too
+# loaded to take its clients in within its timeout (rtl-midi's status 75,
+# JackEngine::ClientActivate in the server's log) is given three tries.
 midi_run() {
-  timeout 60 "$RTL_MIDI" -s "$JACK_SERVER" "$@"
+  local rc try
+  for try in 1 2 3; do
+    rc=0
+    timeout 60 "$RTL_MIDI" -s "$JACK_SERVER" "$@" || rc=$?
+    [ $rc = 75 ] || return $rc
+    log "rtl-midi: the server could not activate it (too loaded), try $try" >&2
+    sleep 0.5
+  done
+  echo "rtl-midi: server too loaded: it could not activate a client in 3 tries"
+  return 75
 }
 
 # check_midi_delay DELAY WHAT ARGS...: sends notes with rtl-midi ARGS and

@@ -34,6 +34,9 @@
 #define RTL_MIDI_MAX_EVENTS 256
 #define RTL_MIDI_MAX_RECEIVED 4096
 
+/// Exit status when the server could not take the clients in.
+#define RTL_MIDI_EXIT_ACTIVATE 75
+
 typedef struct {
   uint8_t        data[3];
   jack_nframes_t frame; // when to send (absolute)
@@ -327,8 +330,13 @@ main(int argc, char** argv)
   jack_set_process_callback(p.sink, sink_process, &p);
   jack_set_xrun_callback(p.sink, on_xrun, &p);
   if (jack_activate(p.src) || jack_activate(p.sink)) {
+    // The server waits a few periods for a graph to take a new client in;
+    // a loaded one may not manage: a status of its own, so a test can say
+    // so (and try again) rather than blame the daemon.
     fprintf(stderr, "rtl-midi: cannot activate\n");
-    return 1;
+    jack_client_close(p.sink);
+    jack_client_close(p.src);
+    return RTL_MIDI_EXIT_ACTIVATE;
   }
   if (rtl_tool_connect(p.src, jack_port_name(p.out), to)) {
     fprintf(stderr, "rtl-midi: cannot connect to %s\n", to);
