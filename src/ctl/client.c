@@ -36,8 +36,8 @@ rtl_ctl_fail(const RtlCtlExit code, const char* const fmt, ...)
   return code;
 }
 
-static int64_t
-now_ms(void)
+int64_t
+rtl_ctl_now_ms(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -414,11 +414,11 @@ rtl_ctl_next(RtlCtlClient* const c, const int timeout_ms)
 RtlCtlExit
 rtl_ctl_wait(RtlCtlClient* const c, const RtlCtlMatch match, void* const data)
 {
-  int64_t deadline = now_ms() + c->opts.timeout_ms;
+  int64_t deadline = rtl_ctl_now_ms() + c->opts.timeout_ms;
   for (;;) {
     RtlCtlReply* const r = pop(c);
     if (!r) {
-      const int64_t left = deadline - now_ms();
+      const int64_t left = deadline - rtl_ctl_now_ms();
       if (left <= 0) {
         return rtl_ctl_no_answer(c);
       }
@@ -438,7 +438,7 @@ rtl_ctl_wait(RtlCtlClient* const c, const RtlCtlMatch match, void* const data)
       return RTL_CTL_OK;
     }
     if (v != RTL_CTL_SKIP) {
-      deadline = now_ms() + c->opts.timeout_ms;
+      deadline = rtl_ctl_now_ms() + c->opts.timeout_ms;
     }
   }
 }

@@ -77,6 +77,10 @@ typedef enum {
 
 typedef RtlCtlVerdict (*RtlCtlMatch)(void* data, RtlCtlReply* reply);
 
+/// The monotonic clock in milliseconds, for timeouts and the meters' hold.
+int64_t
+rtl_ctl_now_ms(void);
+
 /// Print "rtlane-ctl: ..." on stderr and return `code`.
 RtlCtlExit
 rtl_ctl_fail(RtlCtlExit code, const char* fmt, ...) RTL_LOG_FUNC(2, 3);

@@ -69,14 +69,6 @@ catch_quit(void)
   catch_signal(SIGHUP, on_quit);
 }
 
-static int64_t
-now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 // --- subscriptions -----------------------------------------------------------
 
 static RtlCtlExit
@@ -113,8 +105,8 @@ unsubscribe(RtlCtlClient* const c, const char* const topic)
   if (rtl_ctl_send_s(c, "/unsubscribe", topic) || rtl_ctl_send_sync(c)) {
     return;
   }
-  const int64_t deadline = now_ms() + c->opts.timeout_ms;
-  while (now_ms() < deadline) {
+  const int64_t deadline = rtl_ctl_now_ms() + c->opts.timeout_ms;
+  while (rtl_ctl_now_ms() < deadline) {
     RtlCtlReply* const r    = rtl_ctl_next(c, RTL_CTL_TICK_MS);
     const bool         done = r && rtl_ctl_is_synced(c, r);
     free(r);
@@ -301,7 +293,7 @@ take_reply(RtlCtlMeters* const m,
   }
   RtlCtlExit st = RTL_CTL_OK;
   if (read_levels(m, r)) {
-    m->last_reading_ms = now_ms();
+    m->last_reading_ms = rtl_ctl_now_ms();
     if (m->c->opts.json) {
       rtl_ctl_print_json(stdout, r);
     } else if (!m->tty) {
@@ -363,7 +355,7 @@ meters_loop(RtlCtlMeters* const m, RtlCtlReply** const error)
   RtlCtlExit st = RTL_CTL_OK;
   while (!quit_asked && !st) {
     const bool    any = take_replies(m, &st, error);
-    const int64_t now = now_ms();
+    const int64_t now = rtl_ctl_now_ms();
     if (!st) {
       st = keep_subscribed(m, now);
     }
@@ -446,7 +438,7 @@ rtl_ctl_meters(RtlCtlClient* const c, const int argc, char** const argv)
   }
   catch_quit();
   m.tty              = !c->opts.json && isatty(STDOUT_FILENO);
-  m.last_reading_ms  = now_ms();
+  m.last_reading_ms  = rtl_ctl_now_ms();
   m.last_ask_ms      = m.last_reading_ms;
   RtlCtlReply* error = NULL;
   st = m.tty ? meters_view(&m, &error) : meters_loop(&m, &error);
