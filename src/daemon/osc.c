@@ -6,6 +6,7 @@
 #include "osc.h"
 
 #include "log.h"
+#include "subscribers.h"
 #include "thread.h"
 
 #include <rtlane/allocator.h>
@@ -33,9 +34,6 @@
 /// when a new one needs its place.
 #define RTL_OSC_MAX_ROUTES 64U
 
-/// How much a TCP read takes at once, before SLIP decoding.
-#define RTL_OSC_TCP_CHUNK 4096U
-
 // SLIP (RFC 1055), as OSC 1.1 frames packets on a stream.
 #define RTL_SLIP_END 0xC0U
 #define RTL_SLIP_ESC 0xDBU
@@ -61,10 +59,9 @@ typedef struct {
 
 /// A UDP sender whose replies go to another port at its address.
 typedef struct {
-  struct sockaddr_storage source;
-  socklen_t               source_len; ///< 0: a free entry
-  uint16_t                port;
-  uint64_t                used; ///< For choosing the oldest to forget
+  RtlOscPeer source; ///< As it sent; RTL_PEER_NONE: a free entry
+  uint16_t   port;
+  uint64_t   used; ///< For choosing the oldest to forget
 } RtlReplyRoute;
 
 struct RtlOscImpl {
@@ -82,7 +79,6 @@ struct RtlOscImpl {
   uint8_t*         packet;   ///< UDP thread's receive buffer
   pthread_mutex_t  tcp_lock; ///< Guards conns against concurrent senders
   RtlTcpConn       conns[RTL_OSC_MAX_TCP];
-  uint8_t          chunk[RTL_OSC_TCP_CHUNK]; ///< TCP thread's read buffer
   // UDP thread only: the redirections, and the packet being handled
   RtlReplyRoute routes[RTL_OSC_MAX_ROUTES];
   uint64_t      routes_used;
@@ -185,10 +181,8 @@ static RtlReplyRoute*
 find_route(RtlOsc* const o, const RtlOscPeer* const peer)
 {
   for (unsigned i = 0U; i < RTL_OSC_MAX_ROUTES; ++i) {
-    RtlReplyRoute* const r = &o->routes[i];
-    if (r->source_len == peer->addr_len &&
-        !memcmp(&r->source, &peer->addr, peer->addr_len)) {
-      return r;
+    if (rtl_peer_equal(&o->routes[i].source, peer)) {
+      return &o->routes[i];
     }
   }
   return NULL;
@@ -217,11 +211,11 @@ route_replies(void* const data, RtlOscPeer* const peer, const uint16_t port)
   RtlReplyRoute* r = find_route(o, &o->source);
   if (!port) {
     if (r) {
-      r->source_len = 0U;
+      r->source.transport = RTL_PEER_NONE;
     }
   } else {
     for (unsigned i = 0U; !r && i < RTL_OSC_MAX_ROUTES; ++i) {
-      r = o->routes[i].source_len ? NULL : &o->routes[i];
+      r = o->routes[i].source.transport ? NULL : &o->routes[i];
     }
     if (!r) { // All taken: the one set longest ago makes room
       r = &o->routes[0];
@@ -229,10 +223,9 @@ route_replies(void* const data, RtlOscPeer* const peer, const uint16_t port)
         r = o->routes[i].used < r->used ? &o->routes[i] : r;
       }
     }
-    memcpy(&r->source, &o->source.addr, o->source.addr_len);
-    r->source_len = o->source.addr_len;
-    r->port       = port;
-    r->used       = ++o->routes_used;
+    r->source = o->source;
+    r->port   = port;
+    r->used   = ++o->routes_used;
   }
   *peer = o->source;
   redirect(o, peer);
@@ -618,56 +611,42 @@ load_be32(const uint8_t* const p)
   return ntohl(v);
 }
 
-/// Size-prefixed packets from `size` new bytes; false if the connection
-/// was closed.
-static bool
-take_sized(RtlOsc* const        o,
-           const unsigned       slot,
-           const uint8_t* const bytes,
-           const size_t         size)
+/// The whole size-prefixed packets in the connection's buffer.
+static void
+take_sized(RtlOsc* const o, const unsigned slot)
 {
-  RtlTcpConn* const c  = &o->conns[slot];
-  size_t            at = 0U;
-  while (at < size) {
-    // What is left in buf after the loop below is less than one whole
-    // packet with its size, so there is always room for more.
-    const size_t room = RTL_OSC_MAX_PACKET + 4U - c->fill;
-    const size_t n    = size - at < room ? size - at : room;
-    memcpy(c->buf + c->fill, bytes + at, n);
-    c->fill += n;
-    at += n;
-
-    size_t pos = 0U;
-    while (c->fill - pos >= 4U) {
-      const uint32_t len = load_be32(c->buf + pos);
-      if (len > RTL_OSC_MAX_PACKET) {
-        rtl_osc_send_error(o, &c->peer, "", "packet too large");
-        close_conn(o, slot);
-        return false;
-      }
-      if (c->fill - pos - 4U < len) {
-        break;
-      }
-      rtl_request_packet(&o->request, &c->peer, c->buf + pos + 4U, len);
-      pos += 4U + len;
+  RtlTcpConn* const c   = &o->conns[slot];
+  size_t            pos = 0U;
+  while (c->fill - pos >= 4U) {
+    const uint32_t len = load_be32(c->buf + pos);
+    if (len > RTL_OSC_MAX_PACKET) {
+      rtl_osc_send_error(o, &c->peer, "", "packet too large");
+      close_conn(o, slot);
+      return;
     }
-    memmove(c->buf, c->buf + pos, c->fill - pos);
-    c->fill -= pos;
+    if (c->fill - pos - 4U < len) {
+      break;
+    }
+    rtl_request_packet(&o->request, &c->peer, c->buf + pos + 4U, len);
+    pos += 4U + len;
   }
-  return true;
+  memmove(c->buf, c->buf + pos, c->fill - pos);
+  c->fill -= pos;
 }
 
-/// SLIP-framed packets from `size` new bytes; false if the connection was
-/// closed.
-static bool
-take_slip(RtlOsc* const        o,
-          const unsigned       slot,
-          const uint8_t* const bytes,
-          const size_t         size)
+/*
+  SLIP-framed packets from the `got` bytes just read behind the decoded
+  part of the buffer.  They are decoded in place: each byte read yields at
+  most one, and a packet's end starts the next one at the front, so the
+  decoded bytes never overtake the ones still to be read.
+*/
+static void
+take_slip(RtlOsc* const o, const unsigned slot, const size_t got)
 {
-  RtlTcpConn* const c = &o->conns[slot];
-  for (size_t i = 0U; i < size; ++i) {
-    uint8_t b = bytes[i];
+  RtlTcpConn* const    c   = &o->conns[slot];
+  const uint8_t* const raw = c->buf + c->fill;
+  for (size_t i = 0U; i < got; ++i) {
+    uint8_t b = raw[i];
     if (b == RTL_SLIP_END) { // Empty frames (the leading END) are no packets
       if (c->fill) {
         rtl_request_packet(&o->request, &c->peer, c->buf, c->fill);
@@ -689,18 +668,18 @@ take_slip(RtlOsc* const        o,
     if (c->fill == RTL_OSC_MAX_PACKET) {
       rtl_osc_send_error(o, &c->peer, "", "packet too large");
       close_conn(o, slot);
-      return false;
+      return;
     }
     c->buf[c->fill++] = b;
   }
-  return true;
 }
 
 static void
 read_conn(RtlOsc* const o, const unsigned slot)
 {
   RtlTcpConn* const c   = &o->conns[slot];
-  const ssize_t     got = recv(c->fd, o->chunk, sizeof(o->chunk), MSG_DONTWAIT);
+  const ssize_t     got = recv(
+    c->fd, c->buf + c->fill, RTL_OSC_MAX_PACKET + 4U - c->fill, MSG_DONTWAIT);
   if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
     close_conn(o, slot);
     return;
@@ -711,7 +690,7 @@ read_conn(RtlOsc* const o, const unsigned slot)
   if (c->framing == RTL_FRAMING_UNKNOWN) {
     // A size below 64 KiB starts with a zero byte; a SLIP stream with END,
     // or with a message or bundle when the sender leaves the first END out.
-    const uint8_t first = o->chunk[0];
+    const uint8_t first = c->buf[0];
     pthread_mutex_lock(&o->tcp_lock);
     c->framing = first == RTL_SLIP_END || first == '/' || first == '#'
                    ? RTL_FRAMING_SLIP
@@ -719,9 +698,10 @@ read_conn(RtlOsc* const o, const unsigned slot)
     pthread_mutex_unlock(&o->tcp_lock);
   }
   if (c->framing == RTL_FRAMING_SLIP) {
-    (void)take_slip(o, slot, o->chunk, (size_t)got);
+    take_slip(o, slot, (size_t)got);
   } else {
-    (void)take_sized(o, slot, o->chunk, (size_t)got);
+    c->fill += (size_t)got;
+    take_sized(o, slot);
   }
 }
 

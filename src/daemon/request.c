@@ -8,7 +8,6 @@
 #include <lo/lo.h>
 
 #include <endian.h>
-#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -408,7 +407,7 @@ parse_subscribe(const RtlMessage* const m,
         RTL_METER_HZ_MAX) " Hz)";
     }
   }
-  if ((*rest == 's' || *rest == 'S') && t == RTL_TOPIC_METERS &&
+  if (tag_matches('s', *rest) && t == RTL_TOPIC_METERS &&
       !strcmp(arg_str(m->argv[arg]), "rms")) {
     cmd->flags |= RTL_SUBSCRIBE_RMS;
     ++rest;

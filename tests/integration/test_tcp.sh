@@ -29,7 +29,7 @@ pass "requests, errors and subscriptions over TCP"
 # in Python, not liblo, frames by hand and checks the replies' framing.
 # /sync i 192 puts SLIP's END byte (0xC0) into both directions, escaped.
 slip=$(timeout 20 python3 - "$OSC_PORT" <<'PY'
-import socket, struct, sys
+import socket, struct, sys, time
 END, ESC = 0xC0, 0xDB
 def pad(b): return b + b"\0" * (4 - len(b) % 4)
 def msg(path, types, *args):
@@ -50,7 +50,11 @@ def parse(p):
         elif t == "s": e = p.index(b"\0", i); args.append(p[i:e].decode()); i = (e + 4) & ~3
     return " ".join([path, types] + args)
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(slip(msg("/ch/1/gain", "f", -4.5)) + slip(msg("/sync", "i", 192), lead=False))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+s.sendall(slip(msg("/ch/1/gain", "f", -4.5)))
+# One byte per write: a packet, and an escape, split over many reads
+for byte in slip(msg("/sync", "i", 192), lead=False):
+    s.sendall(bytes([byte])); time.sleep(0.002)
 s.sendall(slip(msg("/get", "s", "/ch/1/gain")) + slip(msg("/ch/9/gain", "f", 0)))
 buf, frames = b"", []
 while len(frames) < 3:
