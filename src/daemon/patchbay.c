@@ -10,7 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/// News queued between two follows; more, and the queue says it overflowed.
+/// News queued between two follows.  More is dropped: what a lost break or
+/// departure would have said, the follow reads off the graph anyway.
 #define RTL_PATCHBAY_NEWS 128U
 
 /// A broken connection is judged this long after the news.
@@ -48,7 +49,6 @@ struct RtlPatchbayImpl {
   pthread_mutex_t lock;
   News            news[RTL_PATCHBAY_NEWS];
   unsigned        n_news;
-  bool            overflow;
   bool            peers_changed;
   bool            restore;
 
@@ -95,8 +95,6 @@ add_news(RtlPatchbay* const p,
     snprintf(n->peer, sizeof(n->peer), "%s", peer);
     n->out  = out;
     n->kind = kind;
-  } else {
-    p->overflow = true;
   }
   pthread_mutex_unlock(&p->lock);
 }
@@ -129,9 +127,8 @@ void
 rtl_patchbay_restart(RtlPatchbay* const p)
 {
   pthread_mutex_lock(&p->lock);
-  p->n_news   = 0U;
-  p->overflow = false;
-  p->restore  = true;
+  p->n_news  = 0U;
+  p->restore = true;
   pthread_mutex_unlock(&p->lock);
   // What the old server broke or closed on its way out was nobody's choice
   for (unsigned i = 0U; i < p->n_conns; ++i) {
@@ -197,12 +194,10 @@ rtl_patchbay_follow(RtlPatchbay* const          p,
                     const int64_t               now_ns)
 {
   pthread_mutex_lock(&p->lock);
-  const unsigned n_news   = p->n_news;
-  const bool     overflow = p->overflow;
-  const bool     restore  = p->restore || p->peers_changed;
+  const unsigned n_news  = p->n_news;
+  const bool     restore = p->restore || p->peers_changed;
   memcpy(p->taken, p->news, n_news * sizeof(News));
   p->n_news        = 0U;
-  p->overflow      = false;
   p->restore       = false;
   p->peers_changed = false;
   pthread_mutex_unlock(&p->lock);
@@ -210,18 +205,11 @@ rtl_patchbay_follow(RtlPatchbay* const          p,
   for (unsigned i = 0U; i < n_news; ++i) {
     take_news(p, &p->taken[i], now_ns);
   }
-  // News lost to a full queue: what is connected now is the truth
-  for (unsigned i = 0U; overflow && i < p->n_conns; ++i) {
-    Conn* const c = &p->conns[i];
-    c->broken_ns  = ops->connected(ops->data, c->ours, c->peer) ? 0
-                    : c->broken_ns                              ? c->broken_ns
-                                                                : now_ns;
-  }
-
   // JACK's news names ports by id, and a port that is gone by the time the
-  // news is read cannot be named: a client that quits may go unreported.
-  // So what the graph shows counts too: a connection that was made and is
-  // not there now broke, and if its peer's port is gone, the peer left.
+  // news is read cannot be named: a client that quits may go unreported,
+  // and a full queue drops news.  So what the graph shows counts too: a
+  // connection that was made and is not there now broke, and if its
+  // peer's port is gone, the peer left.
   for (unsigned i = 0U; i < p->n_conns; ++i) {
     Conn* const c = &p->conns[i];
     if (c->awaited || c->broken_ns || c->left_ns) {
