@@ -31,6 +31,7 @@ struct RtlJackImpl {
   RtlPorts         ports;
   pthread_key_t    reader_key;
   _Atomic bool     gone;
+  bool             pipewire;      ///< PipeWire's JACK layer, not JACK2
   _Atomic bool     latency_dirty; ///< Period or rate changed
   _Atomic bool     rate_dirty;    ///< Rate changed
   _Atomic uint64_t xruns;
@@ -226,15 +227,12 @@ settle(jack_latency_range_t* const r, const uint32_t latency)
    the outputs it feeds, plus L: min of the mins and max of the maxes, as
    jack_port_get_latency_range() gives them for our ports from their
    connections.  MIDI is delayed by the same L.  The click is generated
-   here in the output timeline, so its capture latency is zero.
-
-   Runs on JACK's notification thread; sets ranges only here, as JACK
-   requires, and reads L without a lock.
+   here in the output timeline, so its capture latency is zero.  Reads L
+   without a lock.
 */
 static void
-on_latency(const jack_latency_callback_mode_t mode, void* const arg)
+declare_latency(RtlJack* const j, const jack_latency_callback_mode_t mode)
 {
-  RtlJack* const  j = (RtlJack*)arg;
   const RtlPorts* p = &j->ports;
   const uint32_t  L = rtl_process_latency(j->config.process);
   if (mode == JackCaptureLatency) {
@@ -264,6 +262,27 @@ on_latency(const jack_latency_callback_mode_t mode, void* const arg)
     settle(&midi, L);
     jack_port_set_latency_range(p->midi_in, mode, &midi);
   }
+}
+
+/**
+   JACK's latency callback, on its notification thread.  On JACK2 the
+   ranges are set here, as JACK requires.  On PipeWire's JACK layer they
+   are set by the control thread instead (rtl_jack_update_latency()): in
+   PipeWire 0.3.65 a jack_port_set_latency_range() from this callback
+   runs the client's other queued callbacks inside this one, and when a
+   quantum change has queued a buffer-size callback (one per cycle until
+   it runs) that nesting locks a lock this callback already holds, and the
+   client stops processing for good.  Here it only asks for a declaration.
+*/
+static void
+on_latency(const jack_latency_callback_mode_t mode, void* const arg)
+{
+  RtlJack* const j = (RtlJack*)arg;
+  if (j->pipewire) {
+    latency_changed(j, false);
+    return;
+  }
+  declare_latency(j, mode);
 }
 
 // --- life cycle --------------------------------------------------------------
@@ -462,6 +481,10 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
   if (!c) {
     return RTL_FAILURE;
   }
+  // PipeWire's libjack says so in its version string ("3.0.0.0 (using
+  // PipeWire 0.3.65)"); JACK2's is its own number.
+  const char* const version = jack_get_version_string();
+  j->pipewire               = version && strstr(version, "PipeWire");
   if (!register_ports(j, c)) {
     return fail(c, err, err_size, "cannot register JACK ports");
   }
@@ -496,6 +519,12 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
   snprintf(j->name, sizeof(j->name), "%s", jack_get_client_name(c));
   pthread_mutex_unlock(&j->lock);
 
+  if (j->pipewire) {
+    // Declared before the ready line, not when the control thread first
+    // looks (see on_latency())
+    declare_latency(j, JackCaptureLatency);
+    declare_latency(j, JackPlaybackLatency);
+  }
   if (j->config.connect) {
     autoconnect(j, c);
   }
@@ -539,7 +568,17 @@ rtl_jack_update_latency(RtlJack* const j, const bool force)
   }
   pthread_mutex_lock(&j->lock);
   if (j->client && !atomic_load_explicit(&j->gone, memory_order_acquire)) {
-    jack_recompute_total_latencies(j->client);
+    if (j->pipewire) {
+      // Set from here (see on_latency()).  PipeWire keeps a set latency as
+      // periods plus a remainder and does not run the latency callback on
+      // a rate change, so L is converted again and set again; the graph
+      // hears of it through the ports' parameters, without a recompute
+      // (whose callback would only bring us back here).
+      declare_latency(j, JackCaptureLatency);
+      declare_latency(j, JackPlaybackLatency);
+    } else {
+      jack_recompute_total_latencies(j->client);
+    }
   }
   pthread_mutex_unlock(&j->lock);
 }
