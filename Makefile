@@ -102,7 +102,7 @@ ALL_DAEMON = $(DAEMON) $(OSC_MAN)
 endif
 
 .PHONY: all lib daemon examples deps check check-unit check-headers check-symbols check-rtsafe \
-  check-install check-integration check-asan check-tsan check-format check-cppcheck format \
+  check-install check-integration check-pipewire check-asan check-tsan check-format check-cppcheck format \
   install uninstall clean bench demo deb check-deb check-man
 
 all: lib $(ALL_DAEMON) $(CTL) examples
@@ -296,6 +296,14 @@ INTEGRATION_TESTS = $(sort $(wildcard tests/integration/test_*.sh))
 check-integration: all $(TOOLS) $(PRELOADS)
 	@if [ -n "$(INTEGRATION_TESTS)" ]; then \
 	  RTLANE_BUILD=$(BUILD) tests/integration/run $(INTEGRATION_TESTS); fi
+
+# The same daemon tests on PipeWire's JACK layer: each test starts its own
+# private PipeWire and WirePlumber (a private session bus and
+# XDG_RUNTIME_DIR, the Dummy-Driver, no devices) and runs every JACK client
+# on PipeWire's libjack, as pw-jack does.
+check-pipewire: all $(TOOLS) $(PRELOADS)
+	@scripts/install-deps --pipewire
+	@RTLANE_SERVER=pipewire RTLANE_BUILD=$(BUILD) tests/integration/run $(INTEGRATION_TESTS)
 
 # Style, as .clang-format says, and cppcheck's warnings: both must be
 # clean.  `make format` rewrites the tree in place.

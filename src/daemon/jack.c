@@ -31,7 +31,7 @@ struct RtlJackImpl {
   RtlPorts         ports;
   pthread_key_t    reader_key;
   _Atomic bool     gone;
-  bool             pipewire;      ///< PipeWire's JACK layer, not JACK2
+  _Atomic bool     pipewire;      ///< PipeWire's JACK layer, not JACK2
   _Atomic bool     latency_dirty; ///< Period or rate changed
   _Atomic bool     rate_dirty;    ///< Rate changed
   _Atomic uint64_t xruns;
@@ -65,6 +65,12 @@ on_jack_info(const char* const msg)
 }
 
 // --- callbacks (JACK's threads) ----------------------------------------------
+
+static bool
+on_pipewire(const RtlJack* const j)
+{
+  return atomic_load_explicit(&j->pipewire, memory_order_relaxed);
+}
 
 static void
 reader_exit(void* const value)
@@ -119,6 +125,7 @@ on_buffer_size(const jack_nframes_t nframes, void* const arg)
   const uint32_t old =
     atomic_exchange_explicit(&j->period, nframes, memory_order_relaxed);
   if (old != nframes) {
+    rtl_process_expect_jump(j->config.process);
     latency_changed(j, false);
   }
   return 0;
@@ -132,18 +139,27 @@ on_sample_rate(const jack_nframes_t rate, void* const arg)
     atomic_exchange_explicit(&j->rate, rate, memory_order_relaxed);
   rtl_process_set_sample_rate(j->config.process, rate);
   if (old != rate) {
+    rtl_process_expect_jump(j->config.process);
     latency_changed(j, true);
   }
   return 0;
 }
 
 static void
-on_shutdown(const jack_status_t code, const char* const reason, void* const arg)
+on_shutdown(void* const arg)
+{
+  RtlJack* const j = (RtlJack*)arg;
+  atomic_store_explicit(&j->gone, true, memory_order_release);
+}
+
+static void
+on_info_shutdown(const jack_status_t code,
+                 const char* const   reason,
+                 void* const         arg)
 {
   (void)code;
   (void)reason;
-  RtlJack* const j = (RtlJack*)arg;
-  atomic_store_explicit(&j->gone, true, memory_order_release);
+  on_shutdown(arg);
 }
 
 /// A connection of one of our ports was made or broken: news for the
@@ -278,7 +294,7 @@ static void
 on_latency(const jack_latency_callback_mode_t mode, void* const arg)
 {
   RtlJack* const j = (RtlJack*)arg;
-  if (j->pipewire) {
+  if (on_pipewire(j)) {
     latency_changed(j, false);
     return;
   }
@@ -454,7 +470,10 @@ set_callbacks(RtlJack* const j, jack_client_t* const c)
       jack_set_port_registration_callback(c, on_port_register, j)) {
     return false;
   }
-  jack_on_info_shutdown(c, on_shutdown, j);
+  // Both: JACK2 calls only the second when both are set, and PipeWire's
+  // JACK layer (0.3.65) only ever calls the first.
+  jack_on_shutdown(c, on_shutdown, j);
+  jack_on_info_shutdown(c, on_info_shutdown, j);
   return true;
 }
 
@@ -484,7 +503,8 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
   // PipeWire's libjack says so in its version string ("3.0.0.0 (using
   // PipeWire 0.3.65)"); JACK2's is its own number.
   const char* const version = jack_get_version_string();
-  j->pipewire               = version && strstr(version, "PipeWire");
+  atomic_store_explicit(
+    &j->pipewire, version && strstr(version, "PipeWire"), memory_order_relaxed);
   if (!register_ports(j, c)) {
     return fail(c, err, err_size, "cannot register JACK ports");
   }
@@ -519,7 +539,7 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
   snprintf(j->name, sizeof(j->name), "%s", jack_get_client_name(c));
   pthread_mutex_unlock(&j->lock);
 
-  if (j->pipewire) {
+  if (on_pipewire(j)) {
     // Declared before the ready line, not when the control thread first
     // looks (see on_latency())
     declare_latency(j, JackCaptureLatency);
@@ -568,7 +588,7 @@ rtl_jack_update_latency(RtlJack* const j, const bool force)
   }
   pthread_mutex_lock(&j->lock);
   if (j->client && !atomic_load_explicit(&j->gone, memory_order_acquire)) {
-    if (j->pipewire) {
+    if (on_pipewire(j)) {
       // Set from here (see on_latency()).  PipeWire keeps a set latency as
       // periods plus a remainder and does not run the latency callback on
       // a rate change, so L is converted again and set again; the graph
@@ -607,6 +627,12 @@ rtl_jack_info(RtlJack* const j, RtlJackInfo* const info)
   info->rate   = atomic_load_explicit(&j->rate, memory_order_relaxed);
   info->period = atomic_load_explicit(&j->period, memory_order_relaxed);
   info->xruns  = atomic_load_explicit(&j->xruns, memory_order_relaxed);
+  if (on_pipewire(j)) {
+    // PipeWire's JACK layer reports only what its driver calls an xrun,
+    // and the dummy driver never does: the periods the graph ran without
+    // us are what a user means by one.
+    info->xruns += rtl_process_skipped(j->config.process);
+  }
 }
 
 bool
@@ -638,9 +664,18 @@ rtl_jack_unix_to_frame(RtlJack* const  j,
     if (t_us < 0) {
       t_us = 0;
     }
-    const jack_nframes_t f32 = jack_time_to_frames(c, (jack_time_t)t_us);
-    const int64_t        f   = now64 + (int32_t)(f32 - now32);
-    *frame                   = f > 0 ? (uint64_t)f : 0U;
+    int64_t f = 0;
+    if (t_us < (int64_t)jack_now) {
+      // Placed back from now by the rate: PipeWire's jack_time_to_frames()
+      // (0.3.65) wraps a time before the current cycle's start round to
+      // the far future.
+      const int64_t rate = atomic_load_explicit(&j->rate, memory_order_relaxed);
+      f                  = now64 - ((int64_t)jack_now - t_us) * rate / 1000000;
+    } else {
+      const jack_nframes_t f32 = jack_time_to_frames(c, (jack_time_t)t_us);
+      f                        = now64 + (int32_t)(f32 - now32);
+    }
+    *frame = f > 0 ? (uint64_t)f : 0U;
   }
   if (now) {
     *now = (uint64_t)now64;

@@ -79,6 +79,8 @@ struct RtlProcessImpl {
   _Atomic bool     started;      ///< period_frame is valid
   _Atomic uint64_t meter_drops;
   _Atomic uint64_t late_events;
+  _Atomic uint64_t skipped; ///< Periods the graph did not run us for
+  _Atomic bool     jump_ok; ///< A new period or rate: the next may jump
   _Atomic uint64_t midi_drops;
   _Atomic uint32_t epoch;          ///< Bumped by every attach
   _Atomic uint32_t latency_frames; ///< L reported to the graph
@@ -87,6 +89,7 @@ struct RtlProcessImpl {
   // RT thread only from here on.
   uint64_t      seq;     ///< Adopted snapshot sequence
   uint64_t      first64; ///< JACK's 32-bit frame time, unwrapped
+  uint32_t      next32;  ///< Where the next period starts if none is skipped
   uint64_t      pos;     ///< Input frames given to the engine since attach
   uint32_t*     serials; ///< Adopted serial per parameter
   uint16_t      ccmap[RTL_MIDI_CCS];
@@ -496,6 +499,18 @@ uint64_t
 rtl_process_meter_drops(const RtlProcess* const p)
 {
   return atomic_load_explicit(&p->meter_drops, memory_order_relaxed);
+}
+
+uint64_t
+rtl_process_skipped(const RtlProcess* const p)
+{
+  return atomic_load_explicit(&p->skipped, memory_order_relaxed);
+}
+
+void
+rtl_process_expect_jump(RtlProcess* const p)
+{
+  atomic_store_explicit(&p->jump_ok, true, memory_order_relaxed);
 }
 
 uint64_t
@@ -927,9 +942,19 @@ rtl_process_run(const jack_nframes_t nframes, void* const arg)
   const jack_nframes_t first32 = jack_last_frame_time(p->client);
   if (atomic_load_explicit(&p->started, memory_order_relaxed)) {
     p->first64 += (uint32_t)(first32 - (uint32_t)p->first64);
+    // A period that does not start where the last one ended is one the
+    // graph ran without us (JACK2 reports those as xruns itself; PipeWire's
+    // dummy driver does not), except right after a new period size or
+    // rate, when PipeWire's JACK layer skips a cycle of its own.
+    if (atomic_load_explicit(&p->jump_ok, memory_order_relaxed)) {
+      atomic_store_explicit(&p->jump_ok, false, memory_order_relaxed);
+    } else if (first32 != p->next32) {
+      rtl_counter_add(&p->skipped, 1U);
+    }
   } else {
     p->first64 = first32;
   }
+  p->next32 = first32 + nframes;
   atomic_store_explicit(&p->period_frame, p->first64, memory_order_relaxed);
   atomic_store_explicit(&p->started, true, memory_order_release);
   const uint64_t first = p->first64;

@@ -194,6 +194,21 @@ rtl_process_frames(const RtlProcess* process);
 uint64_t
 rtl_process_meter_drops(const RtlProcess* process);
 
+/**
+   Periods the graph ran without this client: a period whose first frame is
+   not where the previous one ended.  Any thread.
+*/
+uint64_t
+rtl_process_skipped(const RtlProcess* process);
+
+/**
+   The next period may start anywhere without counting as skipped: the
+   period size or the rate has just changed.  Any thread (JACK's callbacks,
+   which PipeWire runs off the RT thread).
+*/
+void
+rtl_process_expect_jump(RtlProcess* process);
+
 /// Timed events that reached the RT thread after their frame.  Any thread.
 uint64_t
 rtl_process_late_events(const RtlProcess* process);

@@ -83,10 +83,7 @@ for sig in TERM KILL; do
 
   # The same server name again (a SIGKILLed server keeps its slot until
   # then), then the peers, in that order, a while apart.
-  jackd "$JACKD_SCHED" $JACKD_EXTRA -n "$JACK_SERVER" -d dummy -r 48000 -p 256 >"$TMP/jackd-$sig.log" 2>&1 &
-  JACKD_PID=$!
-  PIDS+=("$JACKD_PID")
-  timeout 15 jack_wait -s "$JACK_SERVER" -w -t 10 >/dev/null 2>&1 || fail "jackd did not come back"
+  restart_jackd 48000 256
   sleep 1.5
   start_peers
   wait_connections "after SIG$sig to jackd and the peers' return"

@@ -55,6 +55,7 @@ for try in 1 2 3 4; do
   [ $rc = 0 ] || fail "jack_capture exited with status $rc: $(cat -v "$TMP/jc.out")"
   first=$(started "$out" take.wav)
   [ -n "$first" ] || fail "no /record/started for take.wav: $out"
+  cmp=
   check=$("$RTL_WAVCHECK" "$REC/take.wav" -r "0:$first:$RAMP" -z 1) &&
     cmp=$("$RTL_WAVCHECK" -c "$REC/take.wav" "$TMP/jc.wav") && break
   [ "$(xruns)" != "$x0" ] || fail "take.wav against the ramp from frame $first and jack_capture's file: $check $cmp"

@@ -150,10 +150,7 @@ for sig in TERM KILL; do
   fcheck "n > 0" "gone-$sig.wav holds no frames" -v n="$frames"
   expect_eq "$(osc /ping)" "/pong" "/ping with the server gone (SIG$sig)"
   # The same name again (a SIGKILLed server keeps its slot until then)
-  jackd "$JACKD_SCHED" $JACKD_EXTRA -n "$JACK_SERVER" -d dummy -r 48000 -p 256 >"$TMP/jackd-$sig.log" 2>&1 &
-  JACKD_PID=$!
-  PIDS+=("$JACKD_PID")
-  timeout 15 jack_wait -s "$JACK_SERVER" -w -t 10 >/dev/null 2>&1 || fail "jackd did not come back"
+  restart_jackd 48000 256
   for i in $(seq 150); do
     jack_lsp -s "$JACK_SERVER" 2>/dev/null | grep -qx "$DAEMON_NAME:out_L" && break
     sleep 0.1

@@ -22,10 +22,7 @@ pass "survives the server going away (OSC and state alive)"
 
 # The same server name again.
 JACK_SERVER_SAVED=$JACK_SERVER
-jackd "$JACKD_SCHED" $JACKD_EXTRA -n "$JACK_SERVER_SAVED" -d dummy -r 48000 -p 256 >"$TMP/jackd-again.log" 2>&1 &
-JACKD_PID=$!
-PIDS+=("$JACKD_PID")
-timeout 15 jack_wait -s "$JACK_SERVER_SAVED" -w -t 10 >/dev/null 2>&1 || fail "jackd did not come back"
+restart_jackd
 back=0
 for i in $(seq 150); do
   if jack_lsp -s "$JACK_SERVER_SAVED" 2>/dev/null | grep -qx "$DAEMON_NAME:out_L"; then

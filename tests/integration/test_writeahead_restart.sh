@@ -25,10 +25,7 @@ expect_eq "$(osc /ping)" "/pong" "/ping with the server gone"
 expect_eq "$(osc /latency)" "/latency.reply if 1920 40" "/latency with the server gone"
 pass "write-ahead daemon survives the server going away"
 
-jackd "$JACKD_SCHED" $JACKD_EXTRA -n "$JACK_SERVER" -d dummy -r 96000 -p 256 >"$TMP/jackd-again.log" 2>&1 &
-JACKD_PID=$!
-PIDS+=("$JACKD_PID")
-timeout 15 jack_wait -s "$JACK_SERVER" -w -t 10 >/dev/null 2>&1 || fail "jackd did not come back"
+restart_jackd 96000 256
 back=0
 for i in $(seq 150); do
   if jack_lsp -s "$JACK_SERVER" 2>/dev/null | grep -qx "$DAEMON_NAME:out_L"; then
