@@ -66,6 +66,7 @@ HEADERS     = $(sort $(wildcard include/rtlane/*.h))
 EXAMPLE_SRCS = $(sort $(wildcard examples/*.c))
 TOOL_SRCS   = $(sort $(wildcard tests/tools/*.c))
 PRELOAD_SRCS = $(sort $(wildcard tests/preload/*.c))
+TEST_PLUGIN_SRCS = $(sort $(wildcard tests/plugins/*.c))
 BENCH_SRCS  = $(sort $(wildcard bench/*.c))
 
 LIB_OBJS    = $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -91,7 +92,8 @@ PLUGINS     = $(PLUGIN_SRCS:%.c=$(BUILD)/%.so)
 EXAMPLES    = $(patsubst %.c,$(BUILD)/%,$(filter-out $(PLUGIN_SRCS),$(EXAMPLE_SRCS))) $(PLUGINS)
 BENCHES     = $(BENCH_SRCS:%.c=$(BUILD)/%)
 TOOLS       = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/%)
-PRELOADS    = $(PRELOAD_SRCS:tests/preload/%.c=$(BUILD)/tests/%.so)
+PRELOADS    = $(PRELOAD_SRCS:tests/preload/%.c=$(BUILD)/tests/%.so) \
+  $(TEST_PLUGIN_SRCS:tests/plugins/%.c=$(BUILD)/tests/plugins/%.so)
 
 # rtlane-osc(7), written by src/doc/oscdoc.c from the daemon's tables
 OSCDOC      = $(BUILD)/doc/oscdoc
@@ -234,6 +236,11 @@ $(BUILD)/tests/%: tests/tools/%.c $(STATIC_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CPPFLAGS) -Itests $(call pc,--cflags,jack liblo sndfile $(LIB_PKGS)) $(TEST_CFLAGS) -o $@ $< \
 	  $(STATIC_LIB) $(BASE_LDFLAGS) $(call pc,--libs,jack liblo sndfile $(LIB_PKGS)) -lm -ldl
+
+# Inserts that only the tests load.
+$(BUILD)/tests/plugins/%.so: tests/plugins/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(TEST_CFLAGS) -shared -o $@ $< $(BASE_LDFLAGS)
 
 $(BUILD)/tests/%.so: tests/preload/%.c
 	@mkdir -p $(@D)

@@ -1235,6 +1235,8 @@ follow_graph(RtlControl* const c)
   } else {
     rtl_jack_update_latency(c->config.jack, false);
   }
+  rtl_process_follow_insert_rate(c->config.process,
+                                 rtl_jack_rate(c->config.jack));
 }
 
 /**

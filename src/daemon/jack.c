@@ -572,6 +572,12 @@ rtl_jack_stop(RtlJack* const j)
   rtl_process_release(j->config.process);
 }
 
+uint32_t
+rtl_jack_rate(const RtlJack* const j)
+{
+  return atomic_load_explicit(&j->rate, memory_order_relaxed);
+}
+
 bool
 rtl_jack_rate_changed(RtlJack* const j)
 {

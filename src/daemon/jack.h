@@ -67,6 +67,11 @@ rtl_jack_start(RtlJack* jack, char* err, size_t err_size);
 void
 rtl_jack_stop(RtlJack* jack);
 
+/// The graph's rate as the last start or sample-rate callback gave it (0
+/// before the first start).  Any thread.
+uint32_t
+rtl_jack_rate(const RtlJack* jack);
+
 /**
    If the sample rate or the period changed since the last call, or
    `force`, have the graph recompute its latencies (which calls the latency

@@ -69,9 +69,16 @@ struct RtlProcessImpl {
   RtlWorker*      worker;
   RtlMsgRing*     cues;
 
-  // Direct mode: the insert's state between prepare and release.
-  void* insert_self;
-  bool  insert_ready;
+  // Direct mode: the insert's state between prepare and release.  A new
+  // rate under a running client brings a state made for it (control
+  // thread, insert_next), which the RT thread takes at a period's start,
+  // leaving the old one in insert_retired for the control thread to free.
+  // The control thread makes a new one only while both are empty.
+  void*          insert_self;
+  bool           insert_ready;
+  uint32_t       insert_rate; ///< Control thread
+  _Atomic(void*) insert_next;
+  _Atomic(void*) insert_retired;
 
   // Shared with other threads.
   _Atomic uint64_t frames;
@@ -423,8 +430,51 @@ rtl_process_prepare(RtlProcess* const p,
       return RTL_FAILURE;
     }
     p->insert_ready = true;
+    p->insert_rate  = rate;
   }
   return RTL_SUCCESS;
+}
+
+/// Free what the RT thread let go of, and a state it never took.
+static void
+collect_insert(RtlProcess* const p, const bool all)
+{
+  void* const old =
+    atomic_exchange_explicit(&p->insert_retired, NULL, memory_order_acq_rel);
+  if (old) {
+    rtl_processor_release(p->insert, old);
+  }
+  if (all) {
+    void* const next =
+      atomic_exchange_explicit(&p->insert_next, NULL, memory_order_acq_rel);
+    if (next) {
+      rtl_processor_release(p->insert, next);
+    }
+  }
+}
+
+void
+rtl_process_follow_insert_rate(RtlProcess* const p, const uint32_t rate)
+{
+  if (p->wa || !p->insert || !p->insert->init || !p->insert_ready) {
+    return; // Write-ahead: the worker follows by itself
+  }
+  collect_insert(p, false);
+  if (!rate || rate == p->insert_rate ||
+      atomic_load_explicit(&p->insert_next, memory_order_acquire) ||
+      atomic_load_explicit(&p->insert_retired, memory_order_acquire)) {
+    return; // Nothing new, or the last swap is not done (next round)
+  }
+  void*                    self = NULL;
+  const RtlProcessorConfig ic   = {(double)rate, RTL_BLOCK, 2U, 2U};
+  p->insert_rate                = rate;
+  if (rtl_processor_init(p->insert, &ic, &self)) {
+    rtl_log("the insert failed to start again at %u Hz: it runs on at its "
+            "old rate",
+            rate);
+    return;
+  }
+  atomic_store_explicit(&p->insert_next, self, memory_order_release);
 }
 
 void
@@ -437,6 +487,7 @@ rtl_process_release(RtlProcess* const p)
     }
     pthread_mutex_unlock(&p->engine_lock);
   } else if (p->insert_ready) {
+    collect_insert(p, true);
     rtl_processor_release(p->insert, p->insert_self);
     p->insert_self  = NULL;
     p->insert_ready = false;
@@ -463,6 +514,9 @@ void
 rtl_process_set_sample_rate(RtlProcess* const p, const uint32_t sample_rate)
 {
   rtl_mixer_set_sample_rate(p->mixer, sample_rate);
+  if (p->worker) {
+    rtl_worker_set_rate(p->worker, sample_rate);
+  }
   // The library computes the ballistics for this rate; the RT thread takes
   // the coefficients (a period of a mix of two rates' values is harmless).
   RtlMeter proto;
@@ -1011,6 +1065,14 @@ rtl_process_run(const jack_nframes_t nframes, void* const arg)
                   p->midi_in,
                   n_midi);
     if (p->insert_ready) {
+      if (atomic_load_explicit(&p->insert_next, memory_order_relaxed)) {
+        // Made for the graph's new rate
+        void* const next =
+          atomic_exchange_explicit(&p->insert_next, NULL, memory_order_acq_rel);
+        atomic_store_explicit(
+          &p->insert_retired, p->insert_self, memory_order_release);
+        p->insert_self = next;
+      }
       run_insert(p, out_l, out_r, nframes, n_midi);
     }
     midi_through(&p->ports, nframes);

@@ -209,6 +209,15 @@ rtl_process_skipped(const RtlProcess* process);
 void
 rtl_process_expect_jump(RtlProcess* process);
 
+/**
+   Direct mode: start the insert again at the graph's `rate` if it runs at
+   another, and free what an earlier change left.  The new state is made
+   here and handed to the RT thread, which takes it at a period's start.
+   Control thread, every round (cheap when nothing changed).
+*/
+void
+rtl_process_follow_insert_rate(RtlProcess* process, uint32_t rate);
+
 /// Timed events that reached the RT thread after their frame.  Any thread.
 uint64_t
 rtl_process_late_events(const RtlProcess* process);

@@ -5,8 +5,11 @@
 
 #include "worker.h"
 
+#include "log.h"
+
 #include <rtlane/allocator.h>
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -18,11 +21,13 @@ struct RtlWorkerImpl {
   const RtlProcessor* insert;
   uint32_t            max_block;
   uint32_t            cue_cap;
+  _Atomic uint32_t    rate; ///< The graph's rate now; 0 until told
 
   // Worker thread.
   void*    insert_self;
-  uint64_t pos;  ///< Input position of the next block
-  RtlCue   held; ///< Cue received but beyond the block
+  uint32_t insert_rate; ///< The rate the insert was started at
+  uint64_t pos;         ///< Input position of the next block
+  RtlCue   held;        ///< Cue received but beyond the block
   bool     have_held;
   RtlCue*  block; ///< The block's cues, positions made offsets
   float*   mix;   ///< Mixer output ahead of the insert: 2 * max_block
@@ -42,6 +47,7 @@ worker_init(const RtlProcessorConfig* const config, void* const user_data)
   rtl_mixer_reset(w->mixer);
 
   w->insert_self = NULL;
+  w->insert_rate = (uint32_t)config->sample_rate;
   if (w->insert) {
     const RtlProcessorConfig ic = {
       config->sample_rate, config->max_block, 2U, 2U};
@@ -50,6 +56,31 @@ worker_init(const RtlProcessorConfig* const config, void* const user_data)
     }
   }
   return w;
+}
+
+/**
+   The graph's rate changed under a running engine (PipeWire does that; a
+   JACK2 server does not): the insert starts again at the new rate, here on
+   the thread that runs it, as its contract asks.  One that refuses is left
+   out (the mix passes through) rather than run at a rate it was not made
+   for.
+*/
+static void
+follow_rate(RtlWorker* const w, const uint32_t rate)
+{
+  w->insert_rate = rate;
+  if (!w->insert->init) {
+    return; // Its state is its user_data, which never learns a rate
+  }
+  if (w->insert_self) {
+    rtl_processor_release(w->insert, w->insert_self);
+  }
+  w->insert_self              = NULL;
+  const RtlProcessorConfig ic = {(double)rate, w->max_block, 2U, 2U};
+  if (rtl_processor_init(w->insert, &ic, &w->insert_self)) {
+    w->insert_self = NULL;
+    rtl_log("the insert failed to start again at %u Hz: it is left out", rate);
+  }
 }
 
 /// The cues of input frames [pos, pos + n), as offsets into the block.
@@ -97,6 +128,10 @@ worker_process(void* const               self,
                   events,
                   n_events);
   } else {
+    const uint32_t rate = atomic_load_explicit(&w->rate, memory_order_relaxed);
+    if (rate && rate != w->insert_rate) {
+      follow_rate(w, rate);
+    }
     float* const mix[2] = {w->mix, w->mix + w->max_block};
     rtl_mixer_run(w->mixer,
                   in,
@@ -109,12 +144,17 @@ worker_process(void* const               self,
                   events,
                   n_events);
     float* const ins_out[2] = {out[0], out[1]};
-    w->insert->process(w->insert_self,
-                       (const float* const*)mix,
-                       ins_out,
-                       events,
-                       n_events,
-                       n_frames);
+    if (w->insert_self || !w->insert->init) {
+      w->insert->process(w->insert_self,
+                         (const float* const*)mix,
+                         ins_out,
+                         events,
+                         n_events,
+                         n_frames);
+    } else {
+      memcpy(out[0], mix[0], n_frames * sizeof(float));
+      memcpy(out[1], mix[1], n_frames * sizeof(float));
+    }
   }
   w->pos += n_frames;
 }
@@ -177,6 +217,12 @@ rtl_worker_free(RtlWorker* const w)
   rtl_free(w->allocator, w->block);
   rtl_free(w->allocator, w->mix);
   rtl_free(w->allocator, w);
+}
+
+void
+rtl_worker_set_rate(RtlWorker* const w, const uint32_t rate)
+{
+  atomic_store_explicit(&w->rate, rate, memory_order_relaxed);
 }
 
 const RtlProcessor*

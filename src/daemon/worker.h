@@ -51,6 +51,14 @@ rtl_worker_new(RtlAllocator*       allocator,
 void
 rtl_worker_free(RtlWorker* worker);
 
+/**
+   The graph's rate is now `rate`: the worker starts the insert again at it
+   before its next block, on its own thread.  Any thread (JACK's
+   sample-rate callback).
+*/
+void
+rtl_worker_set_rate(RtlWorker* worker, uint32_t rate);
+
 /// The processor to give rtl_engine_new(); it lives as long as `worker`.
 const RtlProcessor*
 rtl_worker_processor(const RtlWorker* worker);

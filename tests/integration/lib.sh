@@ -146,6 +146,12 @@ fi
 # so on a loaded two-core machine a late client delays the cycle (an xrun,
 # still counted and still excluded by the timing tests) instead of missing
 # it, and the samples that do flow are the graph's, not a skipped period's.
+# It waits two periods (10.7 ms at 48 kHz / 256); a wait that times out
+# leaves JACK2's synchronous engine out of step for good ("SuspendRefNum
+# error ... engine may now behave abnormally", then every cycle ten
+# timeouts long and no client can activate).  A longer -t does not cure
+# that: the first timeout still comes, from a client that dies mid-cycle,
+# and the cycles then last ten of the longer timeouts.
 JACKD_EXTRA=${JACKD_EXTRA--S}
 
 # What disturbs a frame-exact result.  A synchronous server waits for a
@@ -563,4 +569,48 @@ start_player() {
 stop_player() {
   [ -n "$PLAYER_PID" ] && stop_pid "$PLAYER_PID"
   PLAYER_PID=
+}
+
+# --- timing trials ------------------------------------------------------------
+
+# run_trials KIND CHECK_AWK WHAT PROBE_ARGS...: rtl-probe's KIND lines
+# (timed, untimed or step), each judged by CHECK_AWK, a condition over v
+# (the error or delay), p (the period the line reports) and l ($L, the
+# write-ahead delay, 0 if unset).  Trials the server disturbed are left out
+# (steps and time tags by what breaks the timeline, `disturbed`; an
+# untimed command by xruns, since a late cycle moves its wall-clock send),
+# and so is a timed trial during which the server's clock mapping moved
+# (the probe's own mapping of the tag right after sending, `remapped`, is
+# not the frame it aimed at).  Up to TRIAL_RUNS probe runs (default 10),
+# until MIN_CLEAN (default 2) clean trials passed.
+run_trials() {
+  local kind=$1 check=$2 what=$3 out line clean=0 dirty=0 x run args
+  shift 3
+  args=("$@")
+  for run in $(seq "${TRIAL_RUNS:-10}"); do
+    out=$(probe "${args[@]}") || fail "rtl-probe ${args[*]}: $out"
+    printf '%s\n' "$out" | sed 's/^/#   /'
+    while read -r line; do
+      set -- $line
+      if [ "$kind" != untimed ]; then x=$(disturbed "$line"); else x=$(kv "$line" "$kind " xruns); fi
+      if [ "$x" != 0 ]; then
+        dirty=$((dirty + 1))
+        log "$what, trial $2: $x xruns during the trial, excluded"
+        continue
+      fi
+      if [ "$kind" = timed ] && [ "$(kv "$line" "timed $2" remapped)" != "$4" ]; then
+        dirty=$((dirty + 1))
+        log "$what, trial $2: the server's clock mapping moved while sending (aimed $4, remapped $(kv "$line" "timed $2" remapped)), excluded"
+        continue
+      fi
+      [ "$6" != none ] || fail "$what, trial $2: the output never changed"
+      clean=$((clean + 1))
+      fcheck "$check" "$what, trial $2: $7 $8 frames (L ${L:-0}): $line" \
+        -v v="$8" -v p="$(kv "$line" "$kind " period)" -v l="${L:-0}"
+    done < <(printf '%s\n' "$out" | grep "^$kind ")
+    [ $clean -ge "${MIN_CLEAN:-2}" ] && break
+  done
+  [ $clean -ge "${MIN_CLEAN:-2}" ] ||
+    fail "$what: only $clean trials without xruns ($dirty with), need ${MIN_CLEAN:-2}: the server is too loaded to measure"
+  log "$what: $clean clean trials passed, $dirty excluded for xruns"
 }

@@ -19,51 +19,7 @@ need "$RTLANE" "$RTL_OSC" "$RTL_PROBE"
 # the captured frames by a period), not the daemon, so it is reported and
 # excluded; a test needs MIN_CLEAN clean trials and every clean one must pass.
 MIN_CLEAN=2
-xruns_of() { echo "$1" | awk '{ for (i = 1; i < NF; i++) if ($i == "xruns") print $(i + 1) }'; }
-
-# run_trials KIND CHECK_AWK WHAT PROBE_ARGS...: KIND is timed, untimed or
-# step; CHECK_AWK is a condition over v (the error or delay) and p (period).
-# Up to 4 probe runs, until MIN_CLEAN trials ran without xruns.
-run_trials() {
-  local kind=$1 check=$2 what=$3 out line clean=0 dirty=0 v p x run args
-  shift 3
-  args=("$@")
-  for run in 1 2 3 4; do
-    out=$(probe "${args[@]}") || fail "rtl-probe ${args[*]}: $out"
-    printf '%s\n' "$out" | sed 's/^/#   /'
-    while read -r line; do
-      set -- $line
-      # Steps and time tags are judged by what breaks the timeline (under
-      # a synchronous server, 32 timed trials with up to 10 late cycles each
-      # and no gap all landed on their frame); an untimed command's delay
-      # is counted from the wall clock's send, which a late cycle moves
-      if [ "$kind" != untimed ]; then x=$(disturbed "$line"); else x=$(xruns_of "$line"); fi
-      if [ "$x" != 0 ]; then
-        dirty=$((dirty + 1))
-        log "$what, trial $2: $x xruns during the trial, excluded"
-        continue
-      fi
-      # A time tag names a wall-clock time; its frame is the server's clock
-      # mapping of it.  If that mapping moved while the probe aimed and sent
-      # (a late cycle: the probe's own mapping right after sending, remapped,
-      # is not the frame it aimed at), the frame meant is ambiguous.
-      if [ "$kind" = timed ] && [ "$(kv "$line" "timed $2" remapped)" != "$4" ]; then
-        dirty=$((dirty + 1))
-        log "$what, trial $2: the server's clock mapping moved while sending (aimed $4, remapped $(kv "$line" "timed $2" remapped)), excluded"
-        continue
-      fi
-      [ "$6" != none ] || fail "$what, trial $2: the output never changed"
-      clean=$((clean + 1))
-      v=$8
-      p=$(echo "$line" | awk '{ for (i = 1; i < NF; i++) if ($i == "period") print $(i + 1) }')
-      fcheck "$check" "$what, trial $2: $7 $v frames (period $p): $line" -v v="$v" -v p="$p"
-    done < <(printf '%s\n' "$out" | grep "^$kind ")
-    [ $clean -ge $MIN_CLEAN ] && break
-  done
-  [ $clean -ge $MIN_CLEAN ] ||
-    fail "$what: only $clean trials without xruns ($dirty with), need $MIN_CLEAN: the server is too loaded to measure"
-  log "$what: $clean clean trials passed, $dirty excluded for xruns"
-}
+TRIAL_RUNS=4
 
 TOGGLES=(/ch/1/gain f -20 /ch/1/gain f 0 /ch/1/mute i 1 /ch/1/mute i 0 /master/gain f -6
   /master/gain f 0)

@@ -27,32 +27,6 @@ P=$JACK_PERIOD
 
 # Trials with xruns are left out (see test_timing.sh); MIN_CLEAN must pass.
 MIN_CLEAN=2
-xruns_of() { echo "$1" | awk '{ for (i = 1; i < NF; i++) if ($i == "xruns") print $(i + 1) }'; }
-run_trials() { # KIND CHECK_AWK WHAT PROBE_ARGS...
-  local kind=$1 check=$2 what=$3 out line clean=0 dirty=0 run args x
-  shift 3
-  args=("$@")
-  for run in $(seq 10); do
-    out=$(probe "${args[@]}") || fail "rtl-probe ${args[*]}: $out"
-    printf '%s\n' "$out" | sed 's/^/#   /'
-    while read -r line; do
-      set -- $line
-      # A trial with xruns is not judged at all, as in test_timing
-      if [ "$kind" != untimed ]; then x=$(disturbed "$line"); else x=$(xruns_of "$line"); fi
-      if [ "$x" != 0 ]; then
-        dirty=$((dirty + 1))
-        continue
-      fi
-      [ "$6" != none ] || fail "$what, trial $2: the output never changed"
-      clean=$((clean + 1))
-      fcheck "$check" "$what, trial $2: $7 $8 frames (L $L, period $P): $line" -v v="$8" -v p="$P" -v l="$L"
-    done < <(printf '%s\n' "$out" | grep "^$kind ")
-    [ $clean -ge $MIN_CLEAN ] && break
-  done
-  [ $clean -ge $MIN_CLEAN ] ||
-    fail "$what: only $clean trials without xruns ($dirty with), need $MIN_CLEAN: the server is too loaded to measure"
-  log "$what: $clean clean trials passed, $dirty left out for xruns"
-}
 
 UNITY=(/ch/1/gain f 0 /ch/1/pan f -1 /ch/1/mute i 0 /master/gain f 0)
 MIXED=(/ch/1/gain f -6 /ch/1/pan f 0 /ch/1/mute i 0 /master/gain f -3)
