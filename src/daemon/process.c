@@ -73,7 +73,8 @@ struct RtlProcessImpl {
   // rate under a running client brings a state made for it (control
   // thread, insert_next), which the RT thread takes at a period's start,
   // leaving the old one in insert_retired for the control thread to free.
-  // The control thread makes a new one only while both are empty.
+  // The control thread makes a new one only while both are empty.  Off the
+  // RT thread, these fields are read and written under engine_lock.
   void*          insert_self;
   bool           insert_ready;
   uint32_t       insert_rate; ///< Control thread
@@ -423,16 +424,22 @@ rtl_process_prepare(RtlProcess* const p,
     return RTL_SUCCESS;
   }
 
+  // Under the lock: the control thread may be making a state for a new
+  // rate (rtl_process_follow_insert_rate) while this thread starts again.
+  pthread_mutex_lock(&p->engine_lock);
+  RtlStatus ist = RTL_SUCCESS;
   if (p->insert && !p->insert_ready) {
     const RtlProcessorConfig ic = {(double)rate, RTL_BLOCK, 2U, 2U};
     if (rtl_processor_init(p->insert, &ic, &p->insert_self)) {
       snprintf(err, err_size, "the insert failed to start: %s", p->insert_name);
-      return RTL_FAILURE;
+      ist = RTL_FAILURE;
+    } else {
+      p->insert_ready = true;
+      p->insert_rate  = rate;
     }
-    p->insert_ready = true;
-    p->insert_rate  = rate;
   }
-  return RTL_SUCCESS;
+  pthread_mutex_unlock(&p->engine_lock);
+  return ist;
 }
 
 /// Free what the RT thread let go of, and a state it never took.
@@ -456,14 +463,20 @@ collect_insert(RtlProcess* const p, const bool all)
 void
 rtl_process_follow_insert_rate(RtlProcess* const p, const uint32_t rate)
 {
-  if (p->wa || !p->insert || !p->insert->init || !p->insert_ready) {
+  if (p->wa || !p->insert || !p->insert->init) {
     return; // Write-ahead: the worker follows by itself
   }
-  collect_insert(p, false);
-  if (!rate || rate == p->insert_rate ||
+  // The lock keeps a start or stop of the client (main thread) out.
+  pthread_mutex_lock(&p->engine_lock);
+  if (p->insert_ready) {
+    collect_insert(p, false);
+  }
+  if (!p->insert_ready || !rate || rate == p->insert_rate ||
       atomic_load_explicit(&p->insert_next, memory_order_acquire) ||
       atomic_load_explicit(&p->insert_retired, memory_order_acquire)) {
-    return; // Nothing new, or the last swap is not done (next round)
+    // Not running, nothing new, or the last swap is not done (next round)
+    pthread_mutex_unlock(&p->engine_lock);
+    return;
   }
   void*                    self = NULL;
   const RtlProcessorConfig ic   = {(double)rate, RTL_BLOCK, 2U, 2U};
@@ -472,9 +485,10 @@ rtl_process_follow_insert_rate(RtlProcess* const p, const uint32_t rate)
     rtl_log("the insert failed to start again at %u Hz: it runs on at its "
             "old rate",
             rate);
-    return;
+  } else {
+    atomic_store_explicit(&p->insert_next, self, memory_order_release);
   }
-  atomic_store_explicit(&p->insert_next, self, memory_order_release);
+  pthread_mutex_unlock(&p->engine_lock);
 }
 
 void
@@ -486,11 +500,15 @@ rtl_process_release(RtlProcess* const p)
       rtl_engine_stop(p->engine);
     }
     pthread_mutex_unlock(&p->engine_lock);
-  } else if (p->insert_ready) {
-    collect_insert(p, true);
-    rtl_processor_release(p->insert, p->insert_self);
-    p->insert_self  = NULL;
-    p->insert_ready = false;
+  } else {
+    pthread_mutex_lock(&p->engine_lock);
+    if (p->insert_ready) {
+      collect_insert(p, true);
+      rtl_processor_release(p->insert, p->insert_self);
+      p->insert_self  = NULL;
+      p->insert_ready = false;
+    }
+    pthread_mutex_unlock(&p->engine_lock);
   }
 }
 
