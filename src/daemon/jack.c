@@ -280,6 +280,14 @@ declare_latency(RtlJack* const j, const jack_latency_callback_mode_t mode)
   }
 }
 
+/// Both passes, from a non-callback thread (PipeWire only; see on_latency()).
+static void
+declare_latencies(RtlJack* const j)
+{
+  declare_latency(j, JackCaptureLatency);
+  declare_latency(j, JackPlaybackLatency);
+}
+
 /**
    JACK's latency callback, on its notification thread.  On JACK2 the
    ranges are set here, as JACK requires.  On PipeWire's JACK layer they
@@ -542,8 +550,7 @@ rtl_jack_start(RtlJack* const j, char* const err, const size_t err_size)
   if (on_pipewire(j)) {
     // Declared before the ready line, not when the control thread first
     // looks (see on_latency())
-    declare_latency(j, JackCaptureLatency);
-    declare_latency(j, JackPlaybackLatency);
+    declare_latencies(j);
   }
   if (j->config.connect) {
     autoconnect(j, c);
@@ -600,8 +607,7 @@ rtl_jack_update_latency(RtlJack* const j, const bool force)
       // a rate change, so L is converted again and set again; the graph
       // hears of it through the ports' parameters, without a recompute
       // (whose callback would only bring us back here).
-      declare_latency(j, JackCaptureLatency);
-      declare_latency(j, JackPlaybackLatency);
+      declare_latencies(j);
     } else {
       jack_recompute_total_latencies(j->client);
     }

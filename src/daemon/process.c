@@ -392,6 +392,15 @@ make_taps(RtlProcess* const p, const uint32_t rate)
   return RTL_SUCCESS;
 }
 
+/// A direct-mode insert's state for `rate`: stereo in and out, in blocks
+/// of at most RTL_BLOCK.
+static RtlStatus
+start_insert(const RtlProcess* const p, const uint32_t rate, void** const self)
+{
+  const RtlProcessorConfig ic = {(double)rate, RTL_BLOCK, 2U, 2U};
+  return rtl_processor_init(p->insert, &ic, self);
+}
+
 RtlStatus
 rtl_process_prepare(RtlProcess* const p,
                     const uint32_t    rate,
@@ -429,8 +438,7 @@ rtl_process_prepare(RtlProcess* const p,
   pthread_mutex_lock(&p->engine_lock);
   RtlStatus ist = RTL_SUCCESS;
   if (p->insert && !p->insert_ready) {
-    const RtlProcessorConfig ic = {(double)rate, RTL_BLOCK, 2U, 2U};
-    if (rtl_processor_init(p->insert, &ic, &p->insert_self)) {
+    if (start_insert(p, rate, &p->insert_self)) {
       snprintf(err, err_size, "the insert failed to start: %s", p->insert_name);
       ist = RTL_FAILURE;
     } else {
@@ -478,10 +486,9 @@ rtl_process_follow_insert_rate(RtlProcess* const p, const uint32_t rate)
     pthread_mutex_unlock(&p->engine_lock);
     return;
   }
-  void*                    self = NULL;
-  const RtlProcessorConfig ic   = {(double)rate, RTL_BLOCK, 2U, 2U};
-  p->insert_rate                = rate;
-  if (rtl_processor_init(p->insert, &ic, &self)) {
+  void* self     = NULL;
+  p->insert_rate = rate;
+  if (start_insert(p, rate, &self)) {
     rtl_log("the insert failed to start again at %u Hz: it runs on at its "
             "old rate",
             rate);

@@ -33,6 +33,14 @@ struct RtlWorkerImpl {
   float*   mix;   ///< Mixer output ahead of the insert: 2 * max_block
 };
 
+/// The insert's state for `rate`, stereo in and out (NULL if it refused).
+static RtlStatus
+start_insert(RtlWorker* const w, const double rate)
+{
+  const RtlProcessorConfig ic = {rate, w->max_block, 2U, 2U};
+  return rtl_processor_init(w->insert, &ic, &w->insert_self);
+}
+
 static void*
 worker_init(const RtlProcessorConfig* const config, void* const user_data)
 {
@@ -48,12 +56,9 @@ worker_init(const RtlProcessorConfig* const config, void* const user_data)
 
   w->insert_self = NULL;
   w->insert_rate = (uint32_t)config->sample_rate;
-  if (w->insert) {
-    const RtlProcessorConfig ic = {
-      config->sample_rate, config->max_block, 2U, 2U};
-    if (rtl_processor_init(w->insert, &ic, &w->insert_self)) {
-      return NULL;
-    }
+  // The engine's max_block is the one the worker was made with.
+  if (w->insert && start_insert(w, config->sample_rate)) {
+    return NULL;
   }
   return w;
 }
@@ -75,9 +80,8 @@ follow_rate(RtlWorker* const w, const uint32_t rate)
   if (w->insert_self) {
     rtl_processor_release(w->insert, w->insert_self);
   }
-  w->insert_self              = NULL;
-  const RtlProcessorConfig ic = {(double)rate, w->max_block, 2U, 2U};
-  if (rtl_processor_init(w->insert, &ic, &w->insert_self)) {
+  w->insert_self = NULL;
+  if (start_insert(w, (double)rate)) {
     w->insert_self = NULL;
     rtl_log("the insert failed to start again at %u Hz: it is left out", rate);
   }
