@@ -24,6 +24,7 @@ RTL_NSMD=$BUILD_DIR/tests/rtl-nsmd
 RTL_BAD_CLIENT=$BUILD_DIR/tests/rtl-bad-client
 RT_ALLOC_GUARD=$BUILD_DIR/tests/rt_alloc_guard.so
 RTL_SYSTEM=$BUILD_DIR/tests/rtl-system
+RTL_PORTS_WAIT=$BUILD_DIR/tests/rtl-ports-wait
 
 export JACK_NO_AUDIO_RESERVATION=1
 export JACK_NO_START_SERVER=1 # a client must never start a stray default server
@@ -146,12 +147,11 @@ fi
 # so on a loaded two-core machine a late client delays the cycle (an xrun,
 # still counted and still excluded by the timing tests) instead of missing
 # it, and the samples that do flow are the graph's, not a skipped period's.
-# It waits two periods (10.7 ms at 48 kHz / 256); a wait that times out
-# leaves JACK2's synchronous engine out of step for good ("SuspendRefNum
-# error ... engine may now behave abnormally", then every cycle ten
-# timeouts long and no client can activate).  A longer -t does not cure
-# that: the first timeout still comes, from a client that dies mid-cycle,
-# and the cycles then last ten of the longer timeouts.
+# It waits ten timeouts of two periods (107 ms at 48 kHz / 256) for a
+# client that does not finish, one that dies mid-cycle say, then goes on
+# (the cycle counts as an xrun).  Cycles that long for good, a
+# "SuspendRefNum error" each, mean a client left waiting on a semaphore
+# nobody signals: see wait_ports and server_up below.
 JACKD_EXTRA=${JACKD_EXTRA--S}
 
 # What disturbs a frame-exact result.  A synchronous server waits for a
@@ -192,13 +192,26 @@ start_bus() {
   export DBUS_SESSION_BUS_ADDRESS="unix:path=$XDG_RUNTIME_DIR/bus"
 }
 
+# jack_socket NAME: the socket jackd NAME takes requests on.
+jack_socket() { echo "/dev/shm/jack_$1_$(id -u)_0"; }
+
 # server_up NAME: a JACK client can open on server NAME (jackd: waits up
-# to 10 s; PipeWire: asks once).
+# to 10 s; PipeWire: asks once).  jackd is asked by its socket, not by a
+# client (jack_wait): after a restart the daemon opens its client again
+# at once, and a client closing meanwhile can leave the daemon's libjack
+# unable to wake the next client given the closed one's number
+# (tests/tools/rtl-ports-wait.c).  jackd binds the socket before it
+# serves, and a client that connects early is served once it does.
 server_up() {
   if on_pipewire; then
     jack_lsp -s "$1" >/dev/null 2>&1
   else
-    timeout 15 jack_wait -s "$1" -w -t 10 >/dev/null 2>&1
+    local i
+    for i in $(seq 200); do
+      [ -S "$(jack_socket "$1")" ] && return 0
+      sleep 0.05
+    done
+    return 1
   fi
 }
 
@@ -207,6 +220,8 @@ server_up() {
 run_server() {
   local name=$1 rate=$2 period=$3 log=$4 i
   if ! on_pipewire; then
+    # A server of this name that was killed left its socket behind.
+    rm -f "$(jack_socket "$name")"
     jackd "$JACKD_SCHED" ${JACKD_EXTRA:-} -n "$name" -d dummy -r "$rate" -p "$period" >"$log" 2>&1 &
     JACKD_PID=$!
     PIDS+=("$JACKD_PID")
@@ -546,25 +561,39 @@ set_ok() {
 # db X: 20 log10(X).
 db() { awk -v x="$1" 'BEGIN { printf "%.4f", 20 * log(x) / log(10) }'; }
 
+# wait_ports [-s SERVER] [-p PID] [-c | -g] PORT...: up to 15 s until
+# every PORT exists (-c: is connected; -g: none exists), giving up early
+# if process PID ends.  Never poll with jack_lsp while a client starts: a
+# client closing while another opens can leave the opening process unable
+# to wake the next client given the closed one's number (rtl-ports-wait.c).
+wait_ports() {
+  local server=$JACK_SERVER
+  if [ "${1:-}" = -s ]; then
+    server=$2
+    shift 2
+  fi
+  need "$RTL_PORTS_WAIT"
+  timeout 20 "$RTL_PORTS_WAIT" -s "$server" -t 15 "$@"
+}
+
 # start_player PORT=WAVE...: plays in the background until stopped
 # (stop_player, or the test's exit).  timeout(1) forwards SIGTERM to it.
 PLAYER_PID=
 start_player() {
-  local args=() n=0 i
-  for w in "$@"; do args+=(-P "$w"); done
+  local args=() ports=() n=0 out
+  for w in "$@"; do
+    args+=(-P "$w")
+    n=$((n + 1))
+    ports+=("rtl-player-$$_src:out_$n")
+  done
   timeout 300 "$RTL_PROBE" -s "$JACK_SERVER" -N rtl-player-$$ "${args[@]}" -S 0 \
     >"$TMP/player.out" 2>&1 &
   PLAYER_PID=$!
   PIDS+=("$PLAYER_PID")
   # Playing once every one of its ports is connected.
-  for i in $(seq 100); do
-    n=$(jack_lsp -s "$JACK_SERVER" -c "rtl-player-$$_src:" 2>/dev/null | grep -c '^ ')
-    [ "$n" -ge $# ] && return 0
-    kill -0 "$PLAYER_PID" 2>/dev/null || break
-    sleep 0.05
-  done
+  out=$(wait_ports -p "$PLAYER_PID" -c "${ports[@]}" 2>&1) && return 0
   cat "$TMP/player.out"
-  fail "player $* did not connect"
+  fail "player $* did not connect: $out"
 }
 
 stop_player() {

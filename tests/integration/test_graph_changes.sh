@@ -30,10 +30,7 @@ REC=$TMP/rec
 mkdir -p "$REC"
 start_daemon -i 2 -l 50 --insert "$INSERT_RATE" --record-dir "$REC"
 set_ok /ch/1/gain f 0 /ch/1/pan f -1 /ch/2/gain f 0 /ch/2/pan f 1 /master/gain f 0
-# On jackd the tone is left out: each client more in a synchronous JACK2
-# graph is one more chance of the timeout that puts it out of step for
-# good (see lib.sh), and the probes' signals flow through every check.
-on_pipewire && start_player "$DAEMON_NAME:in_2=sine:1000:0.25"
+start_player "$DAEMON_NAME:in_2=sine:1000:0.25"
 out=$(osc -t 10000 -n 0 /record/start s take.wav @wait "/record/started *") || fail "/record/start: $out"
 
 # status_of PORT: "RATE PERIOD FRAMES" from that daemon's /status.

@@ -22,15 +22,13 @@ L=2400
 # jack_delay:out -> IN and OUT -> jack_delay:in for a few seconds, prints
 # the roundtrip it measured most often (in frames).
 iodelay_through() {
-  local in=$1 out=$2 pid i
+  local in=$1 out=$2 pid up
   # jack_iodelay writes to a pipe: unbuffered, or its lines die with it.
   timeout -s INT 20 stdbuf -o0 jack_iodelay >"$TMP/iodelay.out" 2>&1 &
   pid=$!
   PIDS+=("$pid")
-  for i in $(seq 100); do
-    jack_lsp -s "$JACK_SERVER" | grep -qx 'jack_delay:in' && break
-    sleep 0.05
-  done
+  up=$(wait_ports -p "$pid" jack_delay:in jack_delay:out 2>&1) ||
+    fail "jack_iodelay did not come up: $up $(cat "$TMP/iodelay.out")"
   jack_connect -s "$JACK_SERVER" jack_delay:out "$in" || fail "connect jack_delay:out $in"
   jack_connect -s "$JACK_SERVER" "$out" jack_delay:in || fail "connect $out jack_delay:in"
   sleep 4
@@ -45,11 +43,9 @@ iodelay_through() {
 timeout -s INT 60 jack_latent_client "$L" >"$TMP/latent.out" 2>&1 &
 latent_pid=$!
 PIDS+=("$latent_pid")
-for i in $(seq 100); do
-  jack_lsp -s "$JACK_SERVER" | grep -qx 'latent:output' && break
-  sleep 0.05
-done
-jack_lsp -s "$JACK_SERVER" | grep -qx 'latent:output' || fail "jack_latent_client did not come up: $(cat "$TMP/latent.out")"
+# Up once it has made those connections.
+out=$(wait_ports -p "$latent_pid" -c latent:input latent:output 2>&1) ||
+  fail "jack_latent_client did not come up: $out $(cat "$TMP/latent.out")"
 jack_disconnect -s "$JACK_SERVER" system:capture_1 latent:input 2>/dev/null
 jack_disconnect -s "$JACK_SERVER" latent:output system:playback_1 2>/dev/null
 ref=$(iodelay_through latent:input latent:output)

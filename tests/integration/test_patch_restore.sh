@@ -27,11 +27,9 @@ start_peers() {
   jack_midi_dump dump-$$ >"$TMP/dump.out" 2>&1 &
   PEERS+=($!)
   PIDS+=("${PEERS[@]}")
-  for i in $(seq 100); do
-    [ "$(jack_lsp -s "$JACK_SERVER" 2>/dev/null | grep -c "^metro-$$:\|^dump-$$:")" = 2 ] && return 0
-    sleep 0.05
-  done
-  fail "jack_metro and jack_midi_dump did not register their ports"
+  local out
+  out=$(wait_ports "metro-$$:120_bpm" "dump-$$:input" 2>&1) ||
+    fail "jack_metro and jack_midi_dump did not register their ports: $out"
 }
 stop_peers() {
   local p
@@ -82,9 +80,10 @@ for sig in TERM KILL; do
   fcheck "n > 0" "take-$sig.wav is empty" -v n="$(kv "$check" frames frames)"
 
   # The same server name again (a SIGKILLed server keeps its slot until
-  # then), then the peers, in that order, a while apart.
+  # then), then the peers, in that order, once the daemon is back.
   restart_jackd 48000 256
-  sleep 1.5
+  wait_ports "$DAEMON_NAME:out_L" >/dev/null 2>&1 ||
+    fail "the daemon's ports did not come back within 15 s of the server's return (SIG$sig)"
   start_peers
   wait_connections "after SIG$sig to jackd and the peers' return"
   expect_eq "$(osc /jack)" "/jack.reply ssii connected $DAEMON_NAME 3 3" "/jack after SIG$sig"

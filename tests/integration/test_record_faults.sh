@@ -151,10 +151,8 @@ for sig in TERM KILL; do
   expect_eq "$(osc /ping)" "/pong" "/ping with the server gone (SIG$sig)"
   # The same name again (a SIGKILLed server keeps its slot until then)
   restart_jackd 48000 256
-  for i in $(seq 150); do
-    jack_lsp -s "$JACK_SERVER" 2>/dev/null | grep -qx "$DAEMON_NAME:out_L" && break
-    sleep 0.1
-  done
+  wait_ports "$DAEMON_NAME:out_L" >/dev/null 2>&1 ||
+    fail "the daemon's ports did not come back within 15 s of the server's return"
   stop_player
   start_player "$DAEMON_NAME:in_1=ramp:$RAMP"
   pass "SIG$sig to jackd ends the take with a valid file of $frames frames; the daemon reconnects"

@@ -23,16 +23,10 @@ pass "survives the server going away (OSC and state alive)"
 # The same server name again.
 JACK_SERVER_SAVED=$JACK_SERVER
 restart_jackd
-back=0
-for i in $(seq 150); do
-  if jack_lsp -s "$JACK_SERVER_SAVED" 2>/dev/null | grep -qx "$DAEMON_NAME:out_L"; then
-    back=1
-    break
-  fi
-  sleep 0.1
-done
-[ $back = 1 ] || fail "the daemon's ports did not come back within 15 s of the server's return"
-log "ports back after about $((i / 10)) s"
+t0=$(date +%s)
+wait_ports -s "$JACK_SERVER_SAVED" "$DAEMON_NAME:out_L" >/dev/null 2>&1 ||
+  fail "the daemon's ports did not come back within 15 s of the server's return"
+log "ports back after about $(($(date +%s) - t0)) s"
 expect_eq "$(get /ch/1/gain)" "/ch/1/gain f -8" "state after reconnecting"
 set_ok /ch/1/gain f 0 /ch/1/pan f 0 /master/gain f 0
 out=$(capture_levels "$DAEMON_NAME:in_1=sine:1000:0.5" -- out_L)

@@ -26,15 +26,8 @@ expect_eq "$(osc /latency)" "/latency.reply if 1920 40" "/latency with the serve
 pass "write-ahead daemon survives the server going away"
 
 restart_jackd 96000 256
-back=0
-for i in $(seq 150); do
-  if jack_lsp -s "$JACK_SERVER" 2>/dev/null | grep -qx "$DAEMON_NAME:out_L"; then
-    back=1
-    break
-  fi
-  sleep 0.1
-done
-[ $back = 1 ] || fail "the daemon's ports did not come back within 15 s of the server's return"
+wait_ports "$DAEMON_NAME:out_L" >/dev/null 2>&1 ||
+  fail "the daemon's ports did not come back within 15 s of the server's return"
 expect_port_latency "$DAEMON_NAME:out_L" capture "3840 3840" "40 ms at 96 kHz after the restart"
 expect_port_latency "$DAEMON_NAME:in_1" playback "3840 3840" "40 ms at 96 kHz after the restart"
 expect_eq "$(osc /latency)" "/latency.reply if 3840 40" "/latency after the restart"
