@@ -162,7 +162,9 @@ struct RtlEngineImpl {
   alignas(RTL_CACHE_LINE) _Atomic int state;
   _Atomic int rt_busy;
   alignas(RTL_CACHE_LINE) _Atomic uint32_t latency_target;
-  _Atomic bool quit;
+  _Atomic uint64_t rate_bits; // The graph's rate, a double's bits
+  _Atomic bool     quit;
+  bool             wake_follows; // wake_frames was 0: L / 8, whatever L is
   // Counters carried over from the buffer's earlier runs (it resets its own)
   _Atomic uint64_t carry_underruns;
   _Atomic uint64_t carry_underrun_frames;
@@ -244,6 +246,24 @@ next_pow2(const size_t n)
 // --- configuration ----------------------------------------------------------
 
 /// Fill in the "choose" fields of `config` and check every field.
+/// A double's bits, for an atomic that C11 does not promise lock-free as
+/// a double.
+static uint64_t
+double_bits(const double d)
+{
+  uint64_t u = 0U;
+  memcpy(&u, &d, sizeof(u));
+  return u;
+}
+
+static double
+bits_double(const uint64_t u)
+{
+  double d = 0.0;
+  memcpy(&d, &u, sizeof(d));
+  return d;
+}
+
 static RtlStatus
 resolve_config(RtlEngineConfig* const config)
 {
@@ -435,10 +455,11 @@ rtl_engine_new(RtlAllocator* const          allocator,
     return RTL_NO_MEM;
   }
   memset(e, 0, sizeof(*e));
-  e->allocator = allocator;
-  e->processor = processor;
-  e->config    = cfg;
-  e->midi_mask = cfg.midi_capacity - 1U;
+  e->allocator    = allocator;
+  e->processor    = processor;
+  e->config       = cfg;
+  e->wake_follows = !config->wake_frames;
+  e->midi_mask    = cfg.midi_capacity - 1U;
 
   if ((st = allocate(e))) {
     destroy(e);
@@ -448,6 +469,7 @@ rtl_engine_new(RtlAllocator* const          allocator,
   atomic_init(&e->state, STATE_STOPPED);
   atomic_init(&e->rt_busy, 0);
   atomic_init(&e->latency_target, cfg.latency);
+  atomic_init(&e->rate_bits, double_bits(cfg.sample_rate));
   atomic_init(&e->quit, false);
   atomic_init(&e->worker_idle, false);
   e->start_latency = cfg.latency;
@@ -770,6 +792,31 @@ sleep_ns(RtlEngine* const e, const long ns)
   }
 }
 
+/// The frames the worker lets pass between its own wake-ups, for L.
+static inline uint32_t
+wake_frames(const RtlEngine* const e, const uint32_t latency)
+{
+  if (!e->wake_follows) {
+    return e->config.wake_frames;
+  }
+  return latency / 8U ? latency / 8U : 1U;
+}
+
+/// The worker's sleep between wake-ups while busy: wake_frames of audio
+/// at the graph's current rate, within the engine's bounds.
+static long
+busy_sleep_ns(const RtlEngine* const e)
+{
+  const double rate =
+    bits_double(atomic_load_explicit(&e->rate_bits, memory_order_relaxed));
+  const uint32_t latency =
+    atomic_load_explicit(&e->latency_target, memory_order_relaxed);
+  const double interval = (double)wake_frames(e, latency) * 1e9 / rate;
+  return interval < (double)RTL_ENGINE_MIN_SLEEP_NS ? RTL_ENGINE_MIN_SLEEP_NS
+         : interval > (double)RTL_ENGINE_IDLE_NS    ? RTL_ENGINE_IDLE_NS
+                                                    : (long)interval;
+}
+
 static void*
 worker_main(void* const arg)
 {
@@ -789,7 +836,8 @@ worker_main(void* const arg)
   }
 
   /*
-    The worker wakes on its own every wake_frames of audio and processes
+    The worker wakes on its own every wake_frames of audio (L / 8 unless
+    configured, at the graph's current rate) and processes
     whatever has arrived, so that in the steady state the audio thread
     makes no system call at all: it posts only when input piles up (the
     worker stalled) or when input comes back to an idle worker.  A worker
@@ -797,15 +845,7 @@ worker_main(void* const arg)
     never between the periods of a running graph) is idle: it says so and
     doubles its sleep, up to 100 ms.
   */
-  const double rate     = e->config.sample_rate;
-  const double interval = (double)e->config.wake_frames * 1e9 / rate;
-  const long   busy_ns =
-    interval < (double)RTL_ENGINE_MIN_SLEEP_NS ? RTL_ENGINE_MIN_SLEEP_NS
-      : interval > (double)RTL_ENGINE_IDLE_NS    ? RTL_ENGINE_IDLE_NS
-                                                 : (long)interval;
-  const uint64_t idle_after_ns =
-    (uint64_t)(2.0 * (double)e->config.max_block * 1e9 / rate);
-  long     pause     = busy_ns;
+  long     pause     = busy_sleep_ns(e);
   uint64_t last_work = now_ns();
   while (!atomic_load_explicit(&e->quit, memory_order_acquire)) {
     bool worked = false;
@@ -813,10 +853,15 @@ worker_main(void* const arg)
            run_block(e)) {
       worked = true;
     }
+    // Both follow the rate and L, which may change while the worker runs
+    const double rate =
+      bits_double(atomic_load_explicit(&e->rate_bits, memory_order_relaxed));
+    const uint64_t idle_after_ns =
+      (uint64_t)(2.0 * (double)e->config.max_block * 1e9 / rate);
     if (worked) {
       rtl_counter_add(&e->wakeups, 1U);
       last_work = now_ns();
-      pause     = busy_ns;
+      pause     = busy_sleep_ns(e);
       atomic_store_explicit(&e->worker_idle, false, memory_order_relaxed);
     } else if (now_ns() - last_work >= idle_after_ns &&
                pause < RTL_ENGINE_IDLE_NS / 2L) {
@@ -934,6 +979,17 @@ rtl_engine_set_latency(RtlEngine* const engine, const uint32_t latency)
   }
   atomic_store_explicit(&engine->latency_target, latency, memory_order_release);
   sem_post(&engine->wake);
+  return RTL_SUCCESS;
+}
+
+RtlStatus
+rtl_engine_set_sample_rate(RtlEngine* const engine, const double sample_rate)
+{
+  if (!engine || !(sample_rate > 0.0) || !isfinite(sample_rate)) {
+    return RTL_BAD_ARG;
+  }
+  atomic_store_explicit(
+    &engine->rate_bits, double_bits(sample_rate), memory_order_relaxed);
   return RTL_SUCCESS;
 }
 
@@ -1134,7 +1190,7 @@ push_input(RtlEngine* const e, const float* const* const in, const uint32_t n)
   // backlog look larger: an extra post, never a lost one.
   const uint64_t done =
     atomic_load_explicit(&e->worker_pos, memory_order_relaxed);
-  const uint64_t twice   = 2U * (uint64_t)e->config.wake_frames;
+  const uint64_t twice   = 2U * (uint64_t)wake_frames(e, e->rt_latency);
   const uint64_t half    = e->rt_latency / 2U ? e->rt_latency / 2U : 1U;
   const uint64_t backlog = pos > done ? pos - done : 0U;
   if (backlog >= min_u64(twice, half) ||

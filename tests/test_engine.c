@@ -958,6 +958,70 @@ START_TEST(test_no_posts_steady_state)
 }
 END_TEST
 
+/*
+  A rate change under a running engine (PipeWire): with the rate and L
+  both doubled, the audio thread's threshold for waking a stalled worker
+  (twice L / 8) doubles with them, where the old rate's 256 frames would
+  have it post every period at the new one.
+*/
+START_TEST(test_posts_follow_rate)
+{
+  static TestProc tp;
+  static Driver   d;
+  RtlEngineConfig cfg = base_config(1U, 1024U);
+  cfg.sample_rate     = 8000.0;
+  cfg.max_block       = 128U;
+  cfg.high_water      = 2048U;
+  cfg.wake_frames     = 0U;
+  RtlEngine* const e  = start_engine(&tp, &cfg, &d);
+  driver_step(&d, 128U, true);
+  ck_assert_int_eq(rtl_engine_set_sample_rate(NULL, 16000.0), RTL_BAD_ARG);
+  ck_assert_int_eq(rtl_engine_set_sample_rate(e, 0.0), RTL_BAD_ARG);
+  ck_assert_int_eq(rtl_engine_set_sample_rate(e, -8000.0), RTL_BAD_ARG);
+  ck_assert_int_eq(rtl_engine_set_sample_rate(e, (double)NAN), RTL_BAD_ARG);
+  ck_assert_int_eq(rtl_engine_set_sample_rate(e, (double)INFINITY),
+                   RTL_BAD_ARG);
+  ck_assert_int_eq(rtl_engine_set_sample_rate(e, 16000.0), RTL_SUCCESS);
+  ck_assert_int_eq(rtl_engine_set_latency(e, 2048U), RTL_SUCCESS);
+
+  // Until the worker has made the change and the audio thread has taken
+  // it (from the next period on)
+  RtlEngineStats s;
+  for (int i = 0; i < 10000; ++i) {
+    driver_period(&d, 128U, NULL, 0U, true);
+    d.pos += 128U;
+    wait_processed(e, d.sent);
+    rtl_engine_stats(e, &s);
+    if (s.adjustments == 1U) {
+      break;
+    }
+  }
+  ck_assert_uint_eq(s.adjustments, 1U);
+  for (int i = 0; i < 2; ++i) {
+    driver_period(&d, 128U, NULL, 0U, true);
+    d.pos += 128U;
+    wait_processed(e, d.sent);
+  }
+
+  // Stalled: backlogs before the six periods of 0..640 frames (128..768 if
+  // the worker has not taken the first): only those of 512 frames or more
+  // post, where those of 256 or more did at the old rate (4 or 5)
+  rtl_engine_stats(e, &s);
+  const uint64_t before = s.worker_posts;
+  atomic_store(&tp.gate, true);
+  for (int i = 0; i < 6; ++i) {
+    driver_period(&d, 128U, NULL, 0U, true);
+    d.pos += 128U;
+  }
+  rtl_engine_stats(e, &s);
+  ck_assert_uint_ge(s.worker_posts - before, 1U);
+  ck_assert_uint_le(s.worker_posts - before, 3U);
+  atomic_store(&tp.gate, false);
+  wait_processed(e, d.sent);
+  rtl_engine_free(e);
+}
+END_TEST
+
 START_TEST(test_posts_when_needed)
 {
   static TestProc tp;
@@ -1740,6 +1804,7 @@ rtl_suite_engine(void)
   tcase_add_test(core, test_midi_of_dropped_period);
   tcase_add_test(core, test_no_posts_steady_state);
   tcase_add_test(core, test_posts_when_needed);
+  tcase_add_test(core, test_posts_follow_rate);
   tcase_add_test(core, test_latency_change);
   tcase_add_test(core, test_latency_change_midi);
   tcase_add_test(core, test_start_stop);

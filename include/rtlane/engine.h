@@ -91,7 +91,7 @@ typedef struct {
   /// what has arrived; the audio thread wakes it (sem_post) only when
   /// twice that waits from earlier periods, or after the worker went idle.
   /// Fewer wake-ups cost that much of the stall budget.  0: latency / 8 (at
-  /// least 1); 1 wakes it every period
+  /// least 1), following rtl_engine_set_latency(); 1 wakes it every period
   uint32_t wake_frames;
   /// MIDI events that can wait at once, both for the worker and in the
   /// audio thread's delay queue; rounded up to a power of two.  0: 512
@@ -236,6 +236,22 @@ rtl_engine_process(RtlEngine*          engine,
 */
 RTL_API RtlStatus
 rtl_engine_set_latency(RtlEngine* engine, uint32_t latency);
+
+/**
+   Tell the engine that the graph now runs at `sample_rate` frames per
+   second (PipeWire changes the rate under a running client; jackd
+   restarts instead).
+
+   Any non-RT thread; returns at once.  The worker's own wake-ups keep
+   their length in time: with wake_frames left at 0 they are L / 8 in
+   frames, so a rate change takes this call and rtl_engine_set_latency()
+   with L in frames at the new rate.  The processor is not told (it was
+   set up for the configured rate and follows a change itself if it
+   must), and rtl_engine_config() still reports the configured rate.
+   Returns RTL_BAD_ARG unless `sample_rate` is positive and finite.
+*/
+RTL_API RtlStatus
+rtl_engine_set_sample_rate(RtlEngine* engine, double sample_rate);
 
 /**
    The delay L to report to the graph: the latency last set (the output

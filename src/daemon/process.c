@@ -667,6 +667,8 @@ rtl_process_follow_latency(RtlProcess* const p, const uint32_t rate)
   if (p->engine) {
     RtlEngineConfig cfg;
     rtl_engine_config(p->engine, &cfg);
+    // The worker's wake-ups keep their length in time (L / 8)
+    (void)rtl_engine_set_sample_rate(p->engine, (double)rate);
     uint32_t frames = ms_to_frames(p->wa_ms, rate);
     frames          = frames < cfg.high_water ? frames : cfg.high_water;
     if (frames != rtl_engine_latency(p->engine) &&
