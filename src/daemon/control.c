@@ -252,7 +252,7 @@ reply_status(RtlControl* const c, const RtlOscPeer* const peer)
   rtl_osc_reply(c->config.osc,
                 peer,
                 "/status.reply",
-                "siiiiiihfii",
+                "siiiiiihfiii",
                 name,
                 (int32_t)info.rate,
                 (int32_t)info.period,
@@ -263,7 +263,8 @@ reply_status(RtlControl* const c, const RtlOscPeer* const peer)
                 (int64_t)rtl_process_frames(p),
                 (double)info.dsp_load,
                 clamp_i32(c->cmds_applied),
-                clamp_i32(rtl_osc_rejected(c->config.osc)));
+                clamp_i32(rtl_osc_rejected(c->config.osc)),
+                clamp_i32(rtl_osc_refused(c->config.osc)));
 }
 
 /// /jack.reply s:connected|disconnected s:client i:remembered i:made

@@ -324,6 +324,8 @@ build_io(RtlDaemon* const d, char* const err, const size_t err_size)
   const RtlOscConfig osc = {
     d->allocator,
     o->osc_bind,
+    o->osc_allow,
+    o->n_osc_allow,
     o->osc_port,
     o->osc_tcp,
     o->reply_port,
@@ -389,6 +391,12 @@ log_ready(RtlDaemon* const d)
           mode,
           rtl_osc_describe(d->osc));
   rtl_log("takes are recorded into %s", d->record_dir);
+  if (!rtl_osc_loopback_only(d->osc)) {
+    rtl_log("warning: OSC listens on %s beyond this machine: anyone who can "
+            "reach it controls the mixer%s",
+            d->opts.osc_bind,
+            d->opts.n_osc_allow ? "" : " (--osc-allow limits who)");
+  }
 }
 
 /**

@@ -24,6 +24,7 @@
 enum {
   OPT_OSC_TCP = 256,
   OPT_OSC_BIND,
+  OPT_OSC_ALLOW,
   OPT_INSERT,
   OPT_RECORD_DIR,
   OPT_RECORD_BUFFER,
@@ -49,6 +50,9 @@ usage(void)
     "      --osc-tcp           listen for OSC over TCP too, on the same port\n"
     "      --osc-bind ADDR     address the OSC sockets bind (default "
     "127.0.0.1)\n"
+    "      --osc-allow ADDR[/PREFIX]\n"
+    "                          take OSC only from these senders (repeatable,\n"
+    "                          up to %u; default: every sender)\n"
     "      --reply-port PORT   send UDP replies to this port at the sender's\n"
     "                          address (default: the port it sends from)\n"
     "  -c, --connect           connect inputs to capture and outputs to\n"
@@ -71,6 +75,7 @@ usage(void)
     "Ports: in_1..in_N, out_L, out_R, click (audio); midi_in, midi_out.\n"
     "Send /list to the OSC port for the address space.\n",
     RTL_MAX_INPUTS,
+    RTL_ALLOW_MAX,
     (double)RTL_LATENCY_MAX_MS,
     RTL_RECORD_BUFFER_MIN_MS,
     RTL_RECORD_BUFFER_MAX_MS,
@@ -118,6 +123,7 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
     {"osc-port", required_argument, NULL, 'p'},
     {"osc-tcp", no_argument, NULL, OPT_OSC_TCP},
     {"osc-bind", required_argument, NULL, OPT_OSC_BIND},
+    {"osc-allow", required_argument, NULL, OPT_OSC_ALLOW},
     {"reply-port", required_argument, NULL, OPT_REPLY_PORT},
     {"connect", no_argument, NULL, 'c'},
     {"write-ahead", required_argument, NULL, 'l'},
@@ -185,6 +191,17 @@ rtl_options_parse(const int argc, char** const argv, RtlOptions* const opts)
         return bad("empty OSC bind address");
       }
       opts->osc_bind = optarg;
+      break;
+    case OPT_OSC_ALLOW:
+      if (opts->n_osc_allow >= RTL_ALLOW_MAX) {
+        return bad("more than %u --osc-allow", RTL_ALLOW_MAX);
+      }
+      if (!rtl_allow_parse(optarg, &opts->osc_allow[opts->n_osc_allow])) {
+        return bad("invalid --osc-allow '%s' (an IPv4 or IPv6 address, "
+                   "optionally /PREFIX)",
+                   optarg);
+      }
+      ++opts->n_osc_allow;
       break;
     case 'c':
       opts->connect = true;

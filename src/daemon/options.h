@@ -4,6 +4,8 @@
 #ifndef RTL_DAEMON_OPTIONS_H
 #define RTL_DAEMON_OPTIONS_H
 
+#include "allow.h"
+
 #include "state.h"
 
 #include <stdbool.h>
@@ -19,12 +21,14 @@
 
 /// The command line, validated.  Strings point into argv.
 typedef struct {
-  const char* name;       ///< JACK client name
-  const char* server;     ///< JACK server name, or NULL for the default
-  unsigned    inputs;     ///< Mono input channels, 1..RTL_MAX_INPUTS
-  unsigned    osc_port;   ///< OSC port, 1..65535
-  const char* osc_bind;   ///< Address the OSC sockets bind
-  bool        osc_tcp;    ///< Also listen on TCP
+  const char* name;     ///< JACK client name
+  const char* server;   ///< JACK server name, or NULL for the default
+  unsigned    inputs;   ///< Mono input channels, 1..RTL_MAX_INPUTS
+  unsigned    osc_port; ///< OSC port, 1..65535
+  const char* osc_bind; ///< Address the OSC sockets bind
+  RtlAllow    osc_allow[RTL_ALLOW_MAX]; ///< Senders taken (--osc-allow)
+  unsigned    n_osc_allow;              ///< 0: every sender
+  bool        osc_tcp;                  ///< Also listen on TCP
   unsigned    reply_port; ///< UDP replies to this port, 0: the sender's
   bool        connect;    ///< Autoconnect to physical ports
   double write_ahead; ///< Milliseconds, 0..RTL_LATENCY_MAX_MS; 0 is direct mode

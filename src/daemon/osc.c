@@ -75,6 +75,9 @@ struct RtlOscImpl {
   bool             udp_started;
   bool             tcp_started;
   _Atomic uint64_t rejected;
+  _Atomic uint64_t refused; ///< Senders --osc-allow leaves out
+  RtlAllow         allow[RTL_ALLOW_MAX];
+  unsigned         n_allow;
   char             description[160];
   uint8_t*         packet;   ///< UDP thread's receive buffer
   pthread_mutex_t  tcp_lock; ///< Guards conns against concurrent senders
@@ -266,6 +269,12 @@ rtl_osc_open(const RtlOscConfig* const config,
   o->udp_fd  = -1;
   o->tcp_fd  = -1;
   o->quit_fd = -1;
+  o->n_allow =
+    config->n_allow < RTL_ALLOW_MAX ? config->n_allow : RTL_ALLOW_MAX;
+  if (o->n_allow) {
+    memcpy(o->allow, config->allow, o->n_allow * sizeof(RtlAllow));
+  }
+  o->config.allow = NULL; // Copied; the caller's may go
   pthread_mutex_init(&o->tcp_lock, NULL);
   for (unsigned i = 0U; i < RTL_OSC_MAX_TCP; ++i) {
     o->conns[i].fd = -1;
@@ -340,6 +349,32 @@ uint64_t
 rtl_osc_rejected(const RtlOsc* const o)
 {
   return atomic_load_explicit(&o->rejected, memory_order_relaxed);
+}
+
+uint64_t
+rtl_osc_refused(const RtlOsc* const o)
+{
+  return atomic_load_explicit(&o->refused, memory_order_relaxed);
+}
+
+bool
+rtl_osc_loopback_only(const RtlOsc* const o)
+{
+  struct sockaddr_storage addr;
+  socklen_t               len = sizeof(addr);
+  return getsockname(o->udp_fd, (struct sockaddr*)&addr, &len) == 0 &&
+         rtl_allow_is_loopback((const struct sockaddr*)&addr);
+}
+
+/// Whether `sender` may talk to the daemon; counts it if not.
+static bool
+sender_allowed(RtlOsc* const o, const struct sockaddr* const sender)
+{
+  if (rtl_allow_match(o->allow, o->n_allow, sender)) {
+    return true;
+  }
+  atomic_fetch_add_explicit(&o->refused, 1U, memory_order_relaxed);
+  return false;
 }
 
 // --- sending -----------------------------------------------------------------
@@ -516,6 +551,10 @@ read_udp(RtlOsc* const o)
     if (got < 0) {
       return;
     }
+    // Before anything else looks at it, redirections and /error included
+    if (!sender_allowed(o, &peer.addr.sa)) {
+      continue;
+    }
     o->source = peer;
     redirect(o, &peer);
     if ((size_t)got > RTL_OSC_MAX_PACKET) {
@@ -575,6 +614,10 @@ accept_conn(RtlOsc* const o)
   const int fd =
     accept4(o->tcp_fd, &peer.addr.sa, &peer.addr_len, SOCK_CLOEXEC);
   if (fd < 0) {
+    return;
+  }
+  if (!sender_allowed(o, &peer.addr.sa)) {
+    close(fd);
     return;
   }
   for (unsigned i = 0U; i < RTL_OSC_MAX_TCP; ++i) {

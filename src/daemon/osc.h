@@ -30,6 +30,7 @@
   connection's framing.
 */
 
+#include "allow.h"
 #include "comm.h"
 #include "request.h"
 #include "state.h"
@@ -50,6 +51,8 @@ typedef struct RtlOscImpl RtlOsc;
 typedef struct {
   RtlAllocator*        allocator; ///< NULL for the system's
   const char*          bind;      ///< Address to bind
+  const RtlAllow*      allow;     ///< Senders taken (copied), or NULL
+  unsigned             n_allow;   ///< 0: every sender
   unsigned             port;
   bool                 tcp;        ///< Also listen on TCP
   unsigned             reply_port; ///< UDP replies go there; 0: sender's
@@ -117,5 +120,14 @@ rtl_osc_send_error(RtlOsc*           osc,
 /// Requests rejected so far (by the receive threads and send_error).
 uint64_t
 rtl_osc_rejected(const RtlOsc* osc);
+
+/// Whether the sockets are bound to a loopback address only.
+bool
+rtl_osc_loopback_only(const RtlOsc* osc);
+
+/// Packets and connections refused so far for coming from a sender that
+/// --osc-allow leaves out (never answered).
+uint64_t
+rtl_osc_refused(const RtlOsc* osc);
 
 #endif // RTL_DAEMON_OSC_H

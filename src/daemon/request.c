@@ -77,7 +77,7 @@ static const RtlCommandEntry commands[] = {
     "",
     "replies /status.reply s:name i:rate i:period i:latency_frames i:xruns "
     "i:underruns i:overruns h:frames f:dsp_load i:cmds_applied "
-    "i:cmds_rejected"},
+    "i:cmds_rejected i:refused"},
    OP_STATUS,
    0U},
   {{"/get", "s", "replies with the address and its current value"}, OP_GET, 0U},

@@ -298,6 +298,8 @@ build_osc(RtlAllocator* const alloc, void** const obj)
   const RtlOscConfig config = {
     alloc,
     "127.0.0.1",
+    NULL,
+    0U,
     0U,
     true,
     0U,

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 Suite*
 rtl_suite_daemon_options(void);
@@ -17,12 +18,12 @@ rtl_suite_daemon_options(void);
 static RtlOptionsResult
 parse_words(RtlOptions* const opts, const char* const* const words)
 {
-  static char  buf[32][128];
-  static char* argv[33];
+  static char  buf[48][128];
+  static char* argv[49];
   int          argc = 0;
   argv[argc]        = strcpy(buf[argc], "rtlane");
   ++argc;
-  for (const char* const* w = words; *w && argc < 32; ++w) {
+  for (const char* const* w = words; *w && argc < 48; ++w) {
     snprintf(buf[argc], sizeof(buf[argc]), "%s", *w);
     argv[argc] = buf[argc];
     ++argc;
@@ -45,6 +46,7 @@ START_TEST(test_defaults)
   ck_assert_uint_eq(o.inputs, 2U);
   ck_assert_uint_eq(o.osc_port, 7770U);
   ck_assert_str_eq(o.osc_bind, "127.0.0.1");
+  ck_assert_uint_eq(o.n_osc_allow, 0U);
   ck_assert(!o.osc_tcp);
   ck_assert_uint_eq(o.reply_port, 0U);
   ck_assert(!o.connect);
@@ -94,8 +96,16 @@ START_TEST(test_every_option)
                          "--write-ahead=2.5",
                          "--reply-port",
                          "9001",
+                         "--osc-allow",
+                         "192.168.1.0/24",
+                         "--osc-allow=::1",
                          NULL),
                    RTL_OPTIONS_RUN);
+  ck_assert_uint_eq(o.n_osc_allow, 2U);
+  ck_assert_int_eq(o.osc_allow[0].family, AF_INET);
+  ck_assert_uint_eq(o.osc_allow[0].prefix, 24U);
+  ck_assert_int_eq(o.osc_allow[1].family, AF_INET6);
+  ck_assert_uint_eq(o.osc_allow[1].prefix, 128U);
   ck_assert_uint_eq(o.reply_port, 9001U);
   ck_assert_str_eq(o.record_dir, "/tmp");
   ck_assert_str_eq(o.state_file, "s.conf");
@@ -157,6 +167,21 @@ START_TEST(test_usage_errors)
   ck_assert_int_eq(parse(&o, "extra", NULL), RTL_OPTIONS_USAGE);
   ck_assert_int_eq(parse(&o, "-s", "", NULL), RTL_OPTIONS_USAGE);
   ck_assert_int_eq(parse(&o, "--osc-bind", "", NULL), RTL_OPTIONS_USAGE);
+  ck_assert_int_eq(parse(&o, "--osc-allow", "studio", NULL), RTL_OPTIONS_USAGE);
+  ck_assert_int_eq(parse(&o, "--osc-allow", "10.0.0.0/33", NULL),
+                   RTL_OPTIONS_USAGE);
+  // RTL_ALLOW_MAX entries, and one more
+  const char* words[2U * RTL_ALLOW_MAX + 3U];
+  unsigned    n = 0U;
+  for (unsigned i = 0U; i <= RTL_ALLOW_MAX; ++i) {
+    words[n++] = "--osc-allow";
+    words[n++] = "10.0.0.1";
+  }
+  words[n] = NULL;
+  ck_assert_int_eq(parse_words(&o, words), RTL_OPTIONS_USAGE);
+  words[n - 2U] = NULL;
+  ck_assert_int_eq(parse_words(&o, words), RTL_OPTIONS_RUN);
+  ck_assert_uint_eq(o.n_osc_allow, RTL_ALLOW_MAX);
   ck_assert_int_eq(parse(&o, "--insert", "", NULL), RTL_OPTIONS_USAGE);
   FILE* const out = freopen("/dev/null", "w", stdout);
   (void)out;

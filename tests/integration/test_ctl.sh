@@ -68,7 +68,7 @@ expect_eq "$OUT" pong "ping"
 status_value() { printf '%s\n' "$OUT" | sed -n "s/^$1: *//p"; }
 
 ok status
-expect_eq "$(printf '%s\n' "$OUT" | wc -l)" 11 "status lines"
+expect_eq "$(printf '%s\n' "$OUT" | wc -l)" 12 "status lines"
 expect_eq "$(status_value name)" rtlane "status name"
 expect_eq "$(status_value rate)" "$JACK_RATE" "status rate"
 expect_eq "$(status_value period)" "$JACK_PERIOD" "status period"

@@ -19,7 +19,7 @@ expect_eq "$(osc /sync i -3)" "/synced i -3" "/sync with a negative id"
 status=$(osc /status) || fail "/status: no reply"
 set -- $status
 expect_eq "$1" "/status.reply" "/status reply path"
-expect_eq "$2" "siiiiiihfii" "/status reply types"
+expect_eq "$2" "siiiiiihfiii" "/status reply types"
 expect_eq "$3" "rtlane" "/status name"
 expect_eq "$4" "$JACK_RATE" "/status rate"
 expect_eq "$5" "$JACK_PERIOD" "/status period"

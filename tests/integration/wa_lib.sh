@@ -29,7 +29,8 @@ expect_port_latency() {
 
 # status_value N: field N (1-based, after the path and type tags) of
 # /status.reply: 1 name, 2 rate, 3 period, 4 latency_frames, 5 xruns,
-# 6 underruns, 7 overruns, 8 frames, 9 dsp_load, 10 applied, 11 rejected.
+# 6 underruns, 7 overruns, 8 frames, 9 dsp_load, 10 applied, 11 rejected,
+# 12 refused (senders --osc-allow leaves out).
 status_value() {
   local line n=$1
   line=$(osc /status) || fail "/status: no reply"

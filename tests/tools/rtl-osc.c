@@ -12,11 +12,14 @@
 
 #include <lo/lo.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <math.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,11 +58,17 @@ usage(FILE* const out)
   fputs(
     "usage: rtl-osc -p PORT [-H HOST] [-T] [-t TIMEOUT_MS] [-n N] [-u LINE]"
     " [-S SEED] [-q] ITEM...\n"
+    "       rtl-osc -B ADDR -p PORT [-H HOST] [-T] [-t TIMEOUT_MS] [-n N] /path"
+    " [TYPES [ARG...]]\n"
     "Sends OSC from a socket it also listens on and prints every reply as\n"
     "one line: /path types arg...\n"
     "\n"
     "  -p PORT        daemon's OSC port\n"
     "  -H HOST        daemon's host (default 127.0.0.1)\n"
+    "  -B ADDR        send one message from a UDP socket bound to ADDR (an\n"
+    "                 IPv4 address of this machine: 127.0.0.2 is a sender\n"
+    "                 other than 127.0.0.1) and print its replies (with -T\n"
+    "                 over a connection from ADDR)\n"
     "  -T             OSC over TCP (replies come back on the connection);\n"
     "                 @raw and @garbage stay UDP datagrams\n"
     "  -t TIMEOUT_MS  how long to wait for replies at the end and for @wait"
@@ -520,6 +529,122 @@ replies_done(const RtlOscClient* const c)
   return c->n_replies >= g_want_replies && (!c->until_line || c->until_seen);
 }
 
+/*
+  -B: one message from a socket bound to `from` (liblo's own sockets bind
+  to every interface, so a sender's address cannot be chosen through
+  them).  Replies are read from the same socket until `want` have come or
+  the time is up.  Returns the exit status.
+*/
+static int
+send_from(RtlOscClient* const c,
+          const char* const   from,
+          const bool          tcp,
+          const char* const   host,
+          const char* const   port,
+          const long          timeout_ms,
+          const long          want,
+          const int           argc,
+          char** const        argv,
+          int                 i)
+{
+  const char* path = NULL;
+  lo_message  m    = parse_message(argc, argv, &i, &path);
+  if (!m || i < argc) {
+    fprintf(stderr, "rtl-osc: -B sends exactly one message\n");
+    if (m) {
+      lo_message_free(m);
+    }
+    return RTL_OSC_EXIT_USAGE;
+  }
+  struct sockaddr_in src;
+  struct sockaddr_in dst;
+  memset(&src, 0, sizeof(src));
+  memset(&dst, 0, sizeof(dst));
+  src.sin_family = AF_INET;
+  dst.sin_family = AF_INET;
+  dst.sin_port   = htons((uint16_t)strtoul(port, NULL, 10));
+  if (inet_pton(AF_INET, from, &src.sin_addr) != 1 ||
+      inet_pton(AF_INET, host, &dst.sin_addr) != 1) {
+    fprintf(stderr, "rtl-osc: -B and -H take IPv4 addresses\n");
+    lo_message_free(m);
+    return RTL_OSC_EXIT_USAGE;
+  }
+  // TCP: OSC 1.0 framing, a 32-bit big-endian size before the packet
+  static uint8_t buf[65536];
+  size_t         len = sizeof(buf) - 4U;
+  const int      fd  = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+  bool ok = fd >= 0 && !bind(fd, (const struct sockaddr*)&src, sizeof(src)) &&
+            lo_message_serialise(m, path, buf + 4U, &len);
+  lo_message_free(m);
+  if (ok && tcp) {
+    const uint32_t be = htonl((uint32_t)len);
+    memcpy(buf, &be, 4U);
+    ok = !connect(fd, (const struct sockaddr*)&dst, sizeof(dst)) &&
+         send(fd, buf, len + 4U, MSG_NOSIGNAL) == (ssize_t)(len + 4U);
+  } else if (ok) {
+    ok =
+      sendto(fd, buf + 4U, len, 0, (const struct sockaddr*)&dst, sizeof(dst)) ==
+      (ssize_t)len;
+  }
+  if (!ok) {
+    fprintf(
+      stderr, "rtl-osc: cannot send from %s: %s\n", from, strerror(errno));
+    if (fd >= 0) {
+      close(fd);
+    }
+    return RTL_OSC_EXIT_SEND;
+  }
+
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  size_t fill = 0U; // TCP: bytes of the next frame so far
+  while (c->n_replies < want) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    const long    left = timeout_ms - ((t1.tv_sec - t0.tv_sec) * 1000L +
+                                    (t1.tv_nsec - t0.tv_nsec) / 1000000L);
+    struct pollfd pfd  = {fd, POLLIN, 0};
+    if (left <= 0 || poll(&pfd, 1U, (int)left) <= 0) {
+      break;
+    }
+    const uint8_t* packet = buf;
+    size_t         size   = 0U;
+    if (tcp) {
+      const ssize_t got = recv(fd, buf + fill, sizeof(buf) - fill, 0);
+      if (got <= 0) {
+        fprintf(stderr, "rtl-osc: the connection was closed\n");
+        break;
+      }
+      fill += (size_t)got;
+      uint32_t be = 0U;
+      if (fill < 4U || (memcpy(&be, buf, 4U), fill < 4U + ntohl(be))) {
+        continue;
+      }
+      packet = buf + 4U;
+      size   = ntohl(be);
+      fill   = 0U; // One reply per request: nothing follows it
+    } else {
+      const ssize_t got = recv(fd, buf, sizeof(buf), 0);
+      size              = got > 0 ? (size_t)got : 0U;
+    }
+    int              err = 0;
+    const lo_message r =
+      size ? lo_message_deserialise((void*)(uintptr_t)packet, size, &err)
+           : NULL;
+    if (r) {
+      on_reply((const char*)packet,
+               lo_message_get_types(r),
+               lo_message_get_argv(r),
+               lo_message_get_argc(r),
+               r,
+               c);
+      lo_message_free(r);
+    }
+  }
+  close(fd);
+  return c->n_replies >= want ? 0 : RTL_OSC_EXIT_TIMEOUT;
+}
+
 int
 main(int argc, char** argv)
 {
@@ -528,14 +653,18 @@ main(int argc, char** argv)
   long         timeout_ms = 2000;
   long         want       = -1;
   const char*  until      = NULL;
+  const char*  from       = NULL;
   RtlOscClient c;
   memset(&c, 0, sizeof(c));
   c.rng = 1U;
 
   int proto = LO_UDP;
   int opt   = 0;
-  while ((opt = getopt(argc, argv, "+p:H:t:n:u:S:qTh")) != -1) {
+  while ((opt = getopt(argc, argv, "+p:H:B:t:n:u:S:qTh")) != -1) {
     switch (opt) {
+    case 'B':
+      from = optarg;
+      break;
     case 'p':
       port = optarg;
       break;
@@ -581,6 +710,18 @@ main(int argc, char** argv)
     }
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
+  if (from) {
+    return send_from(&c,
+                     from,
+                     proto == LO_TCP,
+                     host,
+                     port,
+                     timeout_ms,
+                     want,
+                     argc,
+                     argv,
+                     optind);
+  }
 
   c.server = lo_server_new_with_proto(NULL, proto, on_server_error);
   c.target = lo_address_new_with_proto(proto, host, port);
