@@ -269,7 +269,8 @@ usage(FILE* const out)
     "\n                        sounding after N silent samples\n"
     "Output lines:\n"
     "  start_frame F frames N xruns X gaps G period P rate R\n"
-    "  capture PORT peak P peak_db D rms R rms_db D change_frame F|none\n"
+    "  capture PORT peak P peak_db D rms R rms_db D change_frame F|none"
+    " first V\n"
     "  onsets PORT F...\n"
     "  timed N expected F observed G error E remapped M xruns X gaps G "
     "period P rate "
@@ -479,10 +480,13 @@ report_captures(const RtlProbe* const p, const double threshold)
       rms,
       to_db(rms));
     if (ch < 0) {
-      printf("none\n");
+      printf("none");
     } else {
-      printf("%" PRIu32 "\n", (uint32_t)(p->start_frame + (jack_nframes_t)ch));
+      printf("%" PRIu32, (uint32_t)(p->start_frame + (jack_nframes_t)ch));
     }
+    // The first sample: what the capture began with, so a test can tell a
+    // signal that had not arrived yet from a change
+    printf(" first %.6f\n", p->want_frames ? (double)p->cap[k].buf[0] : 0.0);
   }
 }
 
