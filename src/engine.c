@@ -245,7 +245,6 @@ next_pow2(const size_t n)
 
 // --- configuration ----------------------------------------------------------
 
-/// Fill in the "choose" fields of `config` and check every field.
 /// A double's bits, for an atomic that C11 does not promise lock-free as
 /// a double.
 static uint64_t
@@ -264,6 +263,14 @@ bits_double(const uint64_t u)
   return d;
 }
 
+/// The default wake_frames for L: L / 8, at least 1.
+static uint32_t
+default_wake_frames(const uint32_t latency)
+{
+  return latency / 8U ? latency / 8U : 1U;
+}
+
+/// Fill in the "choose" fields of `config` and check every field.
 static RtlStatus
 resolve_config(RtlEngineConfig* const config)
 {
@@ -305,7 +312,7 @@ resolve_config(RtlEngineConfig* const config)
   }
 
   if (!config->wake_frames) {
-    config->wake_frames = config->latency / 8U ? config->latency / 8U : 1U;
+    config->wake_frames = default_wake_frames(config->latency);
   } else if (config->wake_frames > config->latency) {
     return RTL_BAD_ARG;
   }
@@ -796,10 +803,14 @@ sleep_ns(RtlEngine* const e, const long ns)
 static inline uint32_t
 wake_frames(const RtlEngine* const e, const uint32_t latency)
 {
-  if (!e->wake_follows) {
-    return e->config.wake_frames;
-  }
-  return latency / 8U ? latency / 8U : 1U;
+  return e->wake_follows ? default_wake_frames(latency) : e->config.wake_frames;
+}
+
+/// The graph's rate, as rtl_engine_set_sample_rate() last set it.
+static double
+graph_rate(const RtlEngine* const e)
+{
+  return bits_double(atomic_load_explicit(&e->rate_bits, memory_order_relaxed));
 }
 
 /// The worker's sleep between wake-ups while busy: wake_frames of audio
@@ -807,8 +818,7 @@ wake_frames(const RtlEngine* const e, const uint32_t latency)
 static long
 busy_sleep_ns(const RtlEngine* const e)
 {
-  const double rate =
-    bits_double(atomic_load_explicit(&e->rate_bits, memory_order_relaxed));
+  const double   rate = graph_rate(e);
   const uint32_t latency =
     atomic_load_explicit(&e->latency_target, memory_order_relaxed);
   const double interval = (double)wake_frames(e, latency) * 1e9 / rate;
@@ -854,10 +864,8 @@ worker_main(void* const arg)
       worked = true;
     }
     // Both follow the rate and L, which may change while the worker runs
-    const double rate =
-      bits_double(atomic_load_explicit(&e->rate_bits, memory_order_relaxed));
     const uint64_t idle_after_ns =
-      (uint64_t)(2.0 * (double)e->config.max_block * 1e9 / rate);
+      (uint64_t)(2.0 * (double)e->config.max_block * 1e9 / graph_rate(e));
     if (worked) {
       rtl_counter_add(&e->wakeups, 1U);
       last_work = now_ns();

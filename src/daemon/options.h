@@ -5,7 +5,6 @@
 #define RTL_DAEMON_OPTIONS_H
 
 #include "allow.h"
-
 #include "state.h"
 
 #include <stdbool.h>
